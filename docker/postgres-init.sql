@@ -1,0 +1,4 @@
+-- One database per service, as in development.
+CREATE DATABASE catalog;
+CREATE DATABASE sourcing;
+CREATE DATABASE gateway;

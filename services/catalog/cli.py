@@ -1,0 +1,124 @@
+"""`catalog` command: load reference data, import public structure files, feed the index."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+
+from meilisearch_python_sdk import AsyncClient
+from sqlmodel import Session
+
+from services.catalog.app import make_relay
+from services.catalog.imports.service import ImportReport, import_source
+from services.catalog.imports.sources import SOURCES
+from services.catalog.indexing.relay import OutboxRelay
+from services.catalog.reference.loader import load_reference_data
+from services.catalog.settings import CatalogSettings, get_settings
+from services.common.db import make_engine
+
+
+def _print_report(report: ImportReport, verbose: bool) -> None:
+    if report.skipped:
+        print(f"{report.source}: fichier inchangé depuis le dernier import, rien à faire.")
+        return
+    print(
+        f"{report.source}: {report.imported} importées (créées {report.created}, "
+        f"mises à jour {report.updated}, inchangées {report.unchanged}), "
+        f"retirées {report.delisted}, rejetées {len(report.rejections)}"
+    )
+    for rejection in report.rejections:
+        print(f"  rejet ligne {rejection.line} [{rejection.key}] : {rejection.reason}")
+    notes = Counter(w.reason for w in report.warnings)
+    for reason, count in notes.most_common():
+        print(f"  note ({count} lignes) : {reason}")
+    if verbose:
+        for warning in report.warnings:
+            print(f"  note ligne {warning.line} [{warning.key}] : {warning.reason}")
+    print(
+        f"  {report.source}: aucune activité n'est déclarée dans ce fichier ; "
+        "aucune n'a été inventée (recherche par secteur vide pour ces structures)."
+    )
+
+
+def _import(settings: CatalogSettings, names: list[str], force: bool, verbose: bool) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        for name in names:
+            report = import_source(session, SOURCES[name], settings.data_dir, force=force)
+            session.commit()
+            _print_report(report, verbose)
+    engine.dispose()
+
+
+def _load_reference(settings: CatalogSettings, force: bool) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        result = load_reference_data(session, settings.data_dir, force=force)
+        session.commit()
+    engine.dispose()
+    state = "chargées" if result.loaded else "déjà à jour"
+    counts = ", ".join(f"{name} {count}" for name, count in result.counts.items())
+    print(f"données de référence {state} : {counts}")
+
+
+async def _with_relay(settings: CatalogSettings, action: str) -> None:
+    engine = make_engine(settings.database_url)
+    async with AsyncClient(
+        settings.meili_url, settings.meili_master_key or None, timeout=int(settings.meili_timeout_s)
+    ) as client:
+        relay: OutboxRelay = make_relay(settings, client, engine)
+        if action == "rebuild":
+            count = await relay.rebuild()
+            drained = await relay.drain()
+            print(f"index reconstruit : {count} structures ({drained} changements relayés ensuite)")
+        elif action == "drain":
+            print(f"changements relayés vers l'index : {await relay.drain()}")
+        else:  # sync: rebuild when the index does not hold what the catalog holds
+            active = relay.active_count()
+            drained = await relay.drain()
+            indexed = await relay.writer.document_count()
+            if indexed != active:
+                print(
+                    f"index incomplet ({indexed} documents pour {active} structures) : reconstruction"
+                )
+                await relay.rebuild()
+                await relay.drain()
+            print(
+                f"index à jour : {await relay.writer.document_count()} structures ({drained} changements relayés)"
+            )
+    engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="catalog", description="Catalogue de Marché inclusif")
+    commands = parser.add_subparsers(dest="command", required=True)
+    reference = commands.add_parser("load-reference", help="charge la géographie et les taxonomies")
+    reference.add_argument("--force", action="store_true")
+    importer = commands.add_parser("import", help="importe un fichier public de structures")
+    importer.add_argument("source", choices=[*SOURCES, "all"])
+    importer.add_argument("--force", action="store_true", help="réimporte même si inchangé")
+    importer.add_argument("--verbose", action="store_true", help="affiche chaque note")
+    index = commands.add_parser("index", help="alimente l'index de recherche")
+    index.add_argument("action", choices=["drain", "rebuild", "sync"])
+    commands.add_parser("bootstrap", help="référence + imports + index, sans refaire l'inchangé")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    if args.command == "load-reference":
+        _load_reference(settings, args.force)
+    elif args.command == "import":
+        names = list(SOURCES) if args.source == "all" else [args.source]
+        _import(settings, names, args.force, args.verbose)
+    elif args.command == "index":
+        asyncio.run(_with_relay(settings, args.action))
+    else:
+        _load_reference(settings, force=False)
+        _import(settings, list(SOURCES), force=False, verbose=False)
+        asyncio.run(_with_relay(settings, "sync"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

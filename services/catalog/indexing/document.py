@@ -1,0 +1,125 @@
+"""The one shape of a structure in the search index, built from the catalog's current state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from services.catalog.reference.models import Department, NafCode, Region, Sector, SectorGroup
+from services.catalog.structures.kinds import KIND_LABELS, SIAE_KINDS, Kind
+from services.catalog.structures.models import Activity, RangeKind, Structure
+
+
+@dataclass(frozen=True)
+class SectorRef:
+    slug: str
+    name: str
+    group_slug: str
+    group_name: str
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Labels the documents carry so that search can match and show them."""
+
+    departments: dict[str, str]
+    regions: dict[str, str]
+    sectors: dict[str, SectorRef]
+    naf_labels: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session) -> Vocabulary:
+        groups = {g.id: g for g in session.exec(select(SectorGroup))}
+        return cls(
+            departments={d.code: d.name for d in session.exec(select(Department))},
+            regions={r.code: r.name for r in session.exec(select(Region))},
+            sectors={
+                s.slug: SectorRef(s.slug, s.name, groups[s.group_id].slug, groups[s.group_id].name)
+                for s in session.exec(select(Sector))
+            },
+            naf_labels={n.ape: n.label for n in session.exec(select(NafCode))},
+        )
+
+
+def _activity_document(activity: Activity, vocabulary: Vocabulary) -> dict[str, Any]:
+    sector = vocabulary.sectors.get(activity.sector_slug)
+    return {
+        "sector": activity.sector_slug,
+        "sector_name": sector.name if sector else None,
+        "presta_types": sorted(activity.presta_types),
+        "range": activity.range_kind.value
+        if isinstance(activity.range_kind, RangeKind)
+        else activity.range_kind,
+        "radius_km": activity.radius_km,
+        "zones": activity.zones,
+    }
+
+
+def structure_document(
+    structure: Structure, activities: list[Activity], vocabulary: Vocabulary
+) -> dict[str, Any]:
+    kind = Kind(structure.kind)
+    sector_refs = [
+        vocabulary.sectors[a.sector_slug] for a in activities if a.sector_slug in vocabulary.sectors
+    ]
+    has_point = structure.latitude is not None and structure.longitude is not None
+    return {
+        "id": structure.id,
+        "kind": kind.value,
+        "kind_label": KIND_LABELS[kind],
+        "family": structure.family,
+        "is_siae": kind in SIAE_KINDS,
+        "siret": structure.siret,
+        "siren": structure.siren,
+        "finess": structure.finess,
+        "name": structure.name,
+        "brand": structure.brand,
+        "naf": structure.naf,
+        "naf_label": vocabulary.naf_labels.get(structure.naf or ""),
+        "legal_form": structure.legal_form,
+        "address": structure.address,
+        "postcode": structure.postcode,
+        "city": structure.city,
+        "commune_code": structure.commune_code,
+        "department_code": structure.department_code,
+        "department_name": vocabulary.departments.get(structure.department_code or ""),
+        "region_code": structure.region_code,
+        "region_name": vocabulary.regions.get(structure.region_code or ""),
+        "_geo": {"lat": structure.latitude, "lng": structure.longitude} if has_point else None,
+        "website": structure.website,
+        "description": structure.description,
+        "sectors": sorted({s.slug for s in sector_refs}),
+        "sector_names": sorted({s.name for s in sector_refs}),
+        "sector_groups": sorted({s.group_slug for s in sector_refs}),
+        "presta_types": sorted({p for a in activities for p in a.presta_types}),
+        "activities": [_activity_document(a, vocabulary) for a in activities],
+        "has_activities": bool(activities),
+        "source": structure.source,
+        "updated_at": structure.updated_at.isoformat(),
+    }
+
+
+def load_documents(
+    session: Session, structure_ids: list[int], vocabulary: Vocabulary
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Documents for the active structures among `structure_ids`, and the ids to remove."""
+    structures = {
+        s.id: s for s in session.exec(select(Structure).where(col(Structure.id).in_(structure_ids)))
+    }
+    activities: dict[int, list[Activity]] = {}
+    for activity in session.exec(
+        select(Activity)
+        .where(col(Activity.structure_id).in_(structure_ids))
+        .order_by(col(Activity.id))
+    ):
+        activities.setdefault(activity.structure_id, []).append(activity)
+    documents, removed = [], []
+    for sid in structure_ids:
+        structure = structures.get(sid)
+        if structure is None or not structure.is_active:
+            removed.append(sid)
+        else:
+            documents.append(structure_document(structure, activities.get(sid, []), vocabulary))
+    return documents, removed

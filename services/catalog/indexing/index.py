@@ -1,0 +1,79 @@
+"""The catalog's writing side of the search index: settings first, then documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.errors import MeilisearchApiError
+
+from services.catalog.indexing.settings import INDEX_SETTINGS
+
+TASK_TIMEOUT_MS = 120_000
+
+
+class IndexTaskFailed(RuntimeError):
+    pass
+
+
+class SearchIndexWriter:
+    def __init__(self, client: AsyncClient, uid: str) -> None:
+        self.client = client
+        self.uid = uid
+        self._settings_applied = False
+
+    async def _wait(self, task_uid: int) -> None:
+        result = await self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if result.status != "succeeded":
+            raise IndexTaskFailed(f"index task {task_uid} {result.status}: {result.error}")
+
+    async def ensure_ready(self, uid: str | None = None) -> None:
+        """Creates the index if needed and applies the declared settings (idempotent)."""
+        target = uid or self.uid
+        if uid is None and self._settings_applied:
+            return
+        try:
+            await self.client.get_index(target)
+        except MeilisearchApiError as exc:
+            if exc.status_code != 404:
+                raise
+            await self.client.create_index(target, primary_key="id", wait=True)
+        task = await self.client.index(target).update_settings(INDEX_SETTINGS)
+        await self._wait(task.task_uid)
+        if uid is None:
+            self._settings_applied = True
+
+    async def write(
+        self, documents: list[dict[str, Any]], removed_ids: list[int], uid: str | None = None
+    ) -> None:
+        """Upserts and deletes, each waited for: a change counts as indexed once this returns."""
+        await self.ensure_ready(uid)
+        index = self.client.index(uid or self.uid)
+        if documents:
+            task = await index.add_documents(documents, primary_key="id")
+            await self._wait(task.task_uid)
+        if removed_ids:
+            task = await index.delete_documents([str(i) for i in removed_ids])
+            await self._wait(task.task_uid)
+
+    async def document_count(self) -> int:
+        try:
+            stats = await self.client.index(self.uid).get_stats()
+        except MeilisearchApiError as exc:
+            if exc.status_code == 404:
+                return 0
+            raise
+        return stats.number_of_documents
+
+    async def swap_in(self, new_uid: str) -> None:
+        """Atomically makes `new_uid` the live index, then drops the old content."""
+        try:
+            await self.client.get_index(self.uid)
+        except MeilisearchApiError as exc:
+            if exc.status_code != 404:
+                raise
+            await self.client.create_index(self.uid, primary_key="id", wait=True)
+        task = await self.client.swap_indexes([(self.uid, new_uid)])
+        await self._wait(task.task_uid)
+        await self.client.delete_index_if_exists(new_uid)
+        self._settings_applied = True

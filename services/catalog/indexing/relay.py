@@ -1,0 +1,157 @@
+"""The relay: drains the outbox into the search index, idempotently, retrying until it succeeds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from services.catalog.indexing.document import Vocabulary, load_documents
+from services.catalog.indexing.index import SearchIndexWriter
+from services.catalog.outbox.models import OutboxEvent
+from services.catalog.structures.models import Structure, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Batch:
+    event_ids: list[int]
+    documents: list[dict[str, Any]]
+    removed_ids: list[int]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        writer: SearchIndexWriter,
+        batch_size: int = 1000,
+        interval_s: float = 0.2,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.writer = writer
+        self.batch_size = batch_size
+        self.interval_s = interval_s
+        self.max_backoff_s = max_backoff_s
+        self.wakeup = asyncio.Event()
+
+    def _read_batch(self) -> _Batch:
+        with Session(self.engine) as session:
+            events = session.exec(
+                select(OutboxEvent.id, OutboxEvent.structure_id)
+                .where(col(OutboxEvent.processed_at).is_(None))
+                .order_by(col(OutboxEvent.id))
+                .limit(self.batch_size)
+            ).all()
+            if not events:
+                return _Batch([], [], [])
+            structure_ids = list(dict.fromkeys(sid for _, sid in events))
+            documents, removed = load_documents(session, structure_ids, Vocabulary.load(session))
+            return _Batch([eid for eid, _ in events if eid is not None], documents, removed)
+
+    def _mark(self, event_ids: list[int], error: str | None) -> None:
+        with Session(self.engine) as session:
+            statement = update(OutboxEvent).where(col(OutboxEvent.id).in_(event_ids))
+            if error is None:
+                session.execute(statement.values(processed_at=utcnow()))
+            else:
+                session.execute(
+                    statement.values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
+                )
+            session.commit()
+
+    async def drain_once(self) -> int:
+        """Pushes one batch of pending changes; returns how many events it settled."""
+        batch = await to_thread.run_sync(self._read_batch)
+        if not batch.event_ids:
+            return 0
+        try:
+            await self.writer.write(batch.documents, batch.removed_ids)
+        except Exception as exc:
+            await to_thread.run_sync(self._mark, batch.event_ids, f"{type(exc).__name__}: {exc}")
+            raise
+        await to_thread.run_sync(self._mark, batch.event_ids, None)
+        return len(batch.event_ids)
+
+    async def drain(self) -> int:
+        total = 0
+        while processed := await self.drain_once():
+            total += processed
+        return total
+
+    def pending(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(col(OutboxEvent.processed_at).is_(None))
+            ).one()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drains forever; on failure (search engine down) backs off and tries again."""
+        backoff = self.interval_s
+        while not stop.is_set():
+            try:
+                processed = await self.drain()
+                backoff = self.interval_s
+                if processed:
+                    logger.info("outbox relayed", extra={"events": processed})
+            except Exception as exc:
+                logger.warning(
+                    "outbox relay failed, will retry",
+                    extra={"error": type(exc).__name__, "retry_in_s": backoff},
+                )
+                backoff = min(backoff * 2, self.max_backoff_s)
+            self.wakeup.clear()
+            waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self.wakeup.wait())]
+            await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _active_ids(self) -> list[int]:
+        with Session(self.engine) as session:
+            return [
+                sid
+                for sid in session.exec(
+                    select(Structure.id).where(col(Structure.is_active)).order_by(col(Structure.id))
+                )
+                if sid is not None
+            ]
+
+    def _documents_for(self, ids: list[int]) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            documents, _ = load_documents(session, ids, Vocabulary.load(session))
+            return documents
+
+    async def rebuild(self) -> int:
+        """Builds a fresh index beside the live one and swaps it in atomically."""
+        started = time.monotonic()
+        new_uid = f"{self.writer.uid}_rebuild_{int(time.time() * 1000)}"
+        await self.writer.ensure_ready(new_uid)
+        ids = await to_thread.run_sync(self._active_ids)
+        for start in range(0, len(ids), self.batch_size):
+            documents = await to_thread.run_sync(
+                self._documents_for, ids[start : start + self.batch_size]
+            )
+            await self.writer.write(documents, [], uid=new_uid)
+        await self.writer.swap_in(new_uid)
+        logger.info(
+            "index rebuilt",
+            extra={"documents": len(ids), "seconds": round(time.monotonic() - started, 2)},
+        )
+        return len(ids)
+
+    def active_count(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count()).select_from(Structure).where(col(Structure.is_active))
+            ).one()

@@ -1,0 +1,25 @@
+"""Catalog settings, read from `CATALOG_*` variables (and the shared `MEILI_*`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import MeiliSettingsMixin, ServiceSettings, sqlite_url
+
+
+class CatalogSettings(MeiliSettingsMixin, ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: sqlite_url("catalog"))
+    relay_enabled: bool = True
+    relay_interval_s: float = 0.2
+    relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    relay_max_backoff_s: float = 10.0
+
+
+@lru_cache
+def get_settings() -> CatalogSettings:
+    return CatalogSettings()

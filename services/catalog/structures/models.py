@@ -1,0 +1,84 @@
+"""Structures (suppliers) and their activities, as stored by the catalog."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+import services.common.db  # noqa: F401  (naming convention before any table)
+from services.catalog.structures.kinds import Family, Kind
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RangeKind(StrEnum):
+    COUNTRY = "country"
+    RADIUS = "radius"
+    ZONES = "zones"
+
+
+class ZoneType(StrEnum):
+    COMMUNE = "commune"
+    DEPARTEMENT = "departement"
+    REGION = "region"
+
+
+class StructureBase(SQLModel):
+    kind: Kind = Field(sa_type=String(8), index=True)
+    family: Family = Field(sa_type=String(16), index=True)
+    siret: str | None = Field(default=None, max_length=14, index=True)
+    siren: str | None = Field(default=None, max_length=9, index=True)
+    finess: str | None = Field(default=None, max_length=9, index=True)
+    name: str = Field(max_length=255)
+    brand: str | None = Field(default=None, max_length=255)
+    naf: str | None = Field(default=None, max_length=5)
+    legal_form: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=255)
+    postcode: str | None = Field(default=None, max_length=5)
+    city: str | None = Field(default=None, max_length=128)
+    commune_code: str | None = Field(default=None, max_length=5, index=True)
+    department_code: str | None = Field(default=None, max_length=3, index=True)
+    region_code: str | None = Field(default=None, max_length=3)
+    latitude: float | None = None
+    longitude: float | None = None
+    coordinates_source: str | None = Field(default=None, max_length=32)
+    website: str | None = Field(default=None, max_length=512)
+    description: str | None = None
+
+
+class Structure(StructureBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Identity in its source: "siae:<siret>:<kind>" or "esat:<finess>"; upserts key on it.
+    import_key: str = Field(max_length=64, unique=True)
+    source: str = Field(max_length=32)
+    source_updated_at: date | None = None
+    is_active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    """One sector + its kinds of service + a geographic range; search reads these."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    sector_slug: str = Field(max_length=128, index=True)
+    presta_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    range_kind: RangeKind = Field(sa_type=String(16))
+    radius_km: int | None = None
+    # [{"type": "commune" | "departement" | "region", "code": "93"}]
+    zones: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

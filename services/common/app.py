@@ -1,0 +1,40 @@
+"""The app factory every service uses: logging, request ids, problem+json, health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from services.common.errors import install_error_handlers
+from services.common.health import ReadinessCheck, health_router
+from services.common.logging import configure_logging
+from services.common.request_id import RequestIdMiddleware
+from services.common.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    lifespan: Lifespan,
+    routers: list[APIRouter],
+    readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+    trust_incoming_request_id: bool = True,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    configure_logging(service, settings.log_level)
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware, trust_incoming=trust_incoming_request_id)
+    app.include_router(health_router(lambda: readiness(app)))
+    for router in routers:
+        app.include_router(router)
+    return app

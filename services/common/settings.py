@@ -1,0 +1,65 @@
+"""Settings shared by every service; each service adds its own prefixed class."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "masterKey"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service reads; subclasses set their own env prefix."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias=AliasChoices("MI_ENVIRONMENT", "ENVIRONMENT"),
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data", validation_alias=AliasChoices("MI_DATA_DIR")
+    )
+
+    def refuse_placeholder(self, name: str, value: str) -> None:
+        """Outside development, a secret left at a placeholder stops the service."""
+        if self.environment != Environment.DEVELOPMENT and value in PLACEHOLDER_SECRETS:
+            raise ValueError(f"{name} must be set to a real secret in {self.environment.value}")
+
+
+class MeiliSettingsMixin(BaseSettings):
+    """Where the search engine is; shared names so one `MEILI_URL` serves every service."""
+
+    meili_url: str = Field(
+        default="http://127.0.0.1:7700", validation_alias=AliasChoices("MEILI_URL")
+    )
+    meili_master_key: str = Field(default="", validation_alias=AliasChoices("MEILI_MASTER_KEY"))
+    meili_index: str = Field(default="structures", validation_alias=AliasChoices("MEILI_INDEX"))
+    meili_timeout_s: float = Field(default=5.0, validation_alias=AliasChoices("MEILI_TIMEOUT_S"))
+
+    @model_validator(mode="after")
+    def _meili_key_is_real(self) -> Self:
+        if isinstance(self, ServiceSettings):
+            self.refuse_placeholder("MEILI_MASTER_KEY", self.meili_master_key)
+        return self
+
+
+def sqlite_url(name: str) -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / f'{name}.db'}"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

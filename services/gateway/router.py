@@ -1,0 +1,71 @@
+"""The public API: `/api/v1/...`, forwarded to the services that own each resource."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from services.gateway.upstream import Upstream
+from services.sourcing.search.schemas import SearchResponse
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _upstream(request: Request, name: str) -> Upstream:
+    upstream: Upstream = getattr(request.app.state, name)
+    return upstream
+
+
+_SEARCH_PARAMETERS = [
+    {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "Texte libre, en français, tolérant aux fautes de frappe",
+    },
+    *(
+        {
+            "name": name,
+            "in": "query",
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "style": "form",
+            "explode": True,
+            "description": description,
+        }
+        for name, description in (
+            ("kind", "Types de structure : EI, AI, ACI, ETTI, EITI, GEIQ, SEP, EA, EATT, ESAT"),
+            ("family", "Famille : insertion, handicap"),
+            ("department", "Codes de département (ex. 93, 2A, 974)"),
+            ("region", "Codes de région INSEE (ex. 11, 84)"),
+            ("commune", "Codes commune INSEE (ex. 93066)"),
+            ("sector", "Secteurs d'achat (slugs de la taxonomie)"),
+            ("sector_group", "Groupes de secteurs (slugs)"),
+            ("presta_type", "Types de prestation : DISP, PREST, BUILD"),
+        )
+    ),
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+]
+
+
+@router.get(
+    "/search",
+    tags=["recherche"],
+    summary="Rechercher des fournisseurs inclusifs",
+    response_model=SearchResponse,
+    openapi_extra={"parameters": _SEARCH_PARAMETERS},
+)
+async def search(request: Request) -> Response:
+    return await _upstream(request, "sourcing").get("/v1/search", request)
+
+
+@router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
+async def structure(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
+) -> Response:
+    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)

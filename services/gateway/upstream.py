@@ -1,0 +1,47 @@
+"""Forwarding to the services behind the gateway, with their answers passed through."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import Request, Response
+
+from services.common.errors import UpstreamTimeout, UpstreamUnavailable
+from services.common.request_id import REQUEST_ID_HEADER
+
+_PASSED_HEADERS = ("content-type", "etag", "cache-control", "content-language")
+
+
+class Upstream:
+    """One service behind the gateway, reached over a pooled client made at start-up."""
+
+    def __init__(self, name: str, label: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.label = label
+        self.client = client
+
+    async def get(self, path: str, request: Request) -> Response:
+        """GETs are idempotent: a failed connection is tried once more before giving up."""
+        headers = {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
+        attempts = 2
+        for attempt in range(attempts):
+            try:
+                upstream = await self.client.get(
+                    path, params=list(request.query_params.multi_items()), headers=headers
+                )
+                break
+            except httpx.TimeoutException as exc:
+                raise UpstreamTimeout(
+                    f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
+                ) from exc
+            except httpx.TransportError as exc:
+                if attempt + 1 < attempts:
+                    continue
+                raise UpstreamUnavailable(
+                    f"Le service {self.label} est momentanément indisponible.", upstream=self.name
+                ) from exc
+        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
+        return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
+
+    async def ping(self) -> None:
+        response = await self.client.get("/healthz", timeout=2.0)
+        response.raise_for_status()
