@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("MI_VAR_DIR", ROOT / "var"))
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 PORTS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +24,7 @@ class Environment(StrEnum):
 class ServiceSettings(BaseSettings):
     """Fields every service reads; subclasses set their own env prefix."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     environment: Environment = Field(
         default=Environment.DEVELOPMENT,
@@ -57,8 +58,13 @@ class MeiliSettingsMixin(BaseSettings):
         return self
 
 
+def var_dir() -> Path:
+    """Where local state lives (SQLite files, the bundled index): `MI_VAR_DIR`, else `var/`."""
+    return Path(os.environ.get("MI_VAR_DIR", PROJECT_ROOT / "var"))
+
+
 def sqlite_url(name: str) -> str:
-    return f"sqlite:///{PROJECT_ROOT / 'var' / f'{name}.db'}"
+    return f"sqlite:///{var_dir() / f'{name}.db'}"
 
 
 def new_secret() -> str:

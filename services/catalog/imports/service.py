@@ -57,7 +57,7 @@ def load_geography(session: Session) -> Geography:
 
 
 # Bumped whenever parsing rules change, so that an unchanged file is read again under the new rules.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 def _fingerprint(path: Path) -> str:

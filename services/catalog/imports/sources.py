@@ -70,9 +70,11 @@ class _RowError(ValueError):
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
+        start = 2
         for row in reader:
-            # line_num is the line the row ends on; a row's fields may span lines.
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+            # A quoted field may span lines: report the line the row starts on.
+            yield start, {k: (v or "").strip() for k, v in row.items() if k}
+            start = reader.line_num + 1
 
 
 def _optional(value: str) -> str | None:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String
+from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
 import services.common.db  # noqa: F401  (naming convention before any table)
@@ -29,9 +29,20 @@ class ZoneType(StrEnum):
     REGION = "region"
 
 
+def _enum_column(enum: type[StrEnum], length: int) -> Enum:
+    """Stored as plain text (no database enum type), read back as the Python enum."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
 class StructureBase(SQLModel):
-    kind: Kind = Field(sa_type=String(8), index=True)
-    family: Family = Field(sa_type=String(16), index=True)
+    kind: Kind = Field(sa_type=_enum_column(Kind, 8), index=True)
+    family: Family = Field(sa_type=_enum_column(Family, 16), index=True)
     siret: str | None = Field(default=None, max_length=14, index=True)
     siren: str | None = Field(default=None, max_length=9, index=True)
     finess: str | None = Field(default=None, max_length=9, index=True)
@@ -74,7 +85,7 @@ class Activity(SQLModel, table=True):
     )
     sector_slug: str = Field(max_length=128, index=True)
     presta_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    range_kind: RangeKind = Field(sa_type=String(16))
+    range_kind: RangeKind = Field(sa_type=_enum_column(RangeKind, 16))
     radius_km: int | None = None
     # [{"type": "commune" | "departement" | "region", "code": "93"}]
     zones: list[dict[str, Any]] = Field(
