@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
+from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.catalog.imports.service import import_source
 from services.catalog.imports.sources import SOURCES
+from services.catalog.indexing.index import SearchIndexWriter
+from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.reference.loader import load_reference_data
 from services.common.db import make_engine
+from services.sourcing.app import create_app as create_sourcing_app
+from services.sourcing.settings import SourcingSettings
 from tests.support import DATA, Meili, migrate, running_meilisearch
 
 POSTGRES_SERVER_URL = os.environ.get(
@@ -119,3 +127,43 @@ def empty_catalog_url(
     for url in _postgres_database(server):
         migrate(url, "catalog")
         yield url
+
+
+@dataclass(frozen=True)
+class IndexedCatalog:
+    engine: Engine
+    meili: Meili
+    index: str
+
+
+def relay_for(
+    engine: Engine, meili: Meili, index: str, url: str | None = None
+) -> tuple[OutboxRelay, AsyncClient]:
+    client = AsyncClient(url or meili.url, meili.key or None, timeout=5)
+    return OutboxRelay(engine, SearchIndexWriter(client, index), batch_size=1000), client
+
+
+async def drain(engine: Engine, meili: Meili, index: str) -> int:
+    relay, client = relay_for(engine, meili, index)
+    async with client:
+        return await relay.drain()
+
+
+@pytest.fixture(scope="session")
+def indexed_catalog(loaded_sqlite_catalog: Engine, meili: Meili, run_id: str) -> IndexedCatalog:
+    """The real data, imported and relayed into a Meilisearch index of this test run."""
+    index = f"test_{run_id}_structures"
+    asyncio.run(drain(loaded_sqlite_catalog, meili, index))
+    return IndexedCatalog(loaded_sqlite_catalog, meili, index)
+
+
+@pytest.fixture(scope="session")
+def sourcing_client(indexed_catalog: IndexedCatalog) -> Iterator[TestClient]:
+    settings = SourcingSettings(
+        meili_url=indexed_catalog.meili.url,
+        meili_master_key=indexed_catalog.meili.key,
+        meili_index=indexed_catalog.index,
+        environment="test",
+    )
+    with TestClient(create_sourcing_app(settings)) as client:
+        yield client

@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,3 +116,18 @@ def luhn(digits: str) -> bool:
         value = int(char) * (2 if index % 2 else 1)
         total += value // 10 + value % 10
     return total % 10 == 0
+
+
+def valid_siret(siret: str) -> bool:
+    return len(siret) == 14 and siret.isdigit() and (luhn(siret) or siret.startswith("356000000"))
+
+
+def kinds_expected() -> Counter[str]:
+    """Structures per kind the import must keep: the CSV rows less those with a bad SIRET."""
+    counts = Counter(
+        row["kind"]
+        for row in csv_rows("structures/siae_marche_fixture.csv")
+        if valid_siret(row["siret"])
+    )
+    counts["ESAT"] += len(csv_rows("structures/esat_finess.csv"))
+    return counts

@@ -16,7 +16,7 @@ from services.catalog.reference.loader import load_reference_data
 from services.catalog.reference.models import Commune, CpvCode, Department, NafCode, Region, Sector
 from services.catalog.structures.models import Activity, Structure
 from services.common.db import make_engine
-from tests.support import DATA, csv_rows, luhn
+from tests.support import DATA, csv_rows, kinds_expected, valid_siret
 
 
 def _siae_rows_expected_rejected() -> set[int]:
@@ -26,23 +26,9 @@ def _siae_rows_expected_rejected() -> set[int]:
     line_of = {text.split(",", 1)[0]: number for number, text in enumerate(raw, start=1)}
     rejected = set()
     for row in csv_rows(SIAE.path):
-        siret = row["siret"]
-        valid = (
-            len(siret) == 14 and siret.isdigit() and (luhn(siret) or siret.startswith("356000000"))
-        )
-        if not valid:
+        if not valid_siret(row["siret"]):
             rejected.add(line_of[row["id"]])
     return rejected
-
-
-def _kinds_expected() -> Counter[str]:
-    counts = Counter(
-        row["kind"]
-        for row in csv_rows(SIAE.path)
-        if luhn(row["siret"]) or row["siret"].startswith("356000000")
-    )
-    counts["ESAT"] += len(csv_rows("structures/esat_finess.csv"))
-    return counts
 
 
 def _counts(engine: Engine) -> Counter[str]:
@@ -70,12 +56,12 @@ def test_reference_data_is_complete(loaded_sqlite_catalog: Engine) -> None:
 
 
 def test_real_structures_land_by_kind(loaded_sqlite_catalog: Engine) -> None:
-    assert _counts(loaded_sqlite_catalog) == _kinds_expected()
-    assert sum(_kinds_expected().values()) == 5_344
+    assert _counts(loaded_sqlite_catalog) == kinds_expected()
+    assert sum(kinds_expected().values()) == 5_344
 
 
 def test_same_result_on_postgres(loaded_postgres_catalog: Engine) -> None:
-    assert _counts(loaded_postgres_catalog) == _kinds_expected()
+    assert _counts(loaded_postgres_catalog) == kinds_expected()
 
 
 def test_rejections_name_line_and_reason(empty_catalog_url: str) -> None:
