@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, SQLModel, select
 
 from services.catalog.imports.models import ImportRun
@@ -35,6 +36,7 @@ REFERENCE_FILES = (
     "taxonomies/naf_rev2_sous_classes.csv",
 )
 REFERENCE_SOURCE = "reference"
+Row = dict[str, Any]
 
 
 def read_csv(path: Path) -> Iterator[dict[str, str]]:
@@ -54,25 +56,25 @@ def _float(value: str) -> float | None:
     return float(value) if value else None
 
 
-def _regions(data_dir: Path) -> list[SQLModel]:
+def _regions(data_dir: Path) -> list[Row]:
     return [
-        Region(code=r["code_region"], name=r["nom"], zone=r["zone"])
+        dict(code=r["code_region"], name=r["nom"], zone=r["zone"])
         for r in read_csv(data_dir / "geo/regions.csv")
     ]
 
 
-def _departments(data_dir: Path) -> list[SQLModel]:
+def _departments(data_dir: Path) -> list[Row]:
     return [
-        Department(
+        dict(
             code=r["code_departement"], name=r["nom"], region_code=r["code_region"], zone=r["zone"]
         )
         for r in read_csv(data_dir / "geo/departements.csv")
     ]
 
 
-def _communes(data_dir: Path) -> list[SQLModel]:
+def _communes(data_dir: Path) -> list[Row]:
     return [
-        Commune(
+        dict(
             code=r["code_insee"],
             name=r["nom"],
             type=r["type"],
@@ -88,19 +90,17 @@ def _communes(data_dir: Path) -> list[SQLModel]:
     ]
 
 
-def _sector_groups(data_dir: Path) -> list[SQLModel]:
-    groups: dict[int, SQLModel] = {}
+def _sector_groups(data_dir: Path) -> list[Row]:
+    groups: dict[int, Row] = {}
     for r in read_csv(data_dir / "taxonomies/marche_secteurs.csv"):
         group_id = int(r["groupe_id"])
-        groups.setdefault(
-            group_id, SectorGroup(id=group_id, slug=r["groupe_slug"], name=r["groupe"])
-        )
+        groups.setdefault(group_id, dict(id=group_id, slug=r["groupe_slug"], name=r["groupe"]))
     return list(groups.values())
 
 
-def _sectors(data_dir: Path) -> list[SQLModel]:
+def _sectors(data_dir: Path) -> list[Row]:
     return [
-        Sector(
+        dict(
             id=int(r["secteur_id"]),
             slug=r["secteur_slug"],
             name=r["secteur"],
@@ -110,9 +110,9 @@ def _sectors(data_dir: Path) -> list[SQLModel]:
     ]
 
 
-def _cpv(data_dir: Path) -> list[SQLModel]:
+def _cpv(data_dir: Path) -> list[Row]:
     return [
-        CpvCode(
+        dict(
             code=r["code"],
             level=int(r["niveau"]),
             parent_code=r["code_parent"] or None,
@@ -123,9 +123,9 @@ def _cpv(data_dir: Path) -> list[SQLModel]:
     ]
 
 
-def _naf(data_dir: Path) -> list[SQLModel]:
+def _naf(data_dir: Path) -> list[Row]:
     return [
-        NafCode(
+        dict(
             code=r["code"],
             ape=r["code_ape"],
             label=r["libelle"],
@@ -137,14 +137,14 @@ def _naf(data_dir: Path) -> list[SQLModel]:
 
 
 # Parents before children, so that foreign keys hold while inserting.
-_TABLES: tuple[type[SQLModel], ...] = (
-    Region,
-    Department,
-    Commune,
-    SectorGroup,
-    Sector,
-    CpvCode,
-    NafCode,
+_TABLES: tuple[tuple[type[SQLModel], Callable[[Path], list[Row]]], ...] = (
+    (Region, _regions),
+    (Department, _departments),
+    (Commune, _communes),
+    (SectorGroup, _sector_groups),
+    (Sector, _sectors),
+    (CpvCode, _cpv),
+    (NafCode, _naf),
 )
 
 
@@ -165,11 +165,11 @@ def load_reference_data(session: Session, data_dir: Path, force: bool = False) -
     if not force and last is not None and last.file_sha256 == sha:
         return ReferenceLoad(loaded=False, counts=_counts(session))
     run = ImportRun(source=REFERENCE_SOURCE, file_sha256=sha)
-    for table in reversed(_TABLES):
+    for table, _ in reversed(_TABLES):
         session.execute(delete(table))
-    for build in (_regions, _departments, _communes, _sector_groups, _sectors, _cpv, _naf):
-        session.add_all(build(data_dir))
-        session.flush()
+    for table, build in _TABLES:
+        # Bulk insert: tens of thousands of rows, no ORM bookkeeping needed.
+        session.execute(insert(table), build(data_dir))
     counts = _counts(session)
     run.created = sum(counts.values())
     run.finished_at = utcnow()
@@ -182,5 +182,5 @@ def load_reference_data(session: Session, data_dir: Path, force: bool = False) -
 def _counts(session: Session) -> dict[str, int]:
     return {
         str(table.__tablename__): session.exec(select(func.count()).select_from(table)).one()
-        for table in _TABLES
+        for table, _ in _TABLES
     }
