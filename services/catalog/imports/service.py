@@ -151,11 +151,13 @@ def import_source(
         "import finished",
         extra={
             "source": source.name,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "delisted": report.delisted,
-            "rejected": len(report.rejections),
+            "counts": {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "delisted": report.delisted,
+                "rejected": len(report.rejections),
+            },
         },
     )
     return report

@@ -1,0 +1,129 @@
+"""The three services as real processes: a buyer's search through the gateway, request ids
+carried end to end, and an upstream that goes down and comes back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import IndexedCatalog
+from tests.support import ServiceProcess
+
+
+@dataclass
+class System:
+    catalog: ServiceProcess
+    sourcing: ServiceProcess
+    gateway: ServiceProcess
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return httpx.get(self.gateway.url + path, timeout=15, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def system(
+    indexed_catalog: IndexedCatalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    logs = tmp_path_factory.mktemp("logs")
+    shared = {
+        "MI_ENVIRONMENT": "test",
+        "MEILI_URL": indexed_catalog.meili.url,
+        "MEILI_MASTER_KEY": indexed_catalog.meili.key,
+        "MEILI_INDEX": indexed_catalog.index,
+    }
+    catalog = ServiceProcess(
+        "catalog", {**shared, "CATALOG_DATABASE_URL": str(indexed_catalog.engine.url)}, logs
+    ).start()
+    sourcing = ServiceProcess("sourcing", shared, logs).start()
+    gateway = ServiceProcess(
+        "gateway",
+        {
+            "MI_ENVIRONMENT": "test",
+            "GATEWAY_CATALOG_URL": catalog.url,
+            "GATEWAY_SOURCING_URL": sourcing.url,
+            "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
+        },
+        logs,
+    ).start()
+    yield System(catalog, sourcing, gateway)
+    for service in (gateway, sourcing, catalog):
+        service.stop()
+
+
+def _log_lines(path: Path) -> list[dict[str, object]]:
+    lines = []
+    for text in path.read_text(encoding="utf-8").splitlines():
+        if text.startswith("{"):
+            lines.append(json.loads(text))
+    return lines
+
+
+def test_search_through_the_gateway(system: System) -> None:
+    params = {"q": "nettoyage", "department": "93"}
+    through = system.get("/api/v1/search", params=params)
+    direct = httpx.get(system.sourcing.url + "/v1/search", params=params)
+    assert through.status_code == 200
+    assert through.json()["total"] == direct.json()["total"] > 0
+    assert {h["department_code"] for h in through.json()["hits"]} == {"93"}
+
+
+def test_structure_page_through_the_gateway(system: System) -> None:
+    hit = system.get("/api/v1/search", params={"kind": "ESAT", "department": "69"}).json()["hits"][
+        0
+    ]
+    page = system.get(f"/api/v1/structures/{hit['id']}")
+    assert page.status_code == 200
+    assert page.json()["name"] == hit["name"] and page.json()["kind"] == "ESAT"
+    missing = system.get("/api/v1/structures/2000000000")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_bad_filter_is_a_clear_422_through_the_gateway(system: System) -> None:
+    response = system.get("/api/v1/search", params={"kind": "ESATT"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "kind"
+
+
+def test_request_id_is_created_by_the_gateway_and_carried(system: System) -> None:
+    response = system.get(
+        "/api/v1/search", params={"q": "jardin"}, headers={"X-Request-Id": "forged-by-client-1"}
+    )
+    request_id = response.headers["x-request-id"]
+    assert request_id != "forged-by-client-1"
+    time.sleep(0.3)
+    sourcing_ids = {line.get("request_id") for line in _log_lines(system.sourcing.log)}
+    gateway_ids = {line.get("request_id") for line in _log_lines(system.gateway.log)}
+    assert request_id in sourcing_ids and request_id in gateway_ids
+
+
+def test_readiness(system: System) -> None:
+    for service in (system.catalog, system.sourcing, system.gateway):
+        response = httpx.get(service.url + "/readyz", timeout=5)
+        assert response.status_code == 200, response.text
+
+
+def test_sourcing_down_then_back(system: System) -> None:
+    system.sourcing.stop()
+    try:
+        started = time.monotonic()
+        response = system.get("/api/v1/search", params={"q": "nettoyage"})
+        assert time.monotonic() - started < 5
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["upstream"] == "sourcing"
+        assert system.get("/readyz").status_code == 503
+        # What does not depend on sourcing keeps working.
+        assert system.get("/api/v1/structures/1").status_code in (200, 404)
+        assert system.get("/healthz").status_code == 200
+    finally:
+        system.sourcing.start()
+    assert system.get("/api/v1/search", params={"q": "nettoyage"}).status_code == 200
+    assert system.get("/readyz").status_code == 200
