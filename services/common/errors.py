@@ -79,6 +79,8 @@ def problem_response(
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
+            # A 500 is rendered outside the request-id middleware: echo the id here too.
+            headers = {**(headers or {}), "x-request-id": request_id}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
