@@ -54,9 +54,14 @@ def start(name: str, command: list[str], env: dict[str, str], log: Path | None =
     children.append((name, process))
 
 
-def stop_all() -> None:
-    # A second Ctrl-C must not cut the orderly stop short.
+def _interrupted(_signum: int, _frame: object) -> None:
+    """First Ctrl-C (or SIGTERM) starts the orderly stop; later ones must not cut it short."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def stop_all() -> None:
     for _, process in reversed(children):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -123,7 +128,8 @@ def main() -> int:
         )
         return 1
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         if own_meili:
             env["MEILI_URL"] = f"http://{HOST}:{MEILI_PORT}"
