@@ -18,6 +18,7 @@ from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.search_engine import search_engine_client
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -36,11 +37,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        client = AsyncClient(
-            settings.meili_url,
-            settings.meili_master_key or None,
-            timeout=int(settings.meili_timeout_s),
-        )
+        client = search_engine_client(settings)
         app.state.engine = engine
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)

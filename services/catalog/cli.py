@@ -7,7 +7,6 @@ import asyncio
 import sys
 from collections import Counter
 
-from meilisearch_python_sdk import AsyncClient
 from sqlmodel import Session
 
 from services.catalog.app import make_relay
@@ -17,6 +16,7 @@ from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.reference.loader import load_reference_data
 from services.catalog.settings import CatalogSettings, get_settings
 from services.common.db import make_engine
+from services.common.search_engine import search_engine_client
 
 
 def _print_report(report: ImportReport, verbose: bool) -> None:
@@ -65,9 +65,7 @@ def _load_reference(settings: CatalogSettings, force: bool) -> None:
 
 async def _with_relay(settings: CatalogSettings, action: str) -> None:
     engine = make_engine(settings.database_url)
-    async with AsyncClient(
-        settings.meili_url, settings.meili_master_key or None, timeout=int(settings.meili_timeout_s)
-    ) as client:
+    async with search_engine_client(settings) as client:
         relay: OutboxRelay = make_relay(settings, client, engine)
         if action == "rebuild":
             count = await relay.rebuild()

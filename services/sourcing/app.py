@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
-from meilisearch_python_sdk import AsyncClient
 
 from services.common.app import create_service_app
 from services.common.health import ReadinessCheck
+from services.common.search_engine import search_engine_client
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
@@ -21,11 +21,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.vocabulary = SearchVocabulary.load(settings.data_dir)
-        app.state.meili = AsyncClient(
-            settings.meili_url,
-            settings.meili_master_key or None,
-            timeout=int(settings.meili_timeout_s),
-        )
+        app.state.meili = search_engine_client(settings)
         try:
             yield
         finally:
