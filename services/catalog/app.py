@@ -11,8 +11,12 @@ from fastapi import FastAPI
 from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.engine import Engine
 
+from services.catalog.activities.router import router as activities_router
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
+from services.catalog.notifications.service import FileMailer, Mailer, MailRelay, SmtpMailer
+from services.catalog.offers.router import router as offers_router
+from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
 from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
@@ -31,6 +35,12 @@ def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -
     )
 
 
+def make_mailer(settings: CatalogSettings) -> Mailer:
+    if settings.mail_backend == "smtp":
+        return SmtpMailer(settings.smtp_host, settings.smtp_port)
+    return FileMailer(settings.mail_dir)
+
+
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -42,15 +52,17 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)
         stop = asyncio.Event()
-        relay_task = (
-            asyncio.create_task(app.state.relay.run(stop)) if settings.relay_enabled else None
-        )
+        app.state.mail_relay = MailRelay(engine, make_mailer(settings), settings.mail_from)
+        tasks = []
+        if settings.relay_enabled:
+            tasks.append(asyncio.create_task(app.state.relay.run(stop)))
+        if settings.mail_relay_enabled:
+            tasks.append(asyncio.create_task(app.state.mail_relay.run(stop)))
         try:
             yield
         finally:
             stop.set()
-            if relay_task is not None:
-                await relay_task
+            await asyncio.gather(*tasks)
             await client.aclose()
             engine.dispose()
 
@@ -69,6 +81,6 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         description="Structures inclusives (SIAE, EA, ESAT), leurs activités et leurs offres.",
         settings=settings,
         lifespan=lifespan,
-        routers=[structures_router],
+        routers=[structures_router, activities_router, offers_router, ownership_router],
         readiness=readiness,
     )

@@ -37,8 +37,9 @@ def _print_report(report: ImportReport, verbose: bool) -> None:
         for warning in report.warnings:
             print(f"  note ligne {warning.line} [{warning.key}] : {warning.reason}")
     print(
-        f"  {report.source}: aucune activité n'est déclarée dans ce fichier ; "
-        "aucune n'a été inventée (recherche par secteur vide pour ces structures)."
+        f"  {report.source}: le fichier ne déclare aucune activité ; {report.inferred} structures "
+        "reçoivent des activités déduites de leur code NAF, marquées « déduites » jusqu'à "
+        "confirmation par un gestionnaire (data/mappings/naf_secteurs.csv)."
     )
 
 

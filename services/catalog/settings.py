@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import MeiliSettingsMixin, ServiceSettings, sqlite_url
+from services.common.settings import (
+    IdentitySettingsMixin,
+    MeiliSettingsMixin,
+    ServiceSettings,
+    sqlite_url,
+    var_dir,
+)
 
 
-class CatalogSettings(MeiliSettingsMixin, ServiceSettings):
+class CatalogSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("catalog"))
@@ -18,6 +25,12 @@ class CatalogSettings(MeiliSettingsMixin, ServiceSettings):
     relay_interval_s: float = 0.2
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     relay_max_backoff_s: float = 10.0
+    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
+    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
+    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_relay_enabled: bool = True
 
 
 @lru_cache

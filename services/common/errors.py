@@ -35,6 +35,22 @@ class NotFound(AppError):
     status, slug, title = 404, "not-found", "Ressource introuvable"
 
 
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Identification requise"
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Action non autorisée"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "stale-write", "Modification concurrente"
+
+
+class PreconditionRequired(AppError):
+    status, slug, title = 428, "if-match-required", "En-tête If-Match requis"
+
+
 class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflit"
 

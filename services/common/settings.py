@@ -45,11 +45,17 @@ class MeiliSettingsMixin(BaseSettings):
     """Where the search engine is; shared names so one `MEILI_URL` serves every service."""
 
     meili_url: str = Field(
-        default="http://127.0.0.1:7700", validation_alias=AliasChoices("MEILI_URL")
+        default="http://127.0.0.1:7700", validation_alias=AliasChoices("MEILI_URL", "meili_url")
     )
-    meili_master_key: str = Field(default="", validation_alias=AliasChoices("MEILI_MASTER_KEY"))
-    meili_index: str = Field(default="structures", validation_alias=AliasChoices("MEILI_INDEX"))
-    meili_timeout_s: float = Field(default=5.0, validation_alias=AliasChoices("MEILI_TIMEOUT_S"))
+    meili_master_key: str = Field(
+        default="", validation_alias=AliasChoices("MEILI_MASTER_KEY", "meili_master_key")
+    )
+    meili_index: str = Field(
+        default="structures", validation_alias=AliasChoices("MEILI_INDEX", "meili_index")
+    )
+    meili_timeout_s: float = Field(
+        default=5.0, validation_alias=AliasChoices("MEILI_TIMEOUT_S", "meili_timeout_s")
+    )
 
     @model_validator(mode="after")
     def _meili_key_is_real(self) -> Self:
@@ -69,3 +75,17 @@ def sqlite_url(name: str) -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+class IdentitySettingsMixin(BaseSettings):
+    """The secret the gateway signs forwarded identities with, shared with the services only."""
+
+    identity_secret: str = Field(
+        default="", validation_alias=AliasChoices("MI_IDENTITY_SECRET", "identity_secret")
+    )
+
+    @model_validator(mode="after")
+    def _identity_secret_is_real(self) -> Self:
+        if isinstance(self, ServiceSettings):
+            self.refuse_placeholder("MI_IDENTITY_SECRET", self.identity_secret)
+        return self

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from services.catalog.imports.naf_mapping import load_naf_mapping
 from services.catalog.imports.service import import_source
 from services.catalog.imports.sources import ESAT, SIAE
 from services.catalog.outbox.models import OutboxEvent
@@ -73,9 +74,16 @@ def test_rejections_name_line_and_reason(empty_catalog_url: str) -> None:
     assert {r.line for r in report.rejections} == _siae_rows_expected_rejected()
     assert all("Luhn" in r.reason for r in report.rejections)
     assert report.created == 3_840
-    # Structures without activities in the file get none invented.
+    # The file declares no activity: the only ones are inferred from mapped NAF codes.
+    mapping = load_naf_mapping(DATA)
     with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Activity)).one() == 0
+        activities = session.exec(select(Activity)).all()
+        assert activities and all(a.inferred for a in activities)
+        owners = set(
+            session.exec(select(Structure.id).join(Activity, Activity.structure_id == Structure.id))
+        )
+        mapped = {s.id for s in session.exec(select(Structure)) if s.naf in mapping.mapped}
+        assert owners == mapped
         # Saint-Martin rows carry département 971 but commune 97801: the commune wins.
         saint_martin = session.exec(
             select(Structure).where(Structure.commune_code == "97801")

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.catalog.audit import service as audit
 from services.catalog.imports.models import ImportRun
+from services.catalog.imports.naf_mapping import MAPPING_PATH, NafMapping, load_naf_mapping
 from services.catalog.imports.sources import (
     CommuneRef,
     Geography,
@@ -19,8 +21,9 @@ from services.catalog.imports.sources import (
     parse_source,
 )
 from services.catalog.outbox.service import record_structure_changes
-from services.catalog.reference.models import Commune, Department
-from services.catalog.structures.models import Structure, utcnow
+from services.catalog.reference.models import Commune, Department, NafCode
+from services.catalog.structures.models import Activity, RangeKind, Structure, utcnow
+from services.catalog.structures.service import stamp_sources
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     delisted: int = 0
+    inferred: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Rejection] = field(default_factory=list)
 
@@ -53,15 +57,21 @@ def load_geography(session: Session) -> Geography:
             parents[c.code] = c.parent_code
     if not departments:
         raise RuntimeError("reference data is not loaded: run `catalog load-reference` first")
-    return Geography(departments=departments, communes=communes, parents=parents)
+    naf_codes = frozenset(session.exec(select(NafCode.ape)))
+    return Geography(
+        departments=departments, communes=communes, parents=parents, naf_codes=naf_codes
+    )
 
 
 # Bumped whenever parsing rules change, so that an unchanged file is read again under the new rules.
-PARSER_VERSION = "3"
+PARSER_VERSION = "5"
 
 
-def _fingerprint(path: Path) -> str:
-    return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + path.read_bytes()).hexdigest()
+def _fingerprint(path: Path, data_dir: Path) -> str:
+    """The file, the parsing rules and the NAF mapping: any change means a new import."""
+    digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0" + path.read_bytes())
+    digest.update((data_dir / MAPPING_PATH).read_bytes())
+    return digest.hexdigest()
 
 
 def _last_run(session: Session, source: str) -> ImportRun | None:
@@ -72,18 +82,67 @@ def _last_run(session: Session, source: str) -> ImportRun | None:
     ).first()
 
 
-def _apply(structure: Structure, record: dict[str, Any]) -> bool:
-    changed = False
+# A manager's or staff's edit is never overwritten by a later import.
+PROTECTED_SOURCES = frozenset({"manager", "staff"})
+_SYSTEM_FIELDS = frozenset({"import_key", "source", "source_updated_at"})
+
+
+def _apply(structure: Structure, record: dict[str, Any]) -> dict[str, list[Any]]:
+    """Sets what the source says, except fields a person edited; returns what changed."""
+    changes: dict[str, list[Any]] = {}
     for name, value in record.items():
+        owner = structure.field_sources.get(name, {}).get("source")
+        if owner in PROTECTED_SOURCES:
+            continue
         if getattr(structure, name) != value:
+            changes[name] = [getattr(structure, name), value]
             setattr(structure, name, value)
-            changed = True
     if not structure.is_active:
         structure.is_active = True
-        changed = True
-    if changed:
+        changes["is_active"] = [False, True]
+    if changes:
+        stamp_sources(structure, [n for n in changes if n not in _SYSTEM_FIELDS], structure.source)
         structure.updated_at = utcnow()
-    return changed
+    return changes
+
+
+def _infer_activities(
+    session: Session, structures: list[Structure], mapping: NafMapping
+) -> list[int]:
+    """Activities suggested by the NAF code, for structures that have none and never had.
+
+    They cover the structure's département and stay flagged `inferred` until a manager
+    confirms, changes or removes them; once a structure's activities have been inferred or
+    edited, they are never inferred again.
+    """
+    with_activities = set(session.exec(select(Activity.structure_id).distinct()))
+    touched = []
+    for structure in structures:
+        entry = mapping.mapped.get(structure.naf or "")
+        if (
+            entry is None
+            or structure.id is None
+            or not structure.is_active
+            or structure.id in with_activities
+            or "activities" in structure.field_sources
+            or structure.department_code is None
+        ):
+            continue
+        for slug in entry.sectors:
+            session.add(
+                Activity(
+                    structure_id=structure.id,
+                    sector_slug=slug,
+                    presta_types=list(entry.presta_types),
+                    range_kind=RangeKind.ZONES,
+                    zones=[{"type": "departement", "code": structure.department_code}],
+                    inferred=True,
+                )
+            )
+        stamp_sources(structure, ["activities"], "naf")
+        session.add(structure)
+        touched.append(structure.id)
+    return touched
 
 
 def import_source(
@@ -95,7 +154,7 @@ def import_source(
     Changed structures get an outbox row in the same transaction.
     """
     path = data_dir / source.path
-    sha = _fingerprint(path)
+    sha = _fingerprint(path, data_dir)
     last = _last_run(session, source.name)
     if not force and last is not None and last.file_sha256 == sha:
         return ImportReport(
@@ -117,12 +176,25 @@ def import_source(
         structure = existing.pop(record["import_key"], None)
         if structure is None:
             structure = Structure(**record)
+            stamp_sources(
+                structure, [n for n in record if n not in _SYSTEM_FIELDS], record["source"]
+            )
             session.add(structure)
             changed.append(structure)
             report.created += 1
-        elif _apply(structure, record):
+        elif changes := _apply(structure, record):
             changed.append(structure)
             report.updated += 1
+            assert structure.id is not None
+            audit.record(
+                session,
+                f"import:{source.name}",
+                structure.id,
+                "structure.import",
+                "structure",
+                structure.id,
+                changes,
+            )
         else:
             report.unchanged += 1
     for vanished in existing.values():
@@ -131,8 +203,27 @@ def import_source(
             vanished.updated_at = utcnow()
             changed.append(vanished)
             report.delisted += 1
+            assert vanished.id is not None
+            audit.record(
+                session,
+                f"import:{source.name}",
+                vanished.id,
+                "structure.delist",
+                "structure",
+                vanished.id,
+                {"is_active": [True, False]},
+            )
     session.flush()
-    record_structure_changes(session, (s.id for s in changed if s.id is not None))
+    imported = [
+        s
+        for s in session.exec(
+            select(Structure).where(col(Structure.import_key).startswith(source.key_prefix))
+        )
+    ]
+    inferred = _infer_activities(session, imported, load_naf_mapping(data_dir))
+    report.inferred = len(inferred)
+    session.flush()
+    record_structure_changes(session, [*(s.id for s in changed if s.id is not None), *inferred])
     session.add(
         ImportRun(
             source=source.name,

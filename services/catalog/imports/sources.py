@@ -26,6 +26,8 @@ class CommuneRef:
     region_code: str
     latitude: float | None
     longitude: float | None
+    is_zrr: bool = False
+    has_qpv: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Geography:
     departments: dict[str, str]  # code -> region code
     communes: dict[str, CommuneRef]
     parents: dict[str, str] = field(default_factory=dict)  # arrondissement -> commune
+    naf_codes: frozenset[str] = frozenset()  # APE form; empty: not checked
 
     def centre(self, commune_code: str) -> tuple[float, float] | None:
         commune = self.communes.get(commune_code)
@@ -131,7 +134,19 @@ def _place(
         "latitude": latitude,
         "longitude": longitude,
         "coordinates_source": source,
+        "is_zrr": commune.is_zrr if commune else False,
+        "is_qpv": commune.has_qpv if commune else False,
     }
+
+
+def _naf(value: str, geo: Geography, warnings: list[str]) -> str | None:
+    code = value.replace(".", "").strip().upper()
+    if not code:
+        return None
+    if geo.naf_codes and code not in geo.naf_codes:
+        warnings.append(f"code NAF inconnu « {code} » : ignoré")
+        return None
+    return code
 
 
 def _parse_date(value: str) -> date | None:
@@ -158,7 +173,7 @@ def _siae_record(row: dict[str, str], geo: Geography, warnings: list[str]) -> di
         "finess": None,
         "name": row["nom"],
         "brand": _optional(row["enseigne"]),
-        "naf": _optional(row["naf"].replace(".", "").upper()),
+        "naf": _naf(row["naf"], geo, warnings),
         "legal_form": _optional(row["forme_juridique"]),
         "address": _optional(row["adresse"]),
         "city": _optional(row["ville"]),

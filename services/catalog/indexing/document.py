@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from services.catalog.reference.models import Department, NafCode, Region, Sector, SectorGroup
-from services.catalog.structures.kinds import KIND_LABELS, SIAE_KINDS, Kind
-from services.catalog.structures.models import Activity, RangeKind, Structure
+from services.catalog.structures.kinds import KIND_LABELS, SIAE_KINDS, Kind, PrestaType
+from services.catalog.structures.models import Activity, Offer, RangeKind, Structure
 
 
 @dataclass(frozen=True)
@@ -49,23 +51,42 @@ def _activity_document(activity: Activity, vocabulary: Vocabulary) -> dict[str, 
         "sector": activity.sector_slug,
         "sector_name": sector.name if sector else None,
         "presta_types": sorted(activity.presta_types),
-        "range": activity.range_kind.value
-        if isinstance(activity.range_kind, RangeKind)
-        else activity.range_kind,
+        "range": RangeKind(activity.range_kind).value,
         "radius_km": activity.radius_km,
         "zones": activity.zones,
+        "inferred": activity.inferred,
     }
 
 
+def _offer_document(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "title": offer.title,
+        "sector": offer.sector_slug,
+        "presta_type": PrestaType(offer.presta_type).value,
+    }
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """What drift checks compare: the document without its own hash."""
+    body = {k: v for k, v in document.items() if k != "content_hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def structure_document(
-    structure: Structure, activities: list[Activity], vocabulary: Vocabulary
+    structure: Structure,
+    activities: list[Activity],
+    vocabulary: Vocabulary,
+    offers: list[Offer] | None = None,
 ) -> dict[str, Any]:
+    """Public fields only: never the contact address nor who edited what."""
+    offers = [o for o in offers or [] if o.is_active]
     kind = Kind(structure.kind)
     sector_refs = [
         vocabulary.sectors[a.sector_slug] for a in activities if a.sector_slug in vocabulary.sectors
     ]
     has_point = structure.latitude is not None and structure.longitude is not None
-    return {
+    document: dict[str, Any] = {
         "id": structure.id,
         "kind": kind.value,
         "kind_label": KIND_LABELS[kind],
@@ -96,9 +117,25 @@ def structure_document(
         "presta_types": sorted({p for a in activities for p in a.presta_types}),
         "activities": [_activity_document(a, vocabulary) for a in activities],
         "has_activities": bool(activities),
+        "offers": [_offer_document(o) for o in offers],
+        "offer_titles": [o.title for o in offers],
+        "offer_descriptions": [o.description for o in offers if o.description],
+        "has_offers": bool(offers),
+        "is_qpv": structure.is_qpv,
+        "is_zrr": structure.is_zrr,
+        "networks": structure.networks,
+        "labels": structure.labels,
+        "headcount_insertion": structure.headcount_insertion,
+        "headcount_permanent": structure.headcount_permanent,
+        "turnover_eur": structure.turnover_eur,
+        "year_founded": structure.year_founded,
+        "logo_url": structure.logo_url,
+        "client_references": structure.client_references,
         "source": structure.source,
         "updated_at": structure.updated_at.isoformat(),
     }
+    document["content_hash"] = content_hash(document)
+    return document
 
 
 def load_documents(
@@ -115,11 +152,20 @@ def load_documents(
         .order_by(col(Activity.id))
     ):
         activities.setdefault(activity.structure_id, []).append(activity)
+    offers: dict[int, list[Offer]] = {}
+    for offer in session.exec(
+        select(Offer).where(col(Offer.structure_id).in_(structure_ids)).order_by(col(Offer.id))
+    ):
+        offers.setdefault(offer.structure_id, []).append(offer)
     documents, removed = [], []
     for sid in structure_ids:
         structure = structures.get(sid)
         if structure is None or not structure.is_active:
             removed.append(sid)
         else:
-            documents.append(structure_document(structure, activities.get(sid, []), vocabulary))
+            documents.append(
+                structure_document(
+                    structure, activities.get(sid, []), vocabulary, offers.get(sid, [])
+                )
+            )
     return documents, removed

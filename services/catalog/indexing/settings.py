@@ -21,6 +21,11 @@ FILTERABLE_ATTRIBUTES = [
     "sector_groups",
     "presta_types",
     "has_activities",
+    "has_offers",
+    "is_qpv",
+    "is_zrr",
+    "networks",
+    "labels",
     "_geo",
 ]
 SORTABLE_ATTRIBUTES = ["name", "_geo"]
@@ -32,7 +37,9 @@ INDEX_SETTINGS = MeilisearchSettings(
         "name",
         "brand",
         "sector_names",
+        "offer_titles",
         "naf_label",
+        "offer_descriptions",
         "description",
         "city",
         "department_name",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ REFERENCE_FILES = (
     "geo/regions.csv",
     "geo/departements.csv",
     "geo/communes.csv",
+    "geo/zrr_communes_2022.csv",
+    "geo/qpv_2024_partiel.csv",
     "taxonomies/marche_secteurs.csv",
     "taxonomies/cpv_2008.csv",
     "taxonomies/naf_rev2_sous_classes.csv",
@@ -72,7 +75,20 @@ def _departments(data_dir: Path) -> list[Row]:
     ]
 
 
+def _zrr_statuses(data_dir: Path) -> dict[str, str]:
+    """2026 commune -> C / PC / NC; a commune merged from differently classed ones is PC."""
+    seen: dict[str, set[str]] = {}
+    for r in read_csv(data_dir / "geo/zrr_communes_2022.csv"):
+        seen.setdefault(r["code_insee_2026"], set()).add(r["statut_zrr"])
+    return {code: next(iter(s)) if len(s) == 1 else "PC" for code, s in seen.items()}
+
+
+def _qpv_counts(data_dir: Path) -> Counter[str]:
+    return Counter(r["code_insee_2026"] for r in read_csv(data_dir / "geo/qpv_2024_partiel.csv"))
+
+
 def _communes(data_dir: Path) -> list[Row]:
+    zrr, qpv = _zrr_statuses(data_dir), _qpv_counts(data_dir)
     return [
         dict(
             code=r["code_insee"],
@@ -85,6 +101,8 @@ def _communes(data_dir: Path) -> list[Row]:
             population=int(r["population"]) if r["population"] else None,
             latitude=_float(r["lat"]),
             longitude=_float(r["lon"]),
+            zrr_status=zrr.get(r["code_insee"]),
+            qpv_count=qpv.get(r["code_insee"], 0),
         )
         for r in read_csv(data_dir / "geo/communes.csv")
     ]

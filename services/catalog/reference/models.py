@@ -32,6 +32,10 @@ class Commune(SQLModel, table=True):
     population: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # ZRR 2022 classification: C (classée), PC (partiellement), NC; None where unknown.
+    zrr_status: str | None = Field(default=None, max_length=2)
+    # QPV 2024 in the commune (the shipped list is partial).
+    qpv_count: int = 0
 
 
 class SectorGroup(SQLModel, table=True):

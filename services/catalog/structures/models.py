@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
 import services.common.db  # noqa: F401  (naming convention before any table)
-from services.catalog.structures.kinds import Family, Kind
+from services.catalog.structures.kinds import Family, Kind, PrestaType
 
 
 def utcnow() -> datetime:
@@ -61,6 +61,20 @@ class StructureBase(SQLModel):
     coordinates_source: str | None = Field(default=None, max_length=32)
     website: str | None = Field(default=None, max_length=512)
     description: str | None = None
+    logo_url: str | None = Field(default=None, max_length=512)
+    # Flags of the commune: it is a ZRR, or it contains a QPV (2024 list).
+    is_qpv: bool = False
+    is_zrr: bool = False
+    headcount_insertion: int | None = None
+    headcount_permanent: int | None = None
+    turnover_eur: int | None = None
+    year_founded: int | None = None
+    networks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [{"name": ..., "description": ..., "logo_url": ...}]
+    client_references: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Structure(StructureBase, table=True):
@@ -70,6 +84,13 @@ class Structure(StructureBase, table=True):
     source: str = Field(max_length=32)
     source_updated_at: date | None = None
     is_active: bool = Field(default=True, index=True)
+    # Where verification codes go; private, never shown nor indexed.
+    contact_email: str | None = Field(default=None, max_length=254)
+    # {field: {"source": "ASP" | "FINESS" | "manager" | "staff" | ..., "at": iso date-time}}
+    field_sources: dict[str, dict[str, str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -91,5 +112,36 @@ class Activity(SQLModel, table=True):
     zones: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Inferred from the NAF code at import, until a manager confirms it.
+    inferred: bool = False
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Offer(SQLModel, table=True):
+    """A real catalog entry: what a structure sells, on what terms, where."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    sector_slug: str = Field(max_length=128, index=True)
+    presta_type: PrestaType = Field(sa_type=_enum_column(PrestaType, 8))
+    unit: str | None = Field(default=None, max_length=50)
+    price_indication: str | None = Field(default=None, max_length=200)
+    minimum_order: str | None = Field(default=None, max_length=200)
+    capacity: str | None = Field(default=None, max_length=200)
+    lead_time_days: int | None = None
+    # {"range": ..., "radius_km": ..., "zones": [...]}; None: the range of the activity
+    # of the structure in the same sector.
+    delivery_zone: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_active: bool = True
+    version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

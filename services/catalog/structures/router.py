@@ -1,30 +1,57 @@
-"""Catalog API: structures as the catalog knows them."""
+"""Catalog API: structures, their listing edits and their audit trail."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import BaseModel
 
-from services.catalog.dependencies import SessionDep
+from services.catalog.audit import service as audit
+from services.catalog.concurrency import etag, expected_version
+from services.catalog.dependencies import PrincipalDep, SessionDep
+from services.catalog.ownership.permissions import require_manager
+from services.catalog.structures import service
 from services.catalog.structures.kinds import Kind
 from services.catalog.structures.repository import StructureRepository
-from services.catalog.structures.schemas import StructurePage, StructurePublic
-from services.catalog.structures.service import to_public
-from services.common.errors import NotFound
+from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])
+StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/{structure_id}", response_model=StructurePublic, summary="Fiche d'une structure")
 def get_structure(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
+    structure_id: StructureId, session: SessionDep, response: Response
 ) -> StructurePublic:
-    repository = StructureRepository(session)
-    structure = repository.get(structure_id)
-    if structure is None or not structure.is_active:
-        raise NotFound(f"Aucune structure active n'a l'identifiant {structure_id}.")
-    return to_public(structure, repository.activities_of([structure_id])[structure_id])
+    structure = service.get_structure(session, structure_id)
+    response.headers["ETag"] = etag(structure.version)
+    return service.to_public(structure, service.activities_of(session, structure_id))
+
+
+@router.patch(
+    "/{structure_id}",
+    response_model=StructurePublic,
+    summary="Modifier la fiche (gestionnaires de la structure, équipe)",
+    responses={
+        412: {"description": "La fiche a changé depuis sa lecture"},
+        428: {"description": "If-Match manquant"},
+    },
+)
+def update_structure(
+    structure_id: StructureId,
+    payload: StructureUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description='ETag lu auparavant ("vN")')] = None,
+) -> StructurePublic:
+    structure = service.update_structure(
+        session, principal, structure_id, expected_version(if_match), payload
+    )
+    response.headers["ETag"] = etag(structure.version)
+    return service.to_public(structure, service.activities_of(session, structure_id))
 
 
 @router.get("", response_model=StructurePage, summary="Liste des structures actives")
@@ -41,5 +68,41 @@ def list_structures(
         total=total,
         page=page,
         per_page=per_page,
-        items=[to_public(s, activities[s.id]) for s in rows if s.id is not None],
+        items=[service.to_public(s, activities[s.id]) for s in rows if s.id is not None],
+    )
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    actor: str
+    actor_role: str
+    action: str
+    entity: str
+    entity_id: int | None
+    changes: dict[str, Any]
+    at: datetime
+
+
+class AuditPage(BaseModel):
+    total: int
+    items: list[AuditEntryPublic]
+
+
+@router.get(
+    "/{structure_id}/audit",
+    response_model=AuditPage,
+    summary="Historique des modifications (gestionnaires, équipe)",
+)
+def audit_trail(
+    structure_id: StructureId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AuditPage:
+    service.get_structure(session, structure_id, include_delisted=principal.is_staff)
+    require_manager(session, principal, structure_id)
+    total, rows = audit.page(session, structure_id, (page - 1) * per_page, per_page)
+    return AuditPage(
+        total=total, items=[AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
     )

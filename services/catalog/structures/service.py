@@ -1,27 +1,132 @@
-"""Reading structures as the API shows them."""
+"""The rules of a structure's listing: who may change what, and what follows from a change."""
 
 from __future__ import annotations
 
-from services.catalog.structures.kinds import KIND_LABELS, Kind
-from services.catalog.structures.models import Activity, Structure
-from services.catalog.structures.schemas import ActivityPublic, StructurePublic
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from services.catalog.activities.schemas import ActivityPublic
+from services.catalog.audit import service as audit
+from services.catalog.concurrency import take_version
+from services.catalog.outbox.service import record_structure_changes
+from services.catalog.ownership.permissions import require_manager
+from services.catalog.reference.models import Commune
+from services.catalog.structures.kinds import KIND_LABELS, Kind, family_of
+from services.catalog.structures.models import Activity, Structure, utcnow
+from services.catalog.structures.schemas import STAFF_ONLY_FIELDS, StructurePublic, StructureUpdate
+from services.catalog.structures.validation import check_commune
+from services.common.errors import Forbidden, NotFound
+from services.common.identity import Principal
+
+ZRR_CLASSED = frozenset({"C", "PC"})
+
+
+def activity_public(activity: Activity) -> ActivityPublic:
+    return ActivityPublic(
+        id=activity.id or 0,
+        sector=activity.sector_slug,
+        presta_types=activity.presta_types,
+        range=activity.range_kind,
+        radius_km=activity.radius_km,
+        zones=activity.zones,
+        inferred=activity.inferred,
+        version=activity.version,
+    )
 
 
 def to_public(structure: Structure, activities: list[Activity]) -> StructurePublic:
     return StructurePublic.model_validate(
         {
             **structure.model_dump(),
+            "field_sources": {
+                name: {"source": s["source"], "at": s["at"]}
+                for name, s in structure.field_sources.items()
+            },
             "kind_label": KIND_LABELS[Kind(structure.kind)],
-            "activities": [
-                ActivityPublic(
-                    id=a.id or 0,
-                    sector=a.sector_slug,
-                    presta_types=a.presta_types,
-                    range=a.range_kind,
-                    radius_km=a.radius_km,
-                    zones=a.zones,
-                )
-                for a in activities
-            ],
+            "activities": [activity_public(a) for a in activities],
         }
     )
+
+
+def activities_of(session: Session, structure_id: int) -> list[Activity]:
+    return list(
+        session.exec(
+            select(Activity).where(Activity.structure_id == structure_id).order_by(col(Activity.id))
+        )
+    )
+
+
+def get_structure(session: Session, structure_id: int, include_delisted: bool = False) -> Structure:
+    structure = session.get(Structure, structure_id)
+    if structure is None or not (structure.is_active or include_delisted):
+        raise NotFound(f"Aucune structure active n'a l'identifiant {structure_id}.")
+    return structure
+
+
+def place_of(commune: Commune) -> dict[str, Any]:
+    """What a commune decides about a structure located in it."""
+    place: dict[str, Any] = {
+        "commune_code": commune.code,
+        "department_code": commune.department_code,
+        "region_code": commune.region_code,
+        "is_zrr": commune.zrr_status in ZRR_CLASSED,
+        "is_qpv": commune.qpv_count > 0,
+    }
+    if commune.latitude is not None and commune.longitude is not None:
+        place |= {
+            "latitude": commune.latitude,
+            "longitude": commune.longitude,
+            "coordinates_source": "commune_centre",
+        }
+    return place
+
+
+def stamp_sources(structure: Structure, fields: list[str], source: str) -> None:
+    at = utcnow().isoformat(timespec="seconds")
+    structure.field_sources = {
+        **structure.field_sources,
+        **{name: {"source": source, "at": at} for name in fields},
+    }
+
+
+def update_structure(
+    session: Session,
+    principal: Principal,
+    structure_id: int,
+    expected_version: int,
+    update: StructureUpdate,
+) -> Structure:
+    structure = get_structure(session, structure_id, include_delisted=principal.is_staff)
+    require_manager(session, principal, structure_id)
+    changes = update.changes()
+    if not principal.is_staff:
+        forbidden = sorted(STAFF_ONLY_FIELDS & changes.keys())
+        if forbidden:
+            raise Forbidden(
+                f"Seule l'équipe de la plateforme peut modifier : {', '.join(forbidden)}."
+            )
+    if "commune_code" in changes or "postcode" in changes:
+        commune_code = changes.get("commune_code", structure.commune_code)
+        if commune_code is None:
+            raise Forbidden("Indiquez la commune (commune_code) avec le code postal.")
+        commune = check_commune(session, commune_code, changes.get("postcode", structure.postcode))
+        if commune.code != structure.commune_code:
+            changes |= place_of(commune)
+    if "kind" in changes:
+        changes["family"] = family_of(Kind(changes["kind"])).value
+
+    structure.version = take_version(session, Structure, structure_id, expected_version)
+    before = {name: getattr(structure, name) for name in changes}
+    for name, value in changes.items():
+        setattr(structure, name, value)
+    changed = audit.diff(before, changes)
+    stamp_sources(structure, list(changed), "staff" if principal.is_staff else "manager")
+    structure.updated_at = utcnow()
+    session.add(structure)
+    audit.record(
+        session, principal, structure_id, "structure.update", "structure", structure_id, changed
+    )
+    record_structure_changes(session, [structure_id])
+    session.flush()
+    return structure

@@ -1,0 +1,45 @@
+"""Optimistic concurrency: every editable row has a version; writes name the one they read."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel
+
+from services.common.errors import PreconditionFailed, PreconditionRequired
+
+_ETAG = re.compile(r'^(?:W/)?"v(\d+)"$')
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise PreconditionRequired(
+            "Renvoyez l'ETag lu (en-tête If-Match) : il protège des modifications concurrentes."
+        )
+    match = _ETAG.match(if_match.strip())
+    if match is None:
+        raise PreconditionFailed(f'If-Match invalide : « {if_match[:40]} » (attendu "vN").')
+    return int(match.group(1))
+
+
+def take_version(session: Session, table: type[SQLModel], row_id: int, expected: int) -> int:
+    """Atomically moves the row from `expected` to the next version, or refuses the write.
+
+    One conditional UPDATE: two writers holding the same version cannot both pass.
+    """
+    column = table.__table__.c  # type: ignore[attr-defined]
+    result = session.execute(
+        update(table)
+        .where(column.id == row_id, column.version == expected)
+        .values(version=column.version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed(
+            "Cette fiche a été modifiée depuis votre lecture : relisez-la puis réappliquez vos changements."
+        )
+    return expected + 1

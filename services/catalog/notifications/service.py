@@ -1,0 +1,99 @@
+"""Mail: queued in the writer's transaction, delivered after commit by a relay that retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from anyio import to_thread
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from services.catalog.notifications.models import OutgoingMail
+from services.catalog.structures.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def queue_mail(session: Session, recipient: str, subject: str, body: str) -> None:
+    session.add(OutgoingMail(recipient=recipient, subject=subject, body=body))
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class FileMailer:
+    """Development and tests: each message is written as an .eml file in a folder."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{utcnow().strftime('%Y%m%dT%H%M%S%f')}-{message['X-Mail-Id']}.eml"
+        (self.directory / name).write_bytes(bytes(message))
+
+
+class SmtpMailer:
+    def __init__(self, host: str, port: int, timeout_s: float = 10.0) -> None:
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+            smtp.send_message(message)
+
+
+class MailRelay:
+    def __init__(self, engine: Engine, mailer: Mailer, sender: str) -> None:
+        self.engine, self.mailer, self.sender = engine, mailer, sender
+
+    def deliver_pending(self, limit: int = 100) -> int:
+        sent = 0
+        with Session(self.engine) as session:
+            pending = session.exec(
+                select(OutgoingMail)
+                .where(col(OutgoingMail.sent_at).is_(None), OutgoingMail.attempts < 20)
+                .order_by(col(OutgoingMail.id))
+                .limit(limit)
+            ).all()
+            for mail in pending:
+                message = EmailMessage()
+                message["From"], message["To"], message["Subject"] = (
+                    self.sender,
+                    mail.recipient,
+                    mail.subject,
+                )
+                message["X-Mail-Id"] = str(mail.id)
+                message.set_content(mail.body)
+                try:
+                    self.mailer.send(message)
+                except (OSError, smtplib.SMTPException) as exc:
+                    mail.attempts += 1
+                    mail.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    logger.warning("mail not sent, will retry", extra={"mail_id": mail.id})
+                else:
+                    mail.sent_at = utcnow()
+                    sent += 1
+                session.add(mail)
+                session.commit()
+        return sent
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await to_thread.run_sync(self.deliver_pending)
+            except Exception:
+                logger.exception("mail relay failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)

@@ -1,0 +1,76 @@
+"""Catalog API: a structure's offers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from services.catalog.concurrency import etag, expected_version
+from services.catalog.dependencies import OptionalPrincipalDep, PrincipalDep, SessionDep
+from services.catalog.offers import service
+from services.catalog.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
+from services.catalog.ownership.permissions import membership_of
+from services.catalog.structures.service import activities_of, get_structure
+
+router = APIRouter(prefix="/v1/structures/{structure_id}/offers", tags=["offres"])
+StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OfferId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+IfMatch = Annotated[str | None, Header(description='ETag lu auparavant ("vN")')]
+
+
+@router.get("", response_model=list[OfferPublic], summary="Offres d'une structure")
+def list_offers(
+    structure_id: StructureId, session: SessionDep, principal: OptionalPrincipalDep
+) -> list[OfferPublic]:
+    get_structure(session, structure_id)
+    # Inactive offers are shown to the structure's managers and staff only.
+    insider = principal is not None and (
+        principal.is_staff or membership_of(session, structure_id, principal.account_id) is not None
+    )
+    activities = activities_of(session, structure_id)
+    return [
+        service.to_public(o, activities) for o in service.offers_of(session, structure_id, insider)
+    ]
+
+
+@router.post("", status_code=201, response_model=OfferPublic, summary="Publier une offre")
+def create_offer(
+    structure_id: StructureId,
+    payload: OfferCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+) -> OfferPublic:
+    offer = service.create_offer(session, principal, structure_id, payload)
+    response.headers["ETag"] = etag(offer.version)
+    return service.to_public(offer, activities_of(session, structure_id))
+
+
+@router.patch("/{offer_id}", response_model=OfferPublic, summary="Modifier une offre")
+def update_offer(
+    structure_id: StructureId,
+    offer_id: OfferId,
+    payload: OfferUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> OfferPublic:
+    offer = service.update_offer(
+        session, principal, structure_id, offer_id, expected_version(if_match), payload
+    )
+    response.headers["ETag"] = etag(offer.version)
+    return service.to_public(offer, activities_of(session, structure_id))
+
+
+@router.delete("/{offer_id}", status_code=204, summary="Retirer une offre")
+def delete_offer(
+    structure_id: StructureId,
+    offer_id: OfferId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+) -> Response:
+    service.delete_offer(session, principal, structure_id, offer_id, expected_version(if_match))
+    return Response(status_code=204)

@@ -1,0 +1,65 @@
+"""Who manages which structure, and the claims that lead there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from services.catalog.structures.models import _enum_column, utcnow
+
+
+class MemberRole(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+
+
+class ClaimKind(StrEnum):
+    VERIFICATION = "verification"  # no manager yet: a code goes to the registered contact address
+    STAFF_REVIEW = "staff_review"  # no manager and no contact address: staff decides
+    JOIN = "join"  # managers exist: one of its admins decides
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("structure_id", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    account_id: str = Field(max_length=64, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    role: MemberRole = Field(sa_type=_enum_column(MemberRole, 16))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Claim(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    account_id: str = Field(max_length=64, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    kind: ClaimKind = Field(sa_type=_enum_column(ClaimKind, 16))
+    status: ClaimStatus = Field(sa_type=_enum_column(ClaimStatus, 16), index=True)
+    message: str | None = Field(default=None, max_length=1000)
+    code_hash: str | None = Field(default=None, max_length=64)
+    code_expires_at: datetime | None = None
+    attempts: int = 0
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)

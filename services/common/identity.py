@@ -1,0 +1,86 @@
+"""The identity the gateway forwards to the services: signed, short-lived, never trusted unsigned.
+
+Format of the `X-MI-Identity` header: base64url(JSON claims) "." base64url(HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+IDENTITY_HEADER = "x-mi-identity"
+IDENTITY_TTL_S = 60
+
+
+class Role(StrEnum):
+    PUBLIC_BUYER = "public_buyer"
+    PRIVATE_BUYER = "private_buyer"
+    SUPPLIER_MANAGER = "supplier_manager"
+    STAFF = "staff"
+
+
+class InvalidIdentity(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    account_id: str
+    role: Role
+    email: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+
+
+def sign_identity(principal: Principal, secret: str, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": principal.account_id,
+        "role": principal.role.value,
+        "email": principal.email,
+        "iat": issued,
+        "exp": issued + IDENTITY_TTL_S,
+        "jti": secrets.token_hex(8),
+    }
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def verify_identity(token: str, secret: str, now: float | None = None) -> Principal:
+    try:
+        payload, signature = token.split(".")
+    except ValueError as exc:
+        raise InvalidIdentity("identité mal formée") from exc
+    if not hmac.compare_digest(signature, _mac(secret, payload)):
+        raise InvalidIdentity("signature d'identité invalide")
+    try:
+        claims = json.loads(_unb64(payload))
+        role = Role(claims["role"])
+        subject = str(claims["sub"])
+        expires = int(claims["exp"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidIdentity("identité mal formée") from exc
+    if (now if now is not None else time.time()) > expires:
+        raise InvalidIdentity("identité expirée")
+    email = claims.get("email")
+    return Principal(account_id=subject, role=role, email=email if isinstance(email, str) else None)
