@@ -24,6 +24,7 @@ from services.catalog.reference.loader import load_reference_data
 from services.common.db import make_engine
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.settings import SourcingSettings
+from tests.catalog.api_support import CatalogApi, catalog_settings, make_client
 from tests.support import DATA, Meili, migrate, running_meilisearch
 
 POSTGRES_SERVER_URL = os.environ.get(
@@ -167,3 +168,19 @@ def sourcing_client(indexed_catalog: IndexedCatalog) -> Iterator[TestClient]:
     )
     with TestClient(create_sourcing_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def catalog_api(
+    tmp_path_factory: pytest.TempPathFactory, meili: Meili, run_id: str
+) -> Iterator[CatalogApi]:
+    """A catalog service on its own SQLite file holding the real data, for API tests."""
+    folder = tmp_path_factory.mktemp("catalog_api")
+    url = f"sqlite:///{folder / 'catalog.db'}"
+    engine = _loaded_catalog(url)
+    settings = catalog_settings(
+        url, folder / "mail", meili.url, meili.key, f"test_{run_id}_api_{secrets.token_hex(3)}"
+    )
+    with make_client(settings) as client:
+        yield CatalogApi(client, engine, folder / "mail")
+    engine.dispose()

@@ -70,7 +70,7 @@ def running_meilisearch(tmp: Path) -> Iterator[Meili]:
         return
     if not MEILI_BINARY.exists():
         raise RuntimeError("bin/meilisearch is missing: run `make setup` (or set MEILI_URL)")
-    port, key = free_port(), secrets.token_urlsafe(24)
+    port, key = free_port(), secrets.token_hex(24)  # a key starting with "-" reads as a flag
     log = (tmp / "meilisearch.log").open("wb")
     process = subprocess.Popen(
         [

@@ -72,6 +72,13 @@ async def _with_relay(settings: CatalogSettings, action: str) -> None:
             count = await relay.rebuild()
             drained = await relay.drain()
             print(f"index reconstruit : {count} structures ({drained} changements relayés ensuite)")
+        elif action in ("check", "repair"):
+            report = await relay.check_drift(repair=action == "repair")
+            print(
+                f"écarts entre le catalogue et l'index : {report.total} "
+                f"(absentes {len(report.missing)}, fantômes {len(report.ghosts)}, "
+                f"périmées {len(report.stale)})" + (" — réparés" if report.repaired else "")
+            )
         elif action == "drain":
             print(f"changements relayés vers l'index : {await relay.drain()}")
         else:  # sync: rebuild when the index does not hold what the catalog holds
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("--force", action="store_true", help="réimporte même si inchangé")
     importer.add_argument("--verbose", action="store_true", help="affiche chaque note")
     index = commands.add_parser("index", help="alimente l'index de recherche")
-    index.add_argument("action", choices=["drain", "rebuild", "sync"])
+    index.add_argument("action", choices=["drain", "rebuild", "sync", "check", "repair"])
     commands.add_parser("bootstrap", help="référence + imports + index, sans refaire l'inchangé")
     args = parser.parse_args(argv)
 

@@ -16,9 +16,24 @@ from sqlmodel import Session, col, select
 from services.catalog.indexing.document import Vocabulary, load_documents
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.outbox.models import OutboxEvent
+from services.catalog.outbox.service import record_structure_changes
 from services.catalog.structures.models import Structure, utcnow
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DriftReport:
+    """Differences between the catalog and the index; `repaired` once they were relayed again."""
+
+    missing: list[int]  # active in the catalog, absent from the index
+    ghosts: list[int]  # in the index, not active in the catalog
+    stale: list[int]  # in both, with different content
+    repaired: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.missing) + len(self.ghosts) + len(self.stale)
 
 
 @dataclass
@@ -155,3 +170,45 @@ class OutboxRelay:
             return session.exec(
                 select(func.count()).select_from(Structure).where(col(Structure.is_active))
             ).one()
+
+    def _catalog_hashes(self) -> dict[int, str]:
+        ids = self._active_ids()
+        hashes: dict[int, str] = {}
+        for start in range(0, len(ids), self.batch_size):
+            for document in self._documents_for(ids[start : start + self.batch_size]):
+                hashes[int(document["id"])] = str(document["content_hash"])
+        return hashes
+
+    async def _index_hashes(self) -> dict[int, str]:
+        index = self.writer.client.index(self.writer.uid)
+        hashes: dict[int, str] = {}
+        offset = 0
+        while True:
+            page = await index.get_documents(
+                offset=offset, limit=self.batch_size, fields=["id", "content_hash"]
+            )
+            hashes |= {int(d["id"]): str(d.get("content_hash")) for d in page.results}
+            offset += len(page.results)
+            if not page.results or offset >= page.total:
+                return hashes
+
+    async def check_drift(self, repair: bool = False) -> DriftReport:
+        """Compares ids and content hashes of the catalog and the index; can repair through
+        the outbox, so that repairs take the same path as every other change."""
+        catalog = await to_thread.run_sync(self._catalog_hashes)
+        indexed = await self._index_hashes()
+        report = DriftReport(
+            missing=sorted(catalog.keys() - indexed.keys()),
+            ghosts=sorted(indexed.keys() - catalog.keys()),
+            stale=sorted(i for i in catalog.keys() & indexed.keys() if catalog[i] != indexed[i]),
+        )
+        if repair and report.total:
+            await to_thread.run_sync(self._record, report.missing + report.ghosts + report.stale)
+            await self.drain()
+            report.repaired = True
+        return report
+
+    def _record(self, structure_ids: list[int]) -> None:
+        with Session(self.engine) as session:
+            record_structure_changes(session, structure_ids)
+            session.commit()

@@ -1,0 +1,82 @@
+"""A catalog app on a real database with the real data, and identities signed like the gateway's."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from services.catalog.app import create_app
+from services.catalog.settings import CatalogSettings
+from services.common.identity import Principal, Role, sign_identity
+
+SECRET = "test-identity-secret-0123456789"
+
+
+def identity(
+    account: str, role: Role = Role.SUPPLIER_MANAGER, secret: str = SECRET
+) -> dict[str, str]:
+    principal = Principal(account_id=account, role=role, email=f"{account}@exemple.fr")
+    return {"x-mi-identity": sign_identity(principal, secret)}
+
+
+STAFF = identity("staff-1", Role.STAFF)
+
+
+@dataclass
+class CatalogApi:
+    client: TestClient
+    engine: Engine
+    mail_dir: Path
+
+    def deliver_mail(self) -> list[email.message.Message]:
+        self.client.app.state.mail_relay.deliver_pending()  # type: ignore[attr-defined]
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(self.mail_dir.glob("*.eml"))
+        ]
+
+    def code_sent_to(self, address: str) -> str:
+        for message in reversed(self.deliver_mail()):
+            if message["To"] == address:
+                match = re.search(r"ce code : (\d{6})", message.get_content())  # type: ignore[attr-defined]
+                if match:
+                    return match.group(1)
+        raise AssertionError(f"no code sent to {address}")
+
+    def etag(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, response.text
+        return response.headers["etag"]
+
+    def patch(
+        self, path: str, body: dict[str, object], who: dict[str, str], etag: str | None = None
+    ):  # type: ignore[no-untyped-def]
+        headers = dict(who)
+        headers["If-Match"] = etag or self.etag(path)
+        return self.client.patch(path, json=body, headers=headers)
+
+
+def catalog_settings(
+    database_url: str, mail_dir: Path, meili_url: str, meili_key: str, index: str
+) -> CatalogSettings:
+    return CatalogSettings(
+        database_url=database_url,
+        identity_secret=SECRET,
+        meili_url=meili_url,
+        meili_master_key=meili_key,
+        meili_index=index,
+        relay_enabled=False,
+        mail_relay_enabled=False,
+        mail_dir=mail_dir,
+        environment="test",
+    )
+
+
+def make_client(settings: CatalogSettings) -> TestClient:
+    return TestClient(create_app(settings))
