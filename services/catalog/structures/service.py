@@ -114,7 +114,8 @@ def update_structure(
         if commune.code != structure.commune_code:
             changes |= place_of(commune)
     if "kind" in changes:
-        changes["family"] = family_of(Kind(changes["kind"])).value
+        changes["kind"] = Kind(changes["kind"])
+        changes["family"] = family_of(changes["kind"])
 
     structure.version = take_version(session, Structure, structure_id, expected_version)
     before = {name: getattr(structure, name) for name in changes}
