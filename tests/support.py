@@ -188,3 +188,45 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+
+class MeiliProcess:
+    """A Meilisearch of the test's own, which the test stops and restarts on the same data."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.key = secrets.token_hex(24)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MeiliProcess:
+        with (self.folder / "meilisearch.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(MEILI_BINARY),
+                    f"--db-path={self.folder / 'meili'}",
+                    f"--http-addr=127.0.0.1:{self.port}",
+                    f"--master-key={self.key}",
+                    "--no-analytics",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(self.url + "/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, timeout_s=30)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)

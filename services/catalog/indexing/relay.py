@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.catalog.indexing.document import Vocabulary, load_documents
+from services.catalog.indexing.document import Vocabulary, content_hash, load_documents
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
@@ -184,10 +184,10 @@ class OutboxRelay:
         hashes: dict[int, str] = {}
         offset = 0
         while True:
-            page = await index.get_documents(
-                offset=offset, limit=self.batch_size, fields=["id", "content_hash"]
-            )
-            hashes |= {int(d["id"]): str(d.get("content_hash")) for d in page.results}
+            page = await index.get_documents(offset=offset, limit=self.batch_size)
+            # Recomputed from what the index holds, not read from it: an edit made behind
+            # the catalog's back would leave the stored hash untouched.
+            hashes |= {int(d["id"]): content_hash(d) for d in page.results}
             offset += len(page.results)
             if not page.results or offset >= page.total:
                 return hashes

@@ -55,6 +55,7 @@ def get_offer(session: Session, structure_id: int, offer_id: int) -> Offer:
 def _fields(payload: OfferCreate) -> dict[str, Any]:
     data = payload.model_dump(mode="json")
     data["sector_slug"] = data.pop("sector")
+    data["presta_type"] = payload.presta_type
     return data
 
 
