@@ -33,8 +33,8 @@ migrate: $(STAMP)
 	@for db in $(DATABASES); do $(ALEMBIC) -n $$db upgrade head || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check services migrations tests scripts
-	$(BIN)/ruff format --check services migrations tests scripts
+	$(BIN)/ruff check services migrations tests scripts bench
+	$(BIN)/ruff format --check services migrations tests scripts bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy services

@@ -103,12 +103,13 @@ def wait_http(name: str, url: str, timeout_s: float = 60) -> None:
     raise SystemExit(f"{name} n'a pas répondu sur {url} en {timeout_s:.0f} s.")
 
 
-def master_key() -> str:
-    if key := os.environ.get("MEILI_MASTER_KEY"):
-        return key
-    path = VAR / "meili_master_key"
+def local_secret(variable: str, filename: str) -> str:
+    """The variable if set, else a secret generated once and kept in var/ (mode 600)."""
+    if value := os.environ.get(variable):
+        return value
+    path = VAR / filename
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -118,6 +119,8 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("MI_ENVIRONMENT", "development")
     own_meili = not env.get("MEILI_URL")
+    # Shared by the gateway (which signs forwarded identities) and the services (which verify).
+    env["MI_IDENTITY_SECRET"] = local_secret("MI_IDENTITY_SECRET", "identity_secret")
     busy = [f"{n} ({p})" for n, p in PORTS.items() if not port_free(p)]
     if own_meili and not port_free(MEILI_PORT):
         busy.append(f"meilisearch ({MEILI_PORT})")
@@ -133,7 +136,7 @@ def main() -> int:
     try:
         if own_meili:
             env["MEILI_URL"] = f"http://{HOST}:{MEILI_PORT}"
-            env["MEILI_MASTER_KEY"] = master_key()
+            env["MEILI_MASTER_KEY"] = local_secret("MEILI_MASTER_KEY", "meili_master_key")
             start(
                 "meilisearch",
                 [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +19,30 @@ from services.common.identity import Principal, Role, sign_identity
 SECRET = "test-identity-secret-0123456789"
 
 
+class SignedIdentity(Mapping[str, str]):
+    """Headers that sign the identity afresh at each use, as the gateway does per request
+    (a signature made once would expire during a long test run)."""
+
+    def __init__(self, principal: Principal, secret: str) -> None:
+        self.principal, self.secret = principal, secret
+
+    def __getitem__(self, key: str) -> str:
+        if key != "x-mi-identity":
+            raise KeyError(key)
+        return sign_identity(self.principal, self.secret)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["x-mi-identity"])
+
+    def __len__(self) -> int:
+        return 1
+
+
 def identity(
     account: str, role: Role = Role.SUPPLIER_MANAGER, secret: str = SECRET
-) -> dict[str, str]:
+) -> SignedIdentity:
     principal = Principal(account_id=account, role=role, email=f"{account}@exemple.fr")
-    return {"x-mi-identity": sign_identity(principal, secret)}
+    return SignedIdentity(principal, secret)
 
 
 STAFF = identity("staff-1", Role.STAFF)

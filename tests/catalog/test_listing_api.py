@@ -4,7 +4,7 @@ an audit trail, activities and offers, and imports that never overwrite a manage
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,13 +20,13 @@ from tests.support import DATA, Meili
 
 
 @pytest.fixture
-def listing(catalog_api: CatalogApi) -> tuple[CatalogApi, Structure, dict[str, str]]:
+def listing(catalog_api: CatalogApi) -> tuple[CatalogApi, Structure, Mapping[str, str]]:
     structure = fresh_structure(catalog_api)
     return catalog_api, structure, make_admin(catalog_api, structure)
 
 
 def _concurrent_patches(
-    api: CatalogApi, structure_id: int, who: dict[str, str], writers: int
+    api: CatalogApi, structure_id: int, who: Mapping[str, str], writers: int
 ) -> list[int]:
     path = f"/v1/structures/{structure_id}"
     etag = api.etag(path)
@@ -38,7 +38,7 @@ def _concurrent_patches(
         return list(pool.map(write, range(writers)))
 
 
-def test_stale_writes_are_refused(listing: tuple[CatalogApi, Structure, dict[str, str]]) -> None:
+def test_stale_writes_are_refused(listing: tuple[CatalogApi, Structure, Mapping[str, str]]) -> None:
     api, structure, admin = listing
     path = f"/v1/structures/{structure.id}"
     etag = api.etag(path)
@@ -53,7 +53,7 @@ def test_stale_writes_are_refused(listing: tuple[CatalogApi, Structure, dict[str
 
 
 def test_simultaneous_writers_one_wins(
-    listing: tuple[CatalogApi, Structure, dict[str, str]],
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]],
 ) -> None:
     api, structure, admin = listing
     statuses = _concurrent_patches(api, structure.id or 0, admin, 6)
@@ -108,7 +108,7 @@ def test_simultaneous_writers_one_wins_on_postgres(postgres_api: CatalogApi) -> 
     ],
 )
 def test_invalid_edits_name_the_field(
-    listing: tuple[CatalogApi, Structure, dict[str, str]],
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]],
     body: dict[str, object],
     pointer: str,
     words: str,
@@ -122,7 +122,7 @@ def test_invalid_edits_name_the_field(
 
 
 def test_moving_sets_place_flags_and_provenance(
-    listing: tuple[CatalogApi, Structure, dict[str, str]],
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]],
 ) -> None:
     api, structure, admin = listing
     moved = api.patch(
@@ -141,7 +141,7 @@ def test_moving_sets_place_flags_and_provenance(
 
 
 def test_audit_trail_records_who_what_when(
-    listing: tuple[CatalogApi, Structure, dict[str, str]],
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]],
 ) -> None:
     api, structure, admin = listing
     before = api.client.get(f"/v1/structures/{structure.id}").json()["brand"]
@@ -159,13 +159,13 @@ def test_audit_trail_records_who_what_when(
     assert any(item["action"] == "claim.accept" for item in trail["items"])
 
 
-def admin_account(who: dict[str, str]) -> str:
+def admin_account(who: Mapping[str, str]) -> str:
     from services.common.identity import verify_identity
 
     return verify_identity(who["x-mi-identity"], "test-identity-secret-0123456789").account_id
 
 
-def test_activities_lifecycle(listing: tuple[CatalogApi, Structure, dict[str, str]]) -> None:
+def test_activities_lifecycle(listing: tuple[CatalogApi, Structure, Mapping[str, str]]) -> None:
     api, structure, admin = listing
     base = f"/v1/structures/{structure.id}/activities"
     created = api.client.post(
@@ -245,7 +245,7 @@ def test_activities_lifecycle(listing: tuple[CatalogApi, Structure, dict[str, st
     ],
 )
 def test_invalid_activities_name_the_field(
-    listing: tuple[CatalogApi, Structure, dict[str, str]], body: dict[str, object], pointer: str
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]], body: dict[str, object], pointer: str
 ) -> None:
     api, structure, admin = listing
     response = api.client.post(
@@ -273,7 +273,7 @@ def test_inferred_activity_is_confirmed(catalog_api: CatalogApi) -> None:
 
 
 def test_offers_with_inherited_delivery_zone(
-    listing: tuple[CatalogApi, Structure, dict[str, str]],
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]],
 ) -> None:
     api, structure, admin = listing
     base = f"/v1/structures/{structure.id}"
@@ -316,7 +316,7 @@ def test_offers_with_inherited_delivery_zone(
 
 
 def test_import_never_overwrites_a_manager_edit(
-    listing: tuple[CatalogApi, Structure, dict[str, str]], tmp_path: Path
+    listing: tuple[CatalogApi, Structure, Mapping[str, str]], tmp_path: Path
 ) -> None:
     api, structure, admin = listing
     api.patch(f"/v1/structures/{structure.id}", {"brand": "Enseigne du gestionnaire"}, admin)

@@ -4,7 +4,7 @@ admin, staff, buyers; forged, expired or missing identities."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from sqlmodel import Session, col, func, select
@@ -42,7 +42,7 @@ def account() -> str:
     return f"manager-{next(_accounts)}"
 
 
-def make_admin(api: CatalogApi, structure: Structure) -> dict[str, str]:
+def make_admin(api: CatalogApi, structure: Structure) -> Mapping[str, str]:
     """Claims a structure without contact address; staff approve."""
     who = identity(account())
     claim = api.client.post("/v1/claims", json={"siret": structure.siret}, headers=who)
@@ -54,7 +54,7 @@ def make_admin(api: CatalogApi, structure: Structure) -> dict[str, str]:
 
 
 @pytest.fixture
-def owned(catalog_api: CatalogApi) -> Iterator[tuple[Structure, dict[str, str]]]:
+def owned(catalog_api: CatalogApi) -> Iterator[tuple[Structure, Mapping[str, str]]]:
     structure = fresh_structure(catalog_api)
     yield structure, make_admin(catalog_api, structure)
 
@@ -118,7 +118,7 @@ def test_no_first_come_takeover(catalog_api: CatalogApi) -> None:
 
 
 def test_join_request_decided_by_an_admin(
-    catalog_api: CatalogApi, owned: tuple[Structure, dict[str, str]]
+    catalog_api: CatalogApi, owned: tuple[Structure, Mapping[str, str]]
 ) -> None:
     api, (structure, admin) = catalog_api, owned
     newcomer = identity(account())
@@ -164,7 +164,7 @@ def test_join_request_decided_by_an_admin(
 
 
 def test_refused_join_grants_nothing(
-    catalog_api: CatalogApi, owned: tuple[Structure, dict[str, str]]
+    catalog_api: CatalogApi, owned: tuple[Structure, Mapping[str, str]]
 ) -> None:
     api, (structure, admin) = catalog_api, owned
     newcomer = identity(account())
@@ -216,7 +216,7 @@ def test_manager_of_a_cannot_touch_b(catalog_api: CatalogApi) -> None:
 
 @pytest.mark.parametrize("role", [Role.PUBLIC_BUYER, Role.PRIVATE_BUYER])
 def test_buyers_do_not_edit_listings(
-    catalog_api: CatalogApi, owned: tuple[Structure, dict[str, str]], role: Role
+    catalog_api: CatalogApi, owned: tuple[Structure, Mapping[str, str]], role: Role
 ) -> None:
     structure, _ = owned
     assert (
@@ -228,7 +228,7 @@ def test_buyers_do_not_edit_listings(
 
 
 def test_identities_that_are_refused(
-    catalog_api: CatalogApi, owned: tuple[Structure, dict[str, str]]
+    catalog_api: CatalogApi, owned: tuple[Structure, Mapping[str, str]]
 ) -> None:
     api, (structure, admin) = catalog_api, owned
     path = f"/v1/structures/{structure.id}"
@@ -245,14 +245,13 @@ def test_identities_that_are_refused(
     }
     response = api.patch(path, {"brand": "X"}, expired)
     assert response.status_code == 401 and "expirée" in response.json()["detail"]
-    tampered = admin["x-mi-identity"][:-2] + (
-        "AA" if not admin["x-mi-identity"].endswith("AA") else "BB"
-    )
+    signed = admin["x-mi-identity"]
+    tampered = signed[:-2] + ("AA" if not signed.endswith("AA") else "BB")
     assert api.patch(path, {"brand": "X"}, {"x-mi-identity": tampered}).status_code == 401
 
 
 def test_staff_only_fields(
-    catalog_api: CatalogApi, owned: tuple[Structure, dict[str, str]]
+    catalog_api: CatalogApi, owned: tuple[Structure, Mapping[str, str]]
 ) -> None:
     api, (structure, admin) = catalog_api, owned
     path = f"/v1/structures/{structure.id}"

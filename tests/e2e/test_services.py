@@ -36,6 +36,7 @@ def system(
         "MEILI_URL": indexed_catalog.meili.url,
         "MEILI_MASTER_KEY": indexed_catalog.meili.key,
         "MEILI_INDEX": indexed_catalog.index,
+        "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
     }
     catalog = ServiceProcess(
         "catalog", {**shared, "CATALOG_DATABASE_URL": str(indexed_catalog.engine.url)}, logs
@@ -45,6 +46,7 @@ def system(
         "gateway",
         {
             "MI_ENVIRONMENT": "test",
+            "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
             "GATEWAY_CATALOG_URL": catalog.url,
             "GATEWAY_SOURCING_URL": sourcing.url,
             "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
