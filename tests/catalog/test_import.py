@@ -163,3 +163,17 @@ def test_malformed_rows_are_reported_not_fatal(empty_catalog_url: str, tmp_path:
     assert "département inconnu" in reasons[4]
     assert "doublon de la ligne 2" in reasons[5]
     engine.dispose()
+
+
+def test_place_flags_and_provenance_come_from_the_import(loaded_sqlite_catalog: Engine) -> None:
+    with Session(loaded_sqlite_catalog) as session:
+        rows = session.exec(
+            select(Structure, Commune).join(Commune, Commune.code == Structure.commune_code)
+        ).all()
+        assert rows
+        for structure, commune in rows:
+            assert structure.is_qpv == (commune.qpv_count > 0)
+            assert structure.is_zrr == (commune.zrr_status in ("C", "PC"))
+        assert any(s.is_qpv for s, _ in rows) and any(s.is_zrr for s, _ in rows)
+        for structure in session.exec(select(Structure).limit(200)):
+            assert structure.field_sources["name"]["source"] == structure.source

@@ -23,7 +23,7 @@ from services.catalog.imports.sources import (
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.reference.models import Commune, Department, NafCode
 from services.catalog.structures.models import Activity, RangeKind, Structure, utcnow
-from services.catalog.structures.service import stamp_sources
+from services.catalog.structures.service import ZRR_CLASSED, stamp_sources
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,13 @@ def load_geography(session: Session) -> Geography:
     parents: dict[str, str] = {}
     for c in session.exec(select(Commune)):
         communes[c.code] = CommuneRef(
-            c.code, c.department_code, c.region_code, c.latitude, c.longitude
+            c.code,
+            c.department_code,
+            c.region_code,
+            c.latitude,
+            c.longitude,
+            is_zrr=c.zrr_status in ZRR_CLASSED,
+            has_qpv=c.qpv_count > 0,
         )
         if c.parent_code:
             parents[c.code] = c.parent_code
@@ -64,7 +70,7 @@ def load_geography(session: Session) -> Geography:
 
 
 # Bumped whenever parsing rules change, so that an unchanged file is read again under the new rules.
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 
 
 def _fingerprint(path: Path, data_dir: Path) -> str:
@@ -100,8 +106,11 @@ def _apply(structure: Structure, record: dict[str, Any]) -> dict[str, list[Any]]
     if not structure.is_active:
         structure.is_active = True
         changes["is_active"] = [False, True]
+    unstamped = [n for n in record if n not in _SYSTEM_FIELDS and n not in structure.field_sources]
+    if changes or unstamped:
+        touched = {n for n in changes if n not in _SYSTEM_FIELDS} | set(unstamped)
+        stamp_sources(structure, sorted(touched), structure.source)
     if changes:
-        stamp_sources(structure, [n for n in changes if n not in _SYSTEM_FIELDS], structure.source)
         structure.updated_at = utcnow()
     return changes
 
