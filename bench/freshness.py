@@ -18,25 +18,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlmodel import Session, col, select
 
-from services.catalog.imports.service import import_source
-from services.catalog.imports.sources import ESAT
-from services.catalog.reference.loader import load_reference_data
 from services.catalog.settings import CatalogSettings
 from services.catalog.structures.models import Structure
-from services.common.db import make_engine
 from tests.catalog.api_support import SECRET, STAFF, CatalogApi, make_client
-from tests.support import DATA, MeiliProcess, migrate, wait_until
+from tests.support import MeiliProcess, load_catalog, wait_until
 
 
 def main(writes: int) -> None:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'catalog.db'}"
-    migrate(url)
-    engine = make_engine(url)
+    engine = load_catalog(url, ("esat",))
     with Session(engine) as session:
-        load_reference_data(session, DATA)
-        import_source(session, ESAT, DATA)
-        session.commit()
         ids = [
             s.id for s in session.exec(select(Structure).order_by(col(Structure.id)).limit(writes))
         ]

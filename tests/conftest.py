@@ -14,18 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from services.catalog.imports.service import import_source
-from services.catalog.imports.sources import SOURCES
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
-from services.catalog.reference.loader import load_reference_data
-from services.common.db import make_engine
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.settings import SourcingSettings
 from tests.catalog.api_support import CatalogApi, catalog_settings, make_client
-from tests.support import DATA, Meili, migrate, running_meilisearch
+from tests.support import Meili, load_catalog, migrate, running_meilisearch
 
 POSTGRES_SERVER_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -80,14 +75,7 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 
 
 def _loaded_catalog(url: str) -> Engine:
-    migrate(url, "catalog")
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_reference_data(session, DATA)
-        for source in SOURCES.values():
-            import_source(session, source, DATA)
-        session.commit()
-    return engine
+    return load_catalog(url)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -230,3 +232,20 @@ class MeiliProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=20)
+
+
+def load_catalog(url: str, sources: tuple[str, ...] = ("siae", "esat")) -> Engine:
+    """A migrated catalog database holding the reference data and the named public files."""
+    from services.catalog.imports.service import import_source
+    from services.catalog.imports.sources import SOURCES
+    from services.catalog.reference.loader import load_reference_data
+    from services.common.db import make_engine
+
+    migrate(url, "catalog")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        load_reference_data(session, DATA)
+        for name in sources:
+            import_source(session, SOURCES[name], DATA)
+        session.commit()
+    return engine

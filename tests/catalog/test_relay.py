@@ -12,25 +12,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from services.catalog.imports.service import import_source
-from services.catalog.imports.sources import ESAT
 from services.catalog.indexing.settings import FILTERABLE_ATTRIBUTES
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
-from services.catalog.reference.loader import load_reference_data
 from services.catalog.structures.models import Structure
-from services.common.db import make_engine
 from tests.conftest import relay_for
-from tests.support import DATA, Meili, free_port
+from tests.support import Meili, free_port, load_catalog
 
 
 @pytest.fixture
 def esat_catalog(empty_catalog_url: str) -> Iterator[Engine]:
-    engine = make_engine(empty_catalog_url)
-    with Session(engine) as session:
-        load_reference_data(session, DATA)
-        import_source(session, ESAT, DATA)
-        session.commit()
+    engine = load_catalog(empty_catalog_url, ("esat",))
     yield engine
     engine.dispose()
 

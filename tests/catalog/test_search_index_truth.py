@@ -14,27 +14,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from services.catalog.imports.service import import_source
-from services.catalog.imports.sources import ESAT
 from services.catalog.outbox.models import OutboxEvent
-from services.catalog.reference.loader import load_reference_data
 from services.catalog.settings import CatalogSettings
 from services.catalog.structures.models import Structure
-from services.common.db import make_engine
 from tests.catalog.api_support import SECRET, STAFF, CatalogApi, make_client
 from tests.conftest import relay_for
-from tests.support import DATA, Meili, MeiliProcess, migrate, wait_until
+from tests.support import Meili, MeiliProcess, load_catalog, wait_until
 
 
 @pytest.fixture
 def esat_engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'catalog.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_reference_data(session, DATA)
-        import_source(session, ESAT, DATA)
-        session.commit()
+    engine = load_catalog(f"sqlite:///{tmp_path / 'catalog.db'}", ("esat",))
     yield engine
     engine.dispose()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.models import _enum_column, utcnow
+from services.catalog.structures.models import _enum_column, structure_reference, utcnow
 
 
 class MemberRole(StrEnum):
@@ -33,11 +33,7 @@ class Membership(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("structure_id", "account_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    structure_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    structure_id: int = structure_reference()
     account_id: str = Field(max_length=64, index=True)
     email: str | None = Field(default=None, max_length=254)
     role: MemberRole = Field(sa_type=_enum_column(MemberRole, 16))
@@ -46,11 +42,7 @@ class Membership(SQLModel, table=True):
 
 class Claim(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    structure_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    structure_id: int = structure_reference()
     account_id: str = Field(max_length=64, index=True)
     email: str | None = Field(default=None, max_length=254)
     kind: ClaimKind = Field(sa_type=_enum_column(ClaimKind, 16))

@@ -17,6 +17,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def structure_reference() -> Any:
+    """The column tying a row to its structure; it goes when the structure goes."""
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
 class RangeKind(StrEnum):
     COUNTRY = "country"
     RADIUS = "radius"
@@ -99,11 +108,7 @@ class Activity(SQLModel, table=True):
     """One sector + its kinds of service + a geographic range; search reads these."""
 
     id: int | None = Field(default=None, primary_key=True)
-    structure_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    structure_id: int = structure_reference()
     sector_slug: str = Field(max_length=128, index=True)
     presta_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     range_kind: RangeKind = Field(sa_type=_enum_column(RangeKind, 16))
@@ -123,11 +128,7 @@ class Offer(SQLModel, table=True):
     """A real catalog entry: what a structure sells, on what terms, where."""
 
     id: int | None = Field(default=None, primary_key=True)
-    structure_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    structure_id: int = structure_reference()
     title: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     sector_slug: str = Field(max_length=128, index=True)
