@@ -11,6 +11,7 @@ from services.common.app import create_service_app
 from services.common.health import ReadinessCheck
 from services.common.search_engine import search_engine_client
 from services.sourcing.search.router import router as search_router
+from services.sourcing.search.service import RadiusValues
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
 
@@ -21,6 +22,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.vocabulary = SearchVocabulary.load(settings.data_dir)
+        app.state.radius_values = RadiusValues()
         app.state.meili = search_engine_client(settings)
         try:
             yield

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from meilisearch_python_sdk import AsyncClient
 
 from services.sourcing.app import create_app
-from services.sourcing.search.filters import build_filter, quote
+from services.sourcing.search.filters import build_filter, coverage_filter, quote
+from services.sourcing.search.places import Territory
 from services.sourcing.settings import SourcingSettings
 from tests.conftest import IndexedCatalog
 from tests.support import free_port
@@ -71,13 +72,17 @@ def test_an_injected_value_does_not_widen_the_filter(indexed_catalog: IndexedCat
             )
             return result.estimated_total_hits or 0
 
-    for hostile in [
-        '93" OR department_code = "75',
-        '93\\" OR department_code = \\"75',
-        "93' OR '1'='1",
-    ]:
-        assert asyncio.run(total(build_filter({"department": [hostile]}))) == 0
-    assert asyncio.run(total(build_filter({"department": ["93"]}))) > 0
+    hostile_values = [
+        'EI" OR kind = "ACI',
+        'EI\\" OR kind = \\"ACI',
+        "EI' OR '1'='1",
+        'EI") OR (kind EXISTS',
+    ]
+    for hostile in hostile_values:
+        assert asyncio.run(total(build_filter({"kind": [hostile]}))) == 0
+        sector = coverage_filter(frozenset({hostile}), None, Territory(), None, [])
+        assert sector is not None and asyncio.run(total([sector])) == 0
+    assert asyncio.run(total(build_filter({"kind": ["EI"]}))) > 0
 
 
 def test_search_engine_down_gives_503_problem(indexed_catalog: IndexedCatalog) -> None:

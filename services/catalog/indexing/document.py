@@ -9,8 +9,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.catalog.indexing.coverage import CoverageGeography, coverage_fields
 from services.catalog.reference.models import Department, NafCode, Region, Sector, SectorGroup
-from services.catalog.structures.kinds import KIND_LABELS, SIAE_KINDS, Kind, PrestaType
+from services.catalog.structures.kinds import (
+    HANDICAP_KINDS,
+    KIND_LABELS,
+    SIAE_KINDS,
+    Kind,
+    PrestaType,
+)
 from services.catalog.structures.models import Activity, Offer, RangeKind, Structure
 
 
@@ -30,6 +37,7 @@ class Vocabulary:
     regions: dict[str, str]
     sectors: dict[str, SectorRef]
     naf_labels: dict[str, str]
+    geography: CoverageGeography
 
     @classmethod
     def load(cls, session: Session) -> Vocabulary:
@@ -42,6 +50,7 @@ class Vocabulary:
                 for s in session.exec(select(Sector))
             },
             naf_labels={n.ape: n.label for n in session.exec(select(NafCode))},
+            geography=CoverageGeography.load(session),
         )
 
 
@@ -67,6 +76,22 @@ def _offer_document(offer: Offer) -> dict[str, Any]:
     }
 
 
+HEADCOUNT_BANDS = ((0, "0-9"), (10, "10-49"), (50, "50-249"), (250, "250+"))
+TURNOVER_BANDS = (
+    (0, "0-100k"),
+    (100_000, "100k-500k"),
+    (500_000, "500k-2M"),
+    (2_000_000, "2M-10M"),
+    (10_000_000, "10M+"),
+)
+
+
+def band(value: int | None, bands: tuple[tuple[int, str], ...]) -> str | None:
+    if value is None:
+        return None
+    return next(label for floor, label in reversed(bands) if value >= floor)
+
+
 def content_hash(document: dict[str, Any]) -> str:
     """What drift checks compare: the document without its own hash."""
     body = {k: v for k, v in document.items() if k != "content_hash"}
@@ -86,12 +111,17 @@ def structure_document(
         vocabulary.sectors[a.sector_slug] for a in activities if a.sector_slug in vocabulary.sectors
     ]
     has_point = structure.latitude is not None and structure.longitude is not None
+    kind_is_siae = kind in SIAE_KINDS
     document: dict[str, Any] = {
         "id": structure.id,
         "kind": kind.value,
         "kind_label": KIND_LABELS[kind],
         "family": structure.family,
-        "is_siae": kind in SIAE_KINDS,
+        "is_siae": kind_is_siae,
+        # Contracts it may be reserved for (Code de la commande publique).
+        "reservations": sorted(
+            {"L2113-12"} if kind in HANDICAP_KINDS else {"L2113-13"} if kind_is_siae else set()
+        ),
         "siret": structure.siret,
         "siren": structure.siren,
         "finess": structure.finess,
@@ -108,7 +138,8 @@ def structure_document(
         "department_name": vocabulary.departments.get(structure.department_code or ""),
         "region_code": structure.region_code,
         "region_name": vocabulary.regions.get(structure.region_code or ""),
-        "_geo": {"lat": structure.latitude, "lng": structure.longitude} if has_point else None,
+        # The address point, for display; `_geo` (in coverage) is the commune centre.
+        "location": {"lat": structure.latitude, "lng": structure.longitude} if has_point else None,
         "website": structure.website,
         "description": structure.description,
         "sectors": sorted({s.slug for s in sector_refs}),
@@ -131,8 +162,11 @@ def structure_document(
         "year_founded": structure.year_founded,
         "logo_url": structure.logo_url,
         "client_references": structure.client_references,
+        "headcount_band": band(structure.headcount_insertion, HEADCOUNT_BANDS),
+        "turnover_band": band(structure.turnover_eur, TURNOVER_BANDS),
         "source": structure.source,
         "updated_at": structure.updated_at.isoformat(),
+        **coverage_fields(structure, activities, vocabulary.geography),
     }
     document["content_hash"] = content_hash(document)
     return document

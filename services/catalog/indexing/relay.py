@@ -58,6 +58,15 @@ class OutboxRelay:
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
         self.wakeup = asyncio.Event()
+        self._vocabulary: Vocabulary | None = None
+        self._vocabulary_loaded_at = 0.0
+
+    def _current_vocabulary(self, session: Session) -> Vocabulary:
+        """Reference labels and geography change rarely: reloaded every few minutes."""
+        if self._vocabulary is None or time.monotonic() - self._vocabulary_loaded_at > 300:
+            self._vocabulary = Vocabulary.load(session)
+            self._vocabulary_loaded_at = time.monotonic()
+        return self._vocabulary
 
     def _read_batch(self) -> _Batch:
         with Session(self.engine) as session:
@@ -70,7 +79,9 @@ class OutboxRelay:
             if not events:
                 return _Batch([], [], [])
             structure_ids = list(dict.fromkeys(sid for _, sid in events))
-            documents, removed = load_documents(session, structure_ids, Vocabulary.load(session))
+            documents, removed = load_documents(
+                session, structure_ids, self._current_vocabulary(session)
+            )
             return _Batch([eid for eid, _ in events if eid is not None], documents, removed)
 
     def _mark(self, event_ids: list[int], error: str | None) -> None:
@@ -144,7 +155,7 @@ class OutboxRelay:
 
     def _documents_for(self, ids: list[int]) -> list[dict[str, Any]]:
         with Session(self.engine) as session:
-            documents, _ = load_documents(session, ids, Vocabulary.load(session))
+            documents, _ = load_documents(session, ids, self._current_vocabulary(session))
             return documents
 
     async def rebuild(self) -> int:

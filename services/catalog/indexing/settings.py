@@ -26,6 +26,13 @@ FILTERABLE_ATTRIBUTES = [
     "is_zrr",
     "networks",
     "labels",
+    "reservations",
+    "headcount_band",
+    "turnover_band",
+    "naf",
+    "coverage",
+    "coverage_radius",
+    "radius_values",
     "_geo",
 ]
 SORTABLE_ATTRIBUTES = ["name", "_geo"]

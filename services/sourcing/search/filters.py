@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-# API parameter -> index attribute. Nothing outside this map reaches a filter.
+from services.sourcing.search.places import Territory
+
+# API parameter -> index attribute, for the filters that are plain attribute matches.
 FILTER_FIELDS: Mapping[str, str] = {
     "kind": "kind",
     "family": "family",
+    "reservation": "reservations",
+    "network": "networks",
+    "label": "labels",
+    "headcount": "headcount_band",
+    "turnover": "turnover_band",
+    "naf": "naf",
+    "qpv": "is_qpv",
+    "zrr": "is_zrr",
+    "has_offers": "has_offers",
+}
+# Facets shown for each filter, including the place and domain ones.
+FACET_FIELDS: Mapping[str, str] = {
+    **{k: v for k, v in FILTER_FIELDS.items() if k != "naf"},
     "department": "department_code",
     "region": "region_code",
-    "commune": "commune_code",
     "sector": "sectors",
-    "sector_group": "sector_groups",
     "presta_type": "presta_types",
 }
+ANY = "*"
 
 
 def quote(value: str) -> str:
@@ -35,3 +49,43 @@ def build_filter(selected: Mapping[str, Sequence[str]]) -> list[str]:
         attribute = FILTER_FIELDS[parameter]
         clauses.append(any_of(attribute, sorted(set(values))))
     return clauses
+
+
+def coverage_filter(
+    sectors: frozenset[str] | None,
+    presta_types: frozenset[str] | None,
+    territory: Territory,
+    point: tuple[float, float, int] | None,
+    radius_values: Sequence[int],
+) -> str | None:
+    """Structures with one activity that fits the domain and serves the territory.
+
+    Sector, presta type and place are matched on the same activity through the catalog's
+    precomputed tokens; communes reached by a radius are checked by distance, exactly.
+    """
+    if sectors is None and presta_types is None and territory.empty:
+        if point is None:
+            return None
+        lat, lng, radius_km = point
+        return f"_geoRadius({lat!r}, {lng!r}, {radius_km * 1000})"
+    if sectors is not None and not sectors:
+        return 'coverage = "nothing"'  # a domain with no sector (e.g. an unmapped CPV code)
+    domains = [
+        (s, p)
+        for s in sorted(sectors if sectors is not None else {ANY})
+        for p in sorted(presta_types if presta_types is not None else {ANY})
+    ]
+    places = sorted({t for place in territory.places for t in place.tokens}) or ["any"]
+    clauses = [any_of("coverage", [f"{s}|{p}|{t}" for s, p in domains for t in places])]
+    for place in territory.places:
+        if not place.radius_applies or place.centre is None:
+            continue
+        lat, lng = place.centre
+        for radius in radius_values:
+            tokens = any_of("coverage_radius", [f"{s}|{p}|{radius}" for s, p in domains])
+            clauses.append(f"({tokens} AND _geoRadius({lat!r}, {lng!r}, {radius * 1000}))")
+    combined = "(" + " OR ".join(clauses) + ")"
+    if point is not None:
+        lat, lng, radius_km = point
+        combined = f"({combined} AND _geoRadius({lat!r}, {lng!r}, {radius_km * 1000}))"
+    return combined

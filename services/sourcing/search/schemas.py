@@ -1,4 +1,4 @@
-"""The search API's request parameters and answer."""
+"""The search API's answer."""
 
 from __future__ import annotations
 
@@ -19,6 +19,16 @@ class ActivityHit(BaseModel):
     range: str
     radius_km: int | None
     zones: list[dict[str, Any]]
+    inferred: bool = False
+
+
+class MatchReason(BaseModel):
+    """Why a structure is in the results."""
+
+    kind: str = Field(description="activity | located | text")
+    detail: str
+    activity: int | None = Field(default=None, description="Index de l'activité dans `activities`")
+    sector: str | None = None
 
 
 class StructureHit(BaseModel):
@@ -28,6 +38,7 @@ class StructureHit(BaseModel):
     kind: str
     kind_label: str
     family: str
+    reservations: list[str] = []
     siret: str | None
     finess: str | None
     address: str | None
@@ -42,9 +53,18 @@ class StructureHit(BaseModel):
     naf: str | None
     naf_label: str | None
     website: str | None
+    is_qpv: bool = False
+    is_zrr: bool = False
+    networks: list[str] = []
+    labels: list[str] = []
+    has_offers: bool = False
     sectors: list[str]
     presta_types: list[str]
     activities: list[ActivityHit]
+    distance_km: float | None = Field(
+        default=None, description="Distance au lieu cherché (centre de commune à centre de commune)"
+    )
+    matched: list[MatchReason] = []
 
 
 class SearchResponse(BaseModel):
@@ -53,6 +73,9 @@ class SearchResponse(BaseModel):
     page: int
     per_page: int
     total_pages: int
+    domain: dict[str, Any] = Field(
+        default_factory=dict, description="Secteurs retenus (dont ceux déduits des codes CPV)"
+    )
     hits: list[StructureHit]
     facets: dict[str, dict[str, int]] = Field(
         description="Pour chaque filtre, le nombre de structures par valeur dans ce résultat"

@@ -3,47 +3,91 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError, MeilisearchTimeoutError
 
 from services.common.errors import UpstreamTimeout, UpstreamUnavailable
-from services.sourcing.search.filters import FILTER_FIELDS, build_filter
+from services.sourcing.search.filters import FACET_FIELDS, build_filter, coverage_filter
+from services.sourcing.search.matching import distance_km, explain
+from services.sourcing.search.places import Territory
 from services.sourcing.search.schemas import SearchResponse, StructureHit
+from services.sourcing.search.vocabulary import SearchVocabulary
 
-FACETS = ("kind", "family", "department", "region", "sector", "presta_type")
-_RETRIEVED = [
-    *(name for name in StructureHit.model_fields if name != "location"),
-    "_geo",
-]
+_RETRIEVED = [*StructureHit.model_fields, "_geo"]
+RADIUS_VALUES_TTL_S = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class SearchRequest:
     q: str
     filters: Mapping[str, Sequence[str]]
     page: int
     per_page: int
+    sectors: frozenset[str] | None = None
+    presta_types: frozenset[str] | None = None
+    territory: Territory = field(default_factory=Territory)
+    point: tuple[float, float, int] | None = None
+    sort: str = "pertinence"
+    domain: dict[str, Any] = field(default_factory=dict)
 
 
-def _hit(document: dict[str, Any]) -> StructureHit:
-    return StructureHit.model_validate({**document, "location": document.get("_geo")})
+class RadiusValues:
+    """The distinct radii activities use, read from the index and kept briefly."""
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+        self.read_at = 0.0
+
+    async def get(self, client: AsyncClient, index_uid: str) -> list[int]:
+        if time.monotonic() - self.read_at > RADIUS_VALUES_TTL_S:
+            result = await client.index(index_uid).search("", limit=0, facets=["radius_values"])
+            distribution = (result.facet_distribution or {}).get("radius_values", {})
+            self.values = sorted(int(v) for v in distribution)
+            self.read_at = time.monotonic()
+        return self.values
+
+
+def filters_for(request: SearchRequest, radius_values: Sequence[int]) -> list[str]:
+    clauses = build_filter(request.filters)
+    coverage = coverage_filter(
+        request.sectors, request.presta_types, request.territory, request.point, radius_values
+    )
+    if coverage:
+        clauses.append(coverage)
+    return clauses
+
+
+def _sort(request: SearchRequest) -> list[str] | None:
+    if request.sort == "nom":
+        return ["name:asc"]
+    origin = request.point[:2] if request.point else request.territory.centre
+    if request.sort == "distance" and origin is not None:
+        return [f"_geoPoint({origin[0]!r}, {origin[1]!r}):asc"]
+    return None
 
 
 async def search_structures(
-    client: AsyncClient, index_uid: str, request: SearchRequest
+    client: AsyncClient,
+    index_uid: str,
+    request: SearchRequest,
+    vocabulary: SearchVocabulary,
+    radius_values: RadiusValues,
 ) -> SearchResponse:
     try:
+        radii = await radius_values.get(client, index_uid)
         results = await client.index(index_uid).search(
             request.q,
-            filter=build_filter(request.filters) or None,  # type: ignore[arg-type]
-            facets=[FILTER_FIELDS[name] for name in FACETS],
+            filter=filters_for(request, radii) or None,  # type: ignore[arg-type]
+            facets=list(FACET_FIELDS.values()),
             page=request.page,
             hits_per_page=request.per_page,
             attributes_to_retrieve=_RETRIEVED,
+            sort=_sort(request),
             locales=["fra"],
         )
     except MeilisearchTimeoutError as exc:
@@ -52,12 +96,29 @@ async def search_structures(
         raise UpstreamUnavailable("Le moteur de recherche est momentanément indisponible.") from exc
     distribution = results.facet_distribution or {}
     total = results.total_hits or 0
+    origin = request.point[:2] if request.point else request.territory.centre
+    hits = []
+    for document in results.hits:
+        hit = StructureHit.model_validate(document)
+        geo = document.get("_geo")
+        if "_geoDistance" in document:
+            hit.distance_km = round(document["_geoDistance"] / 1000, 1)
+        elif origin is not None and geo:
+            hit.distance_km = round(distance_km(origin, (geo["lat"], geo["lng"])), 1)
+        hit.matched = explain(
+            document, request.sectors, request.presta_types, request.territory, vocabulary
+        )
+        hits.append(hit)
     return SearchResponse(
         query=request.q,
         total=total,
         page=request.page,
         per_page=request.per_page,
         total_pages=math.ceil(total / request.per_page),
-        hits=[_hit(h) for h in results.hits],
-        facets={name: distribution.get(FILTER_FIELDS[name], {}) for name in FACETS},
+        domain=request.domain,
+        hits=hits,
+        facets={
+            name: {str(k): v for k, v in distribution.get(attribute, {}).items()}
+            for name, attribute in FACET_FIELDS.items()
+        },
     )

@@ -1,32 +1,96 @@
-"""The codes a search may name (places, sectors), read once from the shipped reference data."""
+"""What a search may name (places, sectors, CPV and NAF codes), read once from the shipped data."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 
-def _column(path: Path, name: str) -> frozenset[str]:
+def _rows(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
-        return frozenset(row[name] for row in csv.DictReader(handle))
+        yield from csv.DictReader(handle)
+
+
+@dataclass(frozen=True)
+class CommunePlace:
+    code: str
+    name: str
+    department: str
+    region: str
+    centre: tuple[float, float] | None
 
 
 @dataclass(frozen=True)
 class SearchVocabulary:
-    departments: frozenset[str]
-    regions: frozenset[str]
-    communes: frozenset[str]
+    communes: dict[str, CommunePlace]
+    departments: dict[str, str]  # code -> region
+    department_seats: dict[str, str]  # code -> chef-lieu commune
+    regions: dict[str, str]  # code -> chef-lieu commune
     sectors: frozenset[str]
-    sector_groups: frozenset[str]
+    groups: dict[str, frozenset[str]]  # group slug -> its sectors
+    cpv: dict[str, tuple[str, ...]]  # 8-digit code -> sectors (empty: explicitly none)
+    cpv_labels: dict[str, str]
+    naf_codes: frozenset[str]
+
+    @property
+    def sector_groups(self) -> frozenset[str]:
+        return frozenset(self.groups)
 
     @classmethod
     def load(cls, data_dir: Path) -> SearchVocabulary:
-        taxonomy = data_dir / "taxonomies/marche_secteurs.csv"
+        communes = {}
+        for r in _rows(data_dir / "geo/communes.csv"):
+            centre = (float(r["lat"]), float(r["lon"])) if r["lat"] and r["lon"] else None
+            communes[r["code_insee"]] = CommunePlace(
+                r["code_insee"], r["nom"], r["code_departement"], r["code_region"], centre
+            )
+        departments, seats = {}, {}
+        for r in _rows(data_dir / "geo/departements.csv"):
+            departments[r["code_departement"]] = r["code_region"]
+            seats[r["code_departement"]] = r["chef_lieu"]
+        regions = {r["code_region"]: r["chef_lieu"] for r in _rows(data_dir / "geo/regions.csv")}
+        groups: dict[str, set[str]] = {}
+        sectors = set()
+        for r in _rows(data_dir / "taxonomies/marche_secteurs.csv"):
+            sectors.add(r["secteur_slug"])
+            groups.setdefault(r["groupe_slug"], set()).add(r["secteur_slug"])
+        cpv: dict[str, tuple[str, ...]] = {}
+        mapping = data_dir / "mappings/cpv_secteurs.csv"
+        if mapping.exists():
+            for r in _rows(mapping):
+                cpv[r["code_cpv"]] = tuple(s for s in r["secteur_slugs"].split("|") if s)
         return cls(
-            departments=_column(data_dir / "geo/departements.csv", "code_departement"),
-            regions=_column(data_dir / "geo/regions.csv", "code_region"),
-            communes=_column(data_dir / "geo/communes.csv", "code_insee"),
-            sectors=_column(taxonomy, "secteur_slug"),
-            sector_groups=_column(taxonomy, "groupe_slug"),
+            communes=communes,
+            departments=departments,
+            department_seats=seats,
+            regions=regions,
+            sectors=frozenset(sectors),
+            groups={g: frozenset(s) for g, s in groups.items()},
+            cpv=cpv,
+            cpv_labels={
+                r["code"]: r["libelle_fr"] for r in _rows(data_dir / "taxonomies/cpv_2008.csv")
+            },
+            naf_codes=frozenset(
+                r["code_ape"] for r in _rows(data_dir / "taxonomies/naf_rev2_sous_classes.csv")
+            ),
         )
+
+    def cpv_sectors(self, code: str) -> tuple[str, tuple[str, ...]] | None:
+        """The most specific mapped CPV row for a code (CPV is hierarchical by prefix):
+        the row's code and its sectors, or None when no ancestor is mapped."""
+        digits = code[:8]
+        for significant in range(8, 1, -1):
+            candidate = digits[:significant].ljust(8, "0")
+            if candidate in self.cpv:
+                return candidate, self.cpv[candidate]
+        return None
+
+    def centre_of_department(self, code: str) -> tuple[float, float] | None:
+        seat = self.communes.get(self.department_seats.get(code, ""))
+        return seat.centre if seat else None
+
+    def centre_of_region(self, code: str) -> tuple[float, float] | None:
+        seat = self.communes.get(self.regions.get(code, ""))
+        return seat.centre if seat else None

@@ -1,0 +1,124 @@
+"""Why a structure matched: the activity, sector, range and distance that made it serve."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from services.sourcing.search.places import Place, Territory
+from services.sourcing.search.schemas import MatchReason
+from services.sourcing.search.vocabulary import SearchVocabulary
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    p1, p2 = math.radians(a[0]), math.radians(b[0])
+    dp, dl = p2 - p1, math.radians(b[1] - a[1])
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h))) / 1000
+
+
+def _point(document: dict[str, Any]) -> tuple[float, float] | None:
+    geo = document.get("_geo")
+    return (geo["lat"], geo["lng"]) if geo else None
+
+
+def _zone_serves(zone: dict[str, str], place: Place, vocabulary: SearchVocabulary) -> bool:
+    kind, code = zone["type"], zone["code"]
+    if place.level == "commune":
+        commune = vocabulary.communes[place.code]
+        return (kind, code) in {
+            ("commune", place.code),
+            ("departement", commune.department),
+            ("region", commune.region),
+        }
+    if place.level == "departement":
+        return (kind, code) in {
+            ("departement", place.code),
+            ("region", vocabulary.departments[place.code]),
+        }
+    return (kind, code) == ("region", place.code)
+
+
+def _radius_reaches(
+    radius_km: int, origin: tuple[float, float], place: Place, vocabulary: SearchVocabulary
+) -> float | None:
+    """Distance to the place (its nearest commune centre for a département or région) if within."""
+    if place.level == "commune":
+        targets = [place.centre] if place.centre else []
+    else:
+        attribute = "department" if place.level == "departement" else "region"
+        targets = [
+            c.centre
+            for c in vocabulary.communes.values()
+            if getattr(c, attribute) == place.code and c.centre
+        ]
+    if not targets:
+        return None
+    nearest = min(distance_km(origin, t) for t in targets if t is not None)
+    return nearest if nearest * 1000 <= radius_km * 1000 else None
+
+
+def _located(document: dict[str, Any], place: Place) -> bool:
+    field = {"commune": "commune_code", "departement": "department_code", "region": "region_code"}[
+        place.level
+    ]
+    return document.get(field) == place.code
+
+
+def explain(
+    document: dict[str, Any],
+    sectors: frozenset[str] | None,
+    presta_types: frozenset[str] | None,
+    territory: Territory,
+    vocabulary: SearchVocabulary,
+) -> list[MatchReason]:
+    reasons: list[MatchReason] = []
+    origin = _point(document)
+    for index, activity in enumerate(document.get("activities", [])):
+        if sectors is not None and activity["sector"] not in sectors:
+            continue
+        if presta_types is not None and not presta_types & set(activity["presta_types"]):
+            continue
+        label = activity.get("sector_name") or activity["sector"]
+        if territory.empty:
+            if sectors is not None or presta_types is not None:
+                reasons.append(
+                    MatchReason(
+                        kind="activity",
+                        detail=f"Activité « {label} »",
+                        activity=index,
+                        sector=activity["sector"],
+                    )
+                )
+            continue
+        for place in territory.places:
+            detail = None
+            if activity["range"] == "country":
+                detail = "intervient dans toute la France"
+            elif activity["range"] == "zones":
+                zone = next(
+                    (z for z in activity["zones"] if _zone_serves(z, place, vocabulary)), None
+                )
+                if zone is not None:
+                    detail = f"zone d'intervention : {zone['type']} {zone['code']}"
+            elif origin is not None and activity.get("radius_km"):
+                reach = _radius_reaches(activity["radius_km"], origin, place, vocabulary)
+                if reach is not None:
+                    detail = f"dans son rayon de {activity['radius_km']} km (à {reach:.1f} km)"
+            if detail is None and _located(document, place):
+                detail = "implantée sur le territoire cherché"
+            if detail is not None:
+                reasons.append(
+                    MatchReason(
+                        kind="activity",
+                        detail=f"« {label} » : {detail}",
+                        activity=index,
+                        sector=activity["sector"],
+                    )
+                )
+                break
+    if not reasons and any(_located(document, place) for place in territory.places):
+        reasons.append(MatchReason(kind="located", detail="implantée sur le territoire cherché"))
+    return reasons
