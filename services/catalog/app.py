@@ -28,7 +28,7 @@ from services.common.search_engine import search_engine_client
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
     return OutboxRelay(
         engine,
-        SearchIndexWriter(client, settings.meili_index),
+        SearchIndexWriter(client, settings.meili_index, settings.data_dir),
         batch_size=settings.relay_batch_size,
         interval_s=settings.relay_interval_s,
         max_backoff_s=settings.relay_max_backoff_s,

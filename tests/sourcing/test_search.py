@@ -108,3 +108,21 @@ def test_several_values_are_or_ed_and_filters_and_ed(sourcing_client: TestClient
         "/v1/search", params=[("kind", "EI"), ("kind", "ACI"), ("department", "93")]
     ).json()
     assert both["total"] == repeated["total"] == ei + aci > 0
+
+
+def test_buyers_words_find_suppliers_words(sourcing_client: TestClient) -> None:
+    """Synonyms from data/search/synonymes.csv: « ménage » finds the cleaners."""
+    cleaners = set(_all_ids(sourcing_client, q="nettoyage", department="93"))
+    assert cleaners and cleaners <= set(_all_ids(sourcing_client, q="ménage", department="93"))
+    assert cleaners <= set(_all_ids(sourcing_client, q="propreté", department="93"))
+
+
+def test_sector_filter_finds_inferred_activities(
+    sourcing_client: TestClient, indexed_catalog: IndexedCatalog
+) -> None:
+    ids = set(_all_ids(sourcing_client, sector="nettoyage-de-locaux-16", department="93"))
+    expected = _db_ids(indexed_catalog, Structure.department_code == "93", Structure.naf == "8121Z")
+    assert expected and expected <= ids
+    hit = _search(sourcing_client, sector="nettoyage-de-locaux-16", department="93")["hits"][0]
+    assert hit["matched"][0]["sector"] == "nettoyage-de-locaux-16"
+    assert hit["activities"][0]["inferred"] is True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 
-from services.catalog.indexing.settings import INDEX_SETTINGS
+from services.catalog.indexing.settings import index_settings
+from services.common.settings import PROJECT_ROOT
 
 TASK_TIMEOUT_MS = 120_000
 
@@ -17,9 +19,12 @@ class IndexTaskFailed(RuntimeError):
 
 
 class SearchIndexWriter:
-    def __init__(self, client: AsyncClient, uid: str) -> None:
+    def __init__(
+        self, client: AsyncClient, uid: str, data_dir: Path = PROJECT_ROOT / "data"
+    ) -> None:
         self.client = client
         self.uid = uid
+        self.settings = index_settings(data_dir)
         self._settings_applied = False
 
     async def _wait(self, task_uid: int) -> None:
@@ -38,7 +43,7 @@ class SearchIndexWriter:
             if exc.status_code != 404:
                 raise
             await self.client.create_index(target, primary_key="id", wait=True)
-        task = await self.client.index(target).update_settings(INDEX_SETTINGS)
+        task = await self.client.index(target).update_settings(self.settings)
         await self._wait(task.task_uid)
         if uid is None:
             self._settings_applied = True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from meilisearch_python_sdk.models.settings import (
     Faceting,
     LocalizedAttributes,
@@ -39,7 +42,27 @@ SORTABLE_ATTRIBUTES = ["name", "_geo"]
 # Exact totals for whole result sets: Meilisearch stops counting at maxTotalHits.
 MAX_TOTAL_HITS = 1_000_000
 
-INDEX_SETTINGS = MeilisearchSettings(
+SYNONYMS_PATH = "search/synonymes.csv"
+
+
+def load_synonyms(data_dir: Path) -> dict[str, list[str]]:
+    """Each term of a group stands for every other term of its group (data/search/synonymes.csv)."""
+    synonyms: dict[str, list[str]] = {}
+    with (data_dir / SYNONYMS_PATH).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            terms = [t.strip() for t in row["termes"].split("|") if t.strip()]
+            for term in terms:
+                synonyms[term] = [other for other in terms if other != term]
+    return synonyms
+
+
+def index_settings(data_dir: Path) -> MeilisearchSettings:
+    settings = BASE_SETTINGS.model_copy()
+    settings.synonyms = load_synonyms(data_dir)
+    return settings
+
+
+BASE_SETTINGS = MeilisearchSettings(
     searchable_attributes=[
         "name",
         "brand",
