@@ -100,3 +100,58 @@ async def structure(
     structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
 ) -> Response:
     return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
+
+
+@router.get(
+    "/search/export",
+    tags=["recherche"],
+    summary="Exporter tout le résultat d'une recherche (CSV ou XLSX)",
+    openapi_extra={
+        "parameters": [
+            *_SEARCH_PARAMETERS,
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+            },
+        ]
+    },
+)
+async def export(request: Request) -> Response:
+    return await _upstream(request, "sourcing").stream("/v1/search/export", request)
+
+
+@router.get(
+    "/market-depth",
+    tags=["profondeur de marché"],
+    summary="Profondeur du marché inclusif avant un achat",
+    openapi_extra={"parameters": _SEARCH_PARAMETERS},
+)
+async def market_depth(request: Request) -> Response:
+    return await _upstream(request, "sourcing").get("/v1/market-depth", request)
+
+
+@router.get(
+    "/insertion-hours",
+    tags=["profondeur de marché"],
+    summary="Calculer les heures d'insertion d'une clause sociale",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": required,
+                "schema": {"type": "number"},
+                "description": description,
+            }
+            for name, required, description in (
+                ("amount_eur", True, "Montant du marché, € HT"),
+                ("labour_share_percent", True, "Part de la main-d'œuvre, %"),
+                ("insertion_rate_percent", True, "Taux d'insertion, %"),
+                ("hourly_cost_eur", False, "Coût horaire chargé, € (30 par défaut)"),
+            )
+        ]
+    },
+)
+async def insertion_hours(request: Request) -> Response:
+    return await _upstream(request, "sourcing").get("/v1/insertion-hours", request)

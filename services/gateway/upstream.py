@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import httpx
 from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.common.errors import UpstreamTimeout, UpstreamUnavailable
 from services.common.request_id import REQUEST_ID_HEADER
 
-_PASSED_HEADERS = ("content-type", "etag", "cache-control", "content-language")
+_PASSED_HEADERS = (
+    "content-type",
+    "etag",
+    "cache-control",
+    "content-language",
+    "content-disposition",
+)
 
 
 class Upstream:
@@ -41,6 +49,30 @@ class Upstream:
                 ) from exc
         passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
         return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
+
+    async def stream(self, path: str, request: Request) -> Response:
+        """Large answers (exports) pass through as they come, never held whole in memory."""
+        headers = {REQUEST_ID_HEADER: request.state.request_id}
+        outgoing = self.client.build_request(
+            "GET", path, params=list(request.query_params.multi_items()), headers=headers
+        )
+        try:
+            upstream = await self.client.send(outgoing, stream=True)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"Le service {self.label} est momentanément indisponible.", upstream=self.name
+            ) from exc
+        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
+        return StreamingResponse(
+            upstream.aiter_raw(),
+            status_code=upstream.status_code,
+            headers=passed,
+            background=BackgroundTask(upstream.aclose),
+        )
 
     async def ping(self) -> None:
         response = await self.client.get("/healthz", timeout=2.0)

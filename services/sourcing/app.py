@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.health import ReadinessCheck
 from services.common.search_engine import search_engine_client
+from services.sourcing.market.router import router as market_router
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.service import RadiusValues
 from services.sourcing.search.vocabulary import SearchVocabulary
@@ -42,6 +43,6 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         description="Recherche de fournisseurs inclusifs par territoire et domaine d'achat.",
         settings=settings,
         lifespan=lifespan,
-        routers=[search_router],
+        routers=[search_router, market_router],
         readiness=readiness,
     )

@@ -129,3 +129,26 @@ def test_sourcing_down_then_back(system: System) -> None:
         system.sourcing.start()
     assert system.get("/api/v1/search", params={"q": "nettoyage"}).status_code == 200
     assert system.get("/readyz").status_code == 200
+
+
+def test_export_streams_through_the_gateway(system: System) -> None:
+    with httpx.stream(
+        "GET",
+        system.gateway.url + "/api/v1/search/export",
+        params={"kind": "ESAT", "format": "csv"},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        assert "attachment" in response.headers["content-disposition"]
+        lines = b"".join(response.iter_bytes()).decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 1_504 + 1  # header, every ESAT, sources
+
+
+def test_market_depth_and_hours_through_the_gateway(system: System) -> None:
+    depth = system.get("/api/v1/market-depth", params={"department": "93"})
+    assert depth.status_code == 200 and depth.json()["eligible_suppliers"] > 0
+    hours = system.get(
+        "/api/v1/insertion-hours",
+        params={"amount_eur": 200000, "labour_share_percent": 40, "insertion_rate_percent": 7},
+    )
+    assert hours.status_code == 200 and hours.json()["hours"] == 186.7

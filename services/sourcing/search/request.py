@@ -88,12 +88,18 @@ class SearchParameters:
     def names(cls) -> frozenset[str]:
         return frozenset(cls.__dataclass_fields__)
 
-    def to_request(self, request: Request, vocabulary: SearchVocabulary) -> SearchRequest:
-        unknown = sorted(set(request.query_params) - self.names())
+    def to_request(
+        self,
+        request: Request,
+        vocabulary: SearchVocabulary,
+        extra: frozenset[str] = frozenset(),
+    ) -> SearchRequest:
+        accepted = self.names() | extra
+        unknown = sorted(set(request.query_params) - accepted)
         if unknown:
             raise InvalidParameter(
                 unknown[0],
-                "paramètre inconnu ; paramètres acceptés : " + ", ".join(sorted(self.names())),
+                "paramètre inconnu ; paramètres acceptés : " + ", ".join(sorted(accepted)),
             )
         if self.page * self.per_page > MAX_RESULT_WINDOW:
             raise InvalidParameter("page", f"page × per_page ne peut dépasser {MAX_RESULT_WINDOW}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
+from services.sourcing.search.export import csv_chunks, documents, xlsx_file
 from services.sourcing.search.request import SearchParameters
 from services.sourcing.search.schemas import SearchResponse
 from services.sourcing.search.service import SearchRequest, search_structures
@@ -20,6 +23,16 @@ def search_request(
 
 
 SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_request(
+    request: Request, parameters: Annotated[SearchParameters, Depends()]
+) -> SearchRequest:
+    return parameters.to_request(request, request.app.state.vocabulary, extra=frozenset({"format"}))
+
+
+ExportRequestDep = Annotated[SearchRequest, Depends(export_request)]
 
 
 @router.get(
@@ -49,4 +62,38 @@ async def search(request: Request, search_request: SearchRequestDep) -> SearchRe
         search_request,
         request.app.state.vocabulary,
         request.app.state.radius_values,
+    )
+
+
+@router.get(
+    "/search/export",
+    summary="Exporter tout le résultat d'une recherche (CSV ou XLSX)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+async def export(
+    request: Request,
+    search_request: ExportRequestDep,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$", description="csv ou xlsx")] = "csv",
+) -> StreamingResponse:
+    state = request.app.state
+    radii = await state.radius_values.get(state.meili, state.settings.meili_index)
+    rows = documents(state.meili, state.settings.meili_index, search_request, radii)
+    if format == "csv":
+        return StreamingResponse(
+            csv_chunks(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="fournisseurs-inclusifs.csv"'},
+        )
+    handle = await xlsx_file(rows)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(64 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="fournisseurs-inclusifs.xlsx"'},
     )

@@ -1,0 +1,185 @@
+"""Market depth before a tender, and the insertion-hours calculator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from meilisearch_python_sdk.errors import MeilisearchCommunicationError
+from pydantic import BaseModel, Field
+
+from services.common.errors import UpstreamUnavailable
+from services.sourcing.market import law
+from services.sourcing.search.places import Place, Territory
+from services.sourcing.search.request import SearchParameters
+from services.sourcing.search.service import SearchRequest, filters_for
+
+router = APIRouter(prefix="/v1", tags=["profondeur de marché"])
+# Below this many eligible suppliers, reserving a contract risks an unsuccessful tender.
+MIN_SUPPLIERS_FOR_RESERVATION = 3
+
+
+class Option(BaseModel):
+    article: str
+    label: str
+    possible: bool
+    eligible_suppliers: int | None = None
+    why: str
+
+
+class MarketDepth(BaseModel):
+    domain: dict[str, Any]
+    territory: list[str]
+    eligible_suppliers: int = Field(
+        description="Structures dont une activité sert ce domaine sur ce territoire"
+    )
+    local_suppliers: int = Field(description="Dont implantées sur le territoire")
+    by_family: dict[str, int]
+    by_kind: dict[str, int]
+    options: list[Option]
+    law: dict[str, Any]
+
+
+def _local(request: SearchRequest) -> SearchRequest:
+    places = [
+        Place(
+            p.level,
+            p.code,
+            p.label,
+            p.centre,
+            frozenset(t for t in p.tokens if t.startswith("loc:")),
+        )
+        for p in request.territory.places
+    ]
+    return replace(request, territory=Territory(places))
+
+
+async def _count(
+    request: Request, search: SearchRequest, facets: list[str]
+) -> tuple[int, dict[str, Any]]:
+    state = request.app.state
+    try:
+        radii = await state.radius_values.get(state.meili, state.settings.meili_index)
+        result = await state.meili.index(state.settings.meili_index).search(
+            "", filter=filters_for(search, radii) or None, facets=facets, page=1, hits_per_page=1
+        )
+    except MeilisearchCommunicationError as exc:
+        raise UpstreamUnavailable("Le moteur de recherche est momentanément indisponible.") from exc
+    return result.total_hits or 0, result.facet_distribution or {}
+
+
+@router.get(
+    "/market-depth",
+    response_model=MarketDepth,
+    summary="Profondeur du marché inclusif avant un achat",
+)
+async def market_depth(
+    request: Request, parameters: Annotated[SearchParameters, Depends()]
+) -> MarketDepth:
+    search = parameters.to_request(request, request.app.state.vocabulary)
+    total, facets = await _count(request, search, ["family", "kind", "reservations"])
+    local = 0
+    if not search.territory.empty:
+        local, _ = await _count(request, _local(search), [])
+    reservations = facets.get("reservations", {})
+    disability, insertion = reservations.get("L2113-12", 0), reservations.get("L2113-13", 0)
+    enough = MIN_SUPPLIERS_FOR_RESERVATION
+
+    def reservation(rule: dict[str, Any], count: int) -> Option:
+        possible = count >= enough
+        why = (
+            f"{count} structures éligibles servent ce besoin : une réservation peut susciter une concurrence suffisante."
+            if possible
+            else f"{count} structure(s) éligible(s) seulement (moins de {enough}) : la réservation risque l'infructuosité."
+        )
+        return Option(
+            article=rule["article"],
+            label=rule["label"],
+            possible=possible,
+            eligible_suppliers=count,
+            why=why,
+        )
+
+    options = [
+        reservation(law.RESERVATION_DISABILITY, disability),
+        reservation(law.RESERVATION_INSERTION, insertion),
+    ]
+    if disability >= enough and insertion >= enough:
+        options.append(
+            Option(
+                article="L2113-12 et L2113-13",
+                label="Marché réservé aux deux familles à la fois",
+                possible=True,
+                eligible_suppliers=disability + insertion,
+                why="Les deux familles sont présentes en nombre suffisant.",
+            )
+        )
+    options += [
+        Option(
+            **law.SOCIAL_CLAUSE,
+            possible=True,
+            why="Toujours possible ; dimensionnez-la avec le calculateur d'heures d'insertion.",
+        ),
+        Option(
+            **law.SOCIAL_CRITERION,
+            possible=True,
+            why="Toujours possible, en complément ou à défaut de réservation.",
+        ),
+    ]
+    return MarketDepth(
+        domain=search.domain,
+        territory=[f"{p.level} {p.code}" for p in search.territory.places],
+        eligible_suppliers=total,
+        local_suppliers=local,
+        by_family=facets.get("family", {}),
+        by_kind=facets.get("kind", {}),
+        options=options,
+        law={
+            "minimum_share": law.MINIMUM_SHARE,
+            "climate_law": law.CLIMATE_LAW,
+            "european_thresholds_2026_2027_eur_ht": law.EUROPEAN_THRESHOLDS_2026_2027,
+        },
+    )
+
+
+class InsertionHours(BaseModel):
+    amount_eur: float
+    labour_share_percent: float
+    insertion_rate_percent: float
+    hourly_cost_eur: float
+    hours: float = Field(
+        description="montant × part de main-d'œuvre × taux d'insertion ÷ coût horaire chargé"
+    )
+    formula: str
+
+
+@router.get(
+    "/insertion-hours",
+    response_model=InsertionHours,
+    summary="Calculer les heures d'insertion d'une clause sociale",
+)
+async def insertion_hours(
+    amount_eur: Annotated[float, Query(gt=0, le=1e11, description="Montant du marché, € HT")],
+    labour_share_percent: Annotated[
+        float, Query(gt=0, le=100, description="Part de la main-d'œuvre, %")
+    ],
+    insertion_rate_percent: Annotated[
+        float, Query(gt=0, le=100, description="Taux d'insertion, %")
+    ],
+    hourly_cost_eur: Annotated[
+        float, Query(gt=0, le=1000, description="Coût horaire chargé, €")
+    ] = 30.0,
+) -> InsertionHours:
+    hours = amount_eur * labour_share_percent / 100 * insertion_rate_percent / 100 / hourly_cost_eur
+    return InsertionHours(
+        amount_eur=amount_eur,
+        labour_share_percent=labour_share_percent,
+        insertion_rate_percent=insertion_rate_percent,
+        hourly_cost_eur=hourly_cost_eur,
+        hours=round(hours, 1),
+        formula=(
+            f"{amount_eur:,.0f} € × {labour_share_percent:g} % × {insertion_rate_percent:g} % ÷ "
+            f"{hourly_cost_eur:g} €/h = {hours:,.1f} h"
+        ).replace(",", " "),
+    )

@@ -1,0 +1,100 @@
+"""Exports of whole result sets, market depth before a tender, the insertion-hours calculator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from fastapi.testclient import TestClient
+
+from services.sourcing.search.export import safe_cell
+
+
+def test_csv_export_holds_the_whole_result_set(sourcing_client: TestClient) -> None:
+    total = sourcing_client.get("/v1/search", params={"family": "insertion", "per_page": 1}).json()[
+        "total"
+    ]
+    response = sourcing_client.get(
+        "/v1/search/export", params={"family": "insertion", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, body, sources = rows[0], rows[1:-1], rows[-1]
+    assert header[:2] == ["Identifiant", "Raison sociale"]
+    assert len(body) == total == 3_838 and len({r[0] for r in body}) == total
+    assert "Licence Ouverte" in sources[0]
+
+
+def test_xlsx_export(sourcing_client: TestClient) -> None:
+    response = sourcing_client.get(
+        "/v1/search/export", params={"kind": "ESAT", "department": "69", "format": "xlsx"}
+    )
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
+        sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.count("<row ") >= 31 + 1
+
+
+def test_formula_injection_is_escaped() -> None:
+    assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert safe_cell("+33 1 00") == "'+33 1 00" and safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-1") == "'-1" and safe_cell("Atelier") == "Atelier"
+    assert safe_cell(["a", "b"]) == "a|b" and safe_cell(None) == ""
+
+
+def test_export_refuses_what_search_refuses(sourcing_client: TestClient) -> None:
+    assert sourcing_client.get("/v1/search/export", params={"format": "pdf"}).status_code == 422
+    assert sourcing_client.get("/v1/search/export", params={"kind": "X"}).status_code == 422
+
+
+def test_market_depth_for_cleaning_in_seine_saint_denis(sourcing_client: TestClient) -> None:
+    response = sourcing_client.get(
+        "/v1/market-depth", params={"sector": "nettoyage-de-locaux-16", "department": "93"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    search = sourcing_client.get(
+        "/v1/search", params={"sector": "nettoyage-de-locaux-16", "department": "93", "per_page": 1}
+    ).json()
+    assert body["eligible_suppliers"] == search["total"] > 0
+    assert sum(body["by_family"].values()) == body["eligible_suppliers"]
+    assert 0 < body["local_suppliers"] <= body["eligible_suppliers"]
+    articles = {o["article"]: o for o in body["options"]}
+    assert {"L2113-12", "L2113-13", "L2112-2", "L2152-7"} <= set(articles)
+    insertion = articles["L2113-13"]
+    assert insertion["eligible_suppliers"] == sum(
+        n for kind, n in body["by_kind"].items() if kind in ("EI", "AI", "ACI", "ETTI", "EITI")
+    )
+    assert body["law"]["climate_law"]["in_force_from"] == "2026-08-22"
+    assert body["law"]["european_thresholds_2026_2027_eur_ht"]["travaux"] == 5_404_000
+
+
+def test_market_depth_says_when_reservation_is_unwise(sourcing_client: TestClient) -> None:
+    body = sourcing_client.get(
+        "/v1/market-depth", params={"sector": "nettoyage-de-locaux-16", "commune": "05001"}
+    ).json()
+    disability = next(o for o in body["options"] if o["article"] == "L2113-12")
+    assert disability["possible"] is False and "infructuosité" in disability["why"]
+
+
+def test_insertion_hours_echo_their_inputs(sourcing_client: TestClient) -> None:
+    body = sourcing_client.get(
+        "/v1/insertion-hours",
+        params={
+            "amount_eur": 1_000_000,
+            "labour_share_percent": 50,
+            "insertion_rate_percent": 5,
+            "hourly_cost_eur": 30,
+        },
+    ).json()
+    assert body["hours"] == 833.3
+    assert body["amount_eur"] == 1_000_000 and body["labour_share_percent"] == 50
+    assert "833.3 h" in body["formula"]
+    bad = sourcing_client.get(
+        "/v1/insertion-hours",
+        params={"amount_eur": -1, "labour_share_percent": 50, "insertion_rate_percent": 5},
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount_eur"
