@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from services.catalog.activities.router import router as activities_router
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
-from services.catalog.notifications.service import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.catalog.offers.router import router as offers_router
 from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
@@ -22,6 +21,7 @@ from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.common.search_engine import search_engine_client
 
 

@@ -11,13 +11,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import services.catalog.audit.models
-import services.catalog.imports.models
-import services.catalog.notifications.models
-import services.catalog.outbox.models
-import services.catalog.ownership.models
-import services.catalog.reference.models
-import services.catalog.structures.models  # noqa: F401
 from services.common.db import make_engine
 from tests.support import DATABASES, downgrade, migrate
 

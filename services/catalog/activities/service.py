@@ -11,10 +11,11 @@ from services.catalog.audit import service as audit
 from services.catalog.concurrency import take_version
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.ownership.permissions import require_manager
-from services.catalog.structures.models import Activity, utcnow
+from services.catalog.structures.models import Activity
 from services.catalog.structures.service import get_structure
 from services.catalog.structures.validation import check_sectors, check_zones
 from services.catalog.validation import validated
+from services.common.db import utcnow
 from services.common.errors import NotFound
 from services.common.identity import Principal
 

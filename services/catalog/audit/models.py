@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.models import utcnow
+from services.common.db import utcnow
 
 
 class AuditEntry(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 import services.common.db  # noqa: F401  (naming convention before any table)
-from services.catalog.structures.models import utcnow
+from services.common.db import utcnow
 
 
 class ImportRun(SQLModel, table=True):

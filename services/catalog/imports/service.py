@@ -22,8 +22,9 @@ from services.catalog.imports.sources import (
 )
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.reference.models import Commune, Department, NafCode
-from services.catalog.structures.models import Activity, RangeKind, Structure, utcnow
+from services.catalog.structures.models import Activity, RangeKind, Structure
 from services.catalog.structures.service import ZRR_CLASSED, stamp_sources
+from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from services.catalog.indexing.document import Vocabulary, content_hash, load_do
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
-from services.catalog.structures.models import Structure, utcnow
+from services.catalog.structures.models import Structure
+from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 import services.common.db  # noqa: F401  (naming convention before any table)
-from services.catalog.structures.models import utcnow
+from services.common.db import utcnow
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -8,7 +8,8 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.models import _enum_column, structure_reference, utcnow
+from services.catalog.structures.models import _enum_column, structure_reference
+from services.common.db import utcnow
 
 
 class MemberRole(StrEnum):

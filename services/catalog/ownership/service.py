@@ -16,13 +16,14 @@ from sqlmodel import Session, col, func, select
 
 from services.catalog.audit import service as audit
 from services.catalog.imports.identifiers import siret_problem
-from services.catalog.notifications.service import mask_email, queue_mail
 from services.catalog.ownership.models import Claim, ClaimKind, ClaimStatus, MemberRole, Membership
 from services.catalog.ownership.permissions import membership_of, require_manager, require_staff
 from services.catalog.ownership.schemas import ClaimCreate, ClaimPublic
-from services.catalog.structures.models import Structure, utcnow
+from services.catalog.structures.models import Structure
+from services.common.db import utcnow
 from services.common.errors import AppError, Conflict, Forbidden, InvalidParameter, NotFound
 from services.common.identity import Principal
+from services.common.mail import mask_email, queue_mail
 
 CODE_TTL = timedelta(hours=24)
 MAX_CODE_ATTEMPTS = 5

@@ -24,7 +24,7 @@ from services.catalog.reference.models import (
     Sector,
     SectorGroup,
 )
-from services.catalog.structures.models import utcnow
+from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
 

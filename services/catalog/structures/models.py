@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-import services.common.db  # noqa: F401  (naming convention before any table)
 from services.catalog.structures.kinds import Family, Kind, PrestaType
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from services.common.db import utcnow  # also sets the naming convention before any table
 
 
 def structure_reference() -> Any:

@@ -1,4 +1,7 @@
-"""Mail: queued in the writer's transaction, delivered after commit by a relay that retries."""
+"""Mail: queued in the writer's transaction, delivered after commit by a relay that retries.
+
+Each service that sends mail keeps its own `outgoing_mail` table in its own database.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,31 @@ import asyncio
 import contextlib
 import logging
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from services.catalog.notifications.models import OutgoingMail
-from services.catalog.structures.models import utcnow
+from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
+
+
+class OutgoingMail(SQLModel, table=True):
+    __tablename__ = "outgoing_mail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=200)
+    body: str
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
 
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> None:
