@@ -18,9 +18,8 @@ from sqlalchemy.engine import Engine
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
 from services.sourcing.app import create_app as create_sourcing_app
-from services.sourcing.settings import SourcingSettings
 from tests.catalog.api_support import CatalogApi, catalog_settings, make_client
-from tests.support import Meili, load_catalog, migrate, running_meilisearch
+from tests.support import Meili, load_catalog, migrate, running_meilisearch, sourcing_settings
 
 POSTGRES_SERVER_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -147,14 +146,16 @@ def indexed_catalog(loaded_sqlite_catalog: Engine, meili: Meili, run_id: str) ->
 
 
 @pytest.fixture(scope="session")
-def sourcing_client(indexed_catalog: IndexedCatalog) -> Iterator[TestClient]:
-    settings = SourcingSettings(
-        meili_url=indexed_catalog.meili.url,
-        meili_master_key=indexed_catalog.meili.key,
-        meili_index=indexed_catalog.index,
-        environment="test",
+def sourcing_client(
+    indexed_catalog: IndexedCatalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    settings = sourcing_settings(
+        indexed_catalog.meili.url,
+        indexed_catalog.meili.key,
+        indexed_catalog.index,
+        tmp_path_factory.mktemp("sourcing"),
     )
-    with TestClient(create_sourcing_app(settings)) as client:
+    with TestClient(create_sourcing_app(settings)) as client:  # type: ignore[arg-type]
         yield client
 
 

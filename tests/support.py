@@ -249,3 +249,28 @@ def load_catalog(url: str, sources: tuple[str, ...] = ("siae", "esat")) -> Engin
             import_source(session, SOURCES[name], DATA)
         session.commit()
     return engine
+
+
+IDENTITY_SECRET = "test-identity-secret-0123456789"
+
+
+def sourcing_settings(
+    meili_url: str, meili_key: str, index: str, folder: Path, **overrides: object
+) -> object:
+    """Settings of a sourcing service on a migrated database of its own, in `folder`."""
+    from services.sourcing.settings import SourcingSettings
+
+    url = f"sqlite:///{folder / 'sourcing.db'}"
+    migrate(url, "sourcing")
+    values: dict[str, object] = {
+        "database_url": url,
+        "meili_url": meili_url,
+        "meili_master_key": meili_key,
+        "meili_index": index,
+        "identity_secret": IDENTITY_SECRET,
+        "background_enabled": False,
+        "mail_dir": folder / "mail",
+        "environment": "test",
+        **overrides,
+    }
+    return SourcingSettings(**values)  # type: ignore[arg-type]

@@ -1,6 +1,16 @@
-"""Alembic environment of the sourcing database (buyers' needs live here)."""
+"""Alembic environment of the sourcing database: buyers' needs, matches, answers, mail."""
 
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+import services.common.mail
+import services.sourcing.needs.models  # noqa: F401
 from migrations.env_common import run
 from services.sourcing.settings import SourcingSettings
 
-run(SourcingSettings().database_url, None)
+SOURCING_TABLES = ("need", "need_match", "need_answer", "outgoing_mail")
+target = MetaData(naming_convention=SQLModel.metadata.naming_convention)
+for name in SOURCING_TABLES:
+    SQLModel.metadata.tables[name].to_metadata(target)
+
+run(SourcingSettings().database_url, target)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.http import pooled_client
+from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.common.search_engine import search_engine_client
 from services.sourcing.market.router import router as market_router
+from services.sourcing.needs.directory import CatalogDirectory
+from services.sourcing.needs.router import router as needs_router
+from services.sourcing.needs.runner import NeedRunner
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.service import RadiusValues
 from services.sourcing.search.vocabulary import SearchVocabulary
@@ -24,18 +32,47 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.vocabulary = SearchVocabulary.load(settings.data_dir)
         app.state.radius_values = RadiusValues()
+        app.state.engine = make_engine(settings.database_url)
+        catalog = pooled_client(settings.catalog_url, 10.0)
+        mailer: Mailer = (
+            SmtpMailer(settings.smtp_host, settings.smtp_port)
+            if settings.mail_backend == "smtp"
+            else FileMailer(settings.mail_dir)
+        )
+        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
         app.state.meili = search_engine_client(settings)
+        app.state.runner = NeedRunner(
+            app.state.engine,
+            app.state.meili,
+            settings,
+            app.state.vocabulary,
+            app.state.radius_values,
+            CatalogDirectory(catalog, settings.identity_secret),
+            app.state.mail_relay,
+        )
+        stop = asyncio.Event()
+        task = (
+            asyncio.create_task(app.state.runner.run(stop)) if settings.background_enabled else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if task is not None:
+                await task
             await app.state.meili.aclose()
+            await catalog.aclose()
+            app.state.engine.dispose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
         async def search_engine() -> None:
             await app.state.meili.health()
             await app.state.meili.get_index(settings.meili_index)
 
-        return {"search_engine": search_engine}
+        async def database() -> None:
+            await to_thread.run_sync(ping, app.state.engine)
+
+        return {"search_engine": search_engine, "database": database}
 
     return create_service_app(
         service="sourcing",
@@ -43,6 +80,6 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         description="Recherche de fournisseurs inclusifs par territoire et domaine d'achat.",
         settings=settings,
         lifespan=lifespan,
-        routers=[search_router, market_router],
+        routers=[search_router, market_router, needs_router],
         readiness=readiness,
     )

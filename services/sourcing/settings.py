@@ -1,19 +1,41 @@
-"""Sourcing settings, read from `SOURCING_*` variables (and the shared `MEILI_*`)."""
+"""Sourcing settings, read from `SOURCING_*` variables (and the shared `MEILI_*`, `MI_*`)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import MeiliSettingsMixin, ServiceSettings, sqlite_url
+from services.common.settings import (
+    IdentitySettingsMixin,
+    MeiliSettingsMixin,
+    ServiceSettings,
+    sqlite_url,
+    var_dir,
+)
 
 
-class SourcingSettings(MeiliSettingsMixin, ServiceSettings):
+class SourcingSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SOURCING_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("sourcing"))
+    catalog_url: str = "http://127.0.0.1:8001"
+    # Where the links in e-mails point: the public gateway.
+    public_url: str = "http://127.0.0.1:8000"
+    moderation: bool = False
+    notify_batch_size: int = Field(default=50, ge=1, le=10_000)
+    answer_link_ttl_days: int = Field(default=30, ge=1, le=365)
+    reminder_after_hours: float = Field(default=72, gt=0)
+    reminder_cap: int = Field(default=2, ge=0, le=10)
+    rematch_interval_s: float = Field(default=60, gt=0)
+    background_enabled: bool = True
+    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
+    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
+    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
 
 
 @lru_cache

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import IndexedCatalog
-from tests.support import ServiceProcess
+from tests.support import ServiceProcess, migrate
 
 
 @dataclass
@@ -41,7 +41,13 @@ def system(
     catalog = ServiceProcess(
         "catalog", {**shared, "CATALOG_DATABASE_URL": str(indexed_catalog.engine.url)}, logs
     ).start()
-    sourcing = ServiceProcess("sourcing", shared, logs).start()
+    sourcing_db = f"sqlite:///{logs / 'sourcing.db'}"
+    migrate(sourcing_db, "sourcing")
+    sourcing = ServiceProcess(
+        "sourcing",
+        {**shared, "SOURCING_DATABASE_URL": sourcing_db, "SOURCING_CATALOG_URL": catalog.url},
+        logs,
+    ).start()
     gateway = ServiceProcess(
         "gateway",
         {

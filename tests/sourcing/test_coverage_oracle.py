@@ -25,9 +25,8 @@ from services.catalog.outbox.service import record_structure_changes
 from services.catalog.reference.models import Commune, Department, Sector
 from services.catalog.structures.models import Activity, RangeKind, Structure
 from services.sourcing.app import create_app
-from services.sourcing.settings import SourcingSettings
 from tests.conftest import drain
-from tests.support import Meili, load_catalog
+from tests.support import Meili, load_catalog, sourcing_settings
 
 SEED = 20261124
 R = 6_371_008.8
@@ -107,10 +106,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, meili: Meili, run_id: str) -
         communes = {c.code: c for c in session.exec(select(Commune))}
         department_region = {d.code: d.region_code for d in session.exec(select(Department))}
         sectors = sorted({a.sector_slug for acts in activities.values() for a in acts})
-    settings = SourcingSettings(
-        meili_url=meili.url, meili_master_key=meili.key, meili_index=index, environment="test"
-    )
-    with TestClient(create_app(settings)) as client:
+    settings = sourcing_settings(meili.url, meili.key, index, folder)
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
         yield World(engine, client, structures, activities, communes, department_region, sectors)
     engine.dispose()
 

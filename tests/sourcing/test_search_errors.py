@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,9 +12,8 @@ from meilisearch_python_sdk import AsyncClient
 from services.sourcing.app import create_app
 from services.sourcing.search.filters import build_filter, coverage_filter, quote
 from services.sourcing.search.places import Territory
-from services.sourcing.settings import SourcingSettings
 from tests.conftest import IndexedCatalog
-from tests.support import free_port
+from tests.support import free_port, sourcing_settings
 
 
 @pytest.mark.parametrize(
@@ -85,14 +85,13 @@ def test_an_injected_value_does_not_widen_the_filter(indexed_catalog: IndexedCat
     assert asyncio.run(total(build_filter({"kind": ["EI"]}))) > 0
 
 
-def test_search_engine_down_gives_503_problem(indexed_catalog: IndexedCatalog) -> None:
-    settings = SourcingSettings(
-        meili_url=f"http://127.0.0.1:{free_port()}",
-        meili_master_key="k",
-        meili_index=indexed_catalog.index,
-        environment="test",
+def test_search_engine_down_gives_503_problem(
+    indexed_catalog: IndexedCatalog, tmp_path: Path
+) -> None:
+    settings = sourcing_settings(
+        f"http://127.0.0.1:{free_port()}", "k", indexed_catalog.index, tmp_path
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
         response = client.get("/v1/search", params={"q": "nettoyage"})
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"

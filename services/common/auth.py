@@ -1,0 +1,46 @@
+"""FastAPI dependencies shared by the services: the request's session and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from services.common.db import session_scope
+from services.common.errors import Unauthorized
+from services.common.identity import InvalidIdentity, Principal, verify_identity
+
+
+def _session(request: Request) -> Iterator[Session]:
+    yield from session_scope(request.app.state.engine)
+
+
+def _principal(
+    request: Request,
+    x_mi_identity: Annotated[
+        str | None,
+        Header(description="Identité signée transmise par la passerelle (jamais par un client)"),
+    ] = None,
+) -> Principal | None:
+    if x_mi_identity is None:
+        return None
+    secret = request.app.state.settings.identity_secret
+    if not secret:
+        raise Unauthorized("Ce service n'accepte aucune identité : secret non configuré.")
+    try:
+        return verify_identity(x_mi_identity, secret)
+    except InvalidIdentity as exc:
+        raise Unauthorized(f"Identité refusée : {exc}.") from exc
+
+
+def _required(principal: Annotated[Principal | None, Depends(_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthorized("Cette action demande d'être connecté.")
+    return principal
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+PrincipalDep = Annotated[Principal, Depends(_required)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(_principal)]

@@ -1,0 +1,237 @@
+"""Needs API: buyers deposit and follow needs; structures answer through a signed link."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session, col, select
+
+from services.common.auth import PrincipalDep, SessionDep
+from services.common.db import utcnow
+from services.common.errors import UpstreamUnavailable
+from services.sourcing.needs import service
+from services.sourcing.needs.links import read_token
+from services.sourcing.needs.models import Need, NeedAnswer, NeedMatch, NeedStatus
+from services.sourcing.needs.runner import NeedRunner
+from services.sourcing.needs.schemas import (
+    AnswerCreate,
+    AnswerPublic,
+    MatchPublic,
+    NeedCreate,
+    NeedForStructure,
+    NeedPublic,
+)
+from services.sourcing.search.export import safe_cell
+
+router = APIRouter(prefix="/v1", tags=["besoins"])
+NeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Token = Annotated[str, Path(min_length=10, max_length=200)]
+
+
+def _runner(request: Request) -> NeedRunner:
+    runner: NeedRunner = request.app.state.runner
+    return runner
+
+
+async def _match_now(request: Request, need: Need) -> None:
+    """At once on publication; if the engine is down, the background cycle catches up."""
+    if need.status != NeedStatus.PUBLISHED or need.id is None:
+        return
+    try:
+        await _runner(request).match(need.id)
+        await _runner(request).notify_pending()
+    except (UpstreamUnavailable, OSError, RuntimeError):
+        return
+
+
+@router.post(
+    "/needs",
+    status_code=201,
+    response_model=NeedPublic,
+    summary="Déposer un besoin (brouillon ou publié)",
+)
+async def create_need(
+    payload: NeedCreate, session: SessionDep, principal: PrincipalDep, request: Request
+) -> NeedPublic:
+    need = service.create_need(
+        session,
+        principal,
+        payload,
+        request.app.state.vocabulary,
+        request.app.state.settings.moderation,
+    )
+    session.commit()
+    await _match_now(request, need)
+    return service.to_public(session, need)
+
+
+@router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
+def list_needs(session: SessionDep, principal: PrincipalDep) -> list[NeedPublic]:
+    service.require_buyer(principal)
+    statement = select(Need).order_by(col(Need.id).desc()).limit(200)
+    if not principal.is_staff:
+        statement = statement.where(Need.buyer_account_id == principal.account_id)
+    return [service.to_public(session, n) for n in session.exec(statement)]
+
+
+@router.get("/needs/{need_id}", response_model=NeedPublic, summary="Suivre un besoin")
+def get_need(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+    return service.to_public(session, service.get_need(session, principal, need_id))
+
+
+@router.post(
+    "/needs/{need_id}/publish",
+    response_model=NeedPublic,
+    summary="Publier (ou valider, pour l'équipe)",
+)
+async def publish(
+    need_id: NeedId, session: SessionDep, principal: PrincipalDep, request: Request
+) -> NeedPublic:
+    need = service.get_need(session, principal, need_id)
+    service.publish(session, principal, need, request.app.state.settings.moderation)
+    session.commit()
+    await _match_now(request, need)
+    return service.to_public(session, need)
+
+
+@router.post("/needs/{need_id}/close", response_model=NeedPublic, summary="Clore un besoin")
+def close(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+    return service.to_public(
+        session,
+        service.change_status(
+            session, service.get_need(session, principal, need_id), NeedStatus.CLOSED
+        ),
+    )
+
+
+@router.post("/needs/{need_id}/cancel", response_model=NeedPublic, summary="Annuler un besoin")
+def cancel(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+    return service.to_public(
+        session,
+        service.change_status(
+            session, service.get_need(session, principal, need_id), NeedStatus.CANCELLED
+        ),
+    )
+
+
+@router.get(
+    "/needs/{need_id}/matches",
+    response_model=list[MatchPublic],
+    summary="Structures trouvées, classées, avec leurs raisons",
+)
+def matches(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> list[MatchPublic]:
+    service.get_need(session, principal, need_id)
+    answers = {
+        a.structure_id: a.status
+        for a in session.exec(select(NeedAnswer).where(NeedAnswer.need_id == need_id))
+    }
+    rows = session.exec(
+        select(NeedMatch)
+        .where(NeedMatch.need_id == need_id)
+        .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
+    )
+    return [
+        MatchPublic(
+            structure_id=m.structure_id,
+            structure_name=m.structure_name,
+            score=m.score,
+            reasons=m.reasons,
+            notified=m.notified_at is not None,
+            opened=m.opened_at is not None,
+            answer=answers.get(m.structure_id),
+        )
+        for m in rows
+    ]
+
+
+@router.get(
+    "/needs/{need_id}/answers",
+    response_model=list[AnswerPublic],
+    summary="Réponses reçues (format=csv pour les exporter)",
+)
+def answers(
+    need_id: NeedId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> list[AnswerPublic] | Response:
+    need = service.get_need(session, principal, need_id)
+    rows = [
+        AnswerPublic(structure_name=name, **a.model_dump(exclude={"id", "need_id"}))
+        for a, name in service.answers_of(session, need_id)
+    ]
+    if format == "json":
+        return rows
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Structure", "Réponse", "Raison", *need.questions, "Contact", "Date"])
+    for row in rows:
+        writer.writerow(
+            [
+                safe_cell(row.structure_name),
+                service.ANSWER_LABELS[row.status],
+                safe_cell(row.reason),
+                *(safe_cell(row.answers.get(str(i))) for i in range(len(need.questions))),
+                safe_cell(row.contact_email),
+                row.answered_at.isoformat(timespec="minutes"),
+            ]
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="reponses-besoin-{need_id}.csv"'},
+    )
+
+
+def _link(request: Request, token: str, session: Session) -> tuple[NeedMatch, Need]:
+    link = read_token(request.app.state.settings.identity_secret, token)
+    return service.match_of(session, link.need_id, link.structure_id)
+
+
+@router.get(
+    "/answers/{token}",
+    response_model=NeedForStructure,
+    summary="Lire un besoin reçu (lien signé, sans connexion)",
+)
+def read_need(token: Token, session: SessionDep, request: Request) -> NeedForStructure:
+    match, need = _link(request, token, session)
+    if match.opened_at is None:
+        match.opened_at = utcnow()
+        session.add(match)
+    answer = session.exec(
+        select(NeedAnswer).where(
+            NeedAnswer.need_id == need.id, NeedAnswer.structure_id == match.structure_id
+        )
+    ).first()
+    return NeedForStructure(
+        need_id=need.id or 0,
+        structure_id=match.structure_id,
+        kind=need.kind,
+        title=need.title,
+        description=need.description,
+        deadline=need.deadline,
+        questions=need.questions,
+        status=need.status,
+        your_answer=answer.status if answer else None,
+    )
+
+
+@router.post(
+    "/answers/{token}",
+    response_model=AnswerPublic,
+    summary="Répondre à un besoin (lien signé, sans connexion)",
+)
+def answer_need(
+    token: Token, payload: AnswerCreate, session: SessionDep, request: Request
+) -> AnswerPublic:
+    match, need = _link(request, token, session)
+    if match.opened_at is None:
+        match.opened_at = utcnow()
+        session.add(match)
+    record = service.answer(session, need, match.structure_id, payload)
+    return AnswerPublic(
+        structure_name=match.structure_name, **record.model_dump(exclude={"id", "need_id"})
+    )

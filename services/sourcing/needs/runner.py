@@ -1,0 +1,152 @@
+"""Matching, notifying and reminding, at publication and then in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from anyio import to_thread
+from meilisearch_python_sdk import AsyncClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from services.common.db import utcnow
+from services.common.mail import MailRelay
+from services.sourcing.needs import service
+from services.sourcing.needs.directory import CatalogDirectory
+from services.sourcing.needs.matching import Candidate, find_candidates
+from services.sourcing.needs.models import Need, NeedMatch, NeedStatus
+from services.sourcing.search.service import RadiusValues
+from services.sourcing.search.vocabulary import SearchVocabulary
+from services.sourcing.settings import SourcingSettings
+
+logger = logging.getLogger(__name__)
+
+
+class NeedRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        meili: AsyncClient,
+        settings: SourcingSettings,
+        vocabulary: SearchVocabulary,
+        radius_values: RadiusValues,
+        directory: CatalogDirectory,
+        mail_relay: MailRelay,
+    ) -> None:
+        self.engine, self.meili, self.settings = engine, meili, settings
+        self.vocabulary, self.radius_values = vocabulary, radius_values
+        self.directory, self.mail_relay = directory, mail_relay
+
+    def _need_and_history(self, need_id: int) -> tuple[Need, dict[int, float]]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            need = session.get(Need, need_id)
+            assert need is not None
+            return need, service.responsiveness(session)
+
+    def _record(self, need_id: int, candidates: list[Candidate]) -> int:
+        with Session(self.engine) as session:
+            added = service.record_matches(session, need_id, candidates)
+            session.commit()
+            return added
+
+    async def match(self, need_id: int) -> int:
+        need, history = await to_thread.run_sync(self._need_and_history, need_id)
+        if need.status != NeedStatus.PUBLISHED:
+            return 0
+        candidates = await find_candidates(
+            self.meili,
+            self.settings.meili_index,
+            need,
+            self.vocabulary,
+            self.radius_values,
+            history,
+        )
+        return await to_thread.run_sync(self._record, need_id, candidates)
+
+    def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:
+        with Session(self.engine) as session:
+            match = session.get(NeedMatch, match_id)
+            need = session.get(Need, match.need_id) if match else None
+            if match is None or need is None:
+                return False
+            now = utcnow()
+            statement = update(NeedMatch).where(col(NeedMatch.id) == match_id)
+            if reminder:
+                statement = statement.where(col(NeedMatch.reminders) == match.reminders).values(
+                    reminders=match.reminders + 1, last_reminder_at=now
+                )
+            else:
+                statement = statement.where(col(NeedMatch.notified_at).is_(None)).values(
+                    notified_at=now
+                )
+            # Taken by this conditional update, in the transaction that queues the mail.
+            if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+                return False
+            service.notify(
+                session,
+                match,
+                need,
+                recipients,
+                self.settings.identity_secret,
+                self.settings.public_url,
+                self.settings.answer_link_ttl_days,
+                reminder=reminder,
+            )
+            session.commit()
+            return True
+
+    def _pending(self, reminders: bool) -> list[int]:
+        with Session(self.engine) as session:
+            if reminders:
+                due = service.reminders_due(
+                    session,
+                    timedelta(hours=self.settings.reminder_after_hours),
+                    self.settings.reminder_cap,
+                )
+            else:
+                due = service.unnotified(session, self.settings.notify_batch_size)
+            return [m.id for m, _ in due if m.id is not None]
+
+    def _structure_of(self, match_id: int) -> int:
+        with Session(self.engine) as session:
+            match = session.get(NeedMatch, match_id)
+            return match.structure_id if match else 0
+
+    async def notify_pending(self, reminders: bool = False) -> int:
+        sent = 0
+        for match_id in await to_thread.run_sync(self._pending, reminders):
+            structure_id = await to_thread.run_sync(self._structure_of, match_id)
+            recipients = await self.directory.manager_emails(structure_id)
+            if await to_thread.run_sync(self._send, match_id, recipients, reminders):
+                sent += 1
+        return sent
+
+    def _published(self) -> list[int]:
+        with Session(self.engine) as session:
+            return [
+                n
+                for n in session.exec(select(Need.id).where(Need.status == NeedStatus.PUBLISHED))
+                if n is not None
+            ]
+
+    async def cycle(self) -> None:
+        for need_id in await to_thread.run_sync(self._published):
+            await self.match(need_id)
+        await self.notify_pending()
+        await self.notify_pending(reminders=True)
+        await to_thread.run_sync(self.mail_relay.deliver_pending)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.cycle()
+            except Exception as exc:
+                logger.warning(
+                    "needs cycle failed, will retry", extra={"error": type(exc).__name__}
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.rematch_interval_s)

@@ -1,0 +1,157 @@
+"""A buyer's need as the API reads and writes it, and a structure's answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.catalog.structures.kinds import Kind, PrestaType
+from services.sourcing.needs.models import AnswerStatus, NeedKind, NeedStatus
+
+_EXAMPLE: dict[str, Any] = {
+    "kind": "appel_offres",
+    "title": "Entretien des espaces verts des écoles",
+    "description": "Tonte, taille et désherbage de 12 groupes scolaires, marché de 2 ans.",
+    "sectors": ["creation-et-entretien-des-espaces-verts"],
+    "cpv_codes": ["77310000"],
+    "place": {"level": "departement", "code": "93"},
+    "presta_types": ["PREST"],
+    "reservation": "L2113-13",
+    "amount_min_eur": 50000,
+    "amount_max_eur": 120000,
+    "deadline": "2027-01-31",
+    "questions": ["Disposez-vous de matériel électrique ?"],
+}
+
+
+class NeedPlace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: str = Field(pattern="^(commune|departement|region)$")
+    code: str = Field(pattern=r"^[0-9AB]{2,5}$")
+
+
+class NeedCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+    kind: NeedKind
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=10, max_length=10_000)
+    sectors: list[Annotated[str, Field(max_length=128)]] = Field(
+        default_factory=list, max_length=20
+    )
+    cpv_codes: list[Annotated[str, Field(pattern=r"^[0-9]{8}$")]] = Field(
+        default_factory=list, max_length=20
+    )
+    place: NeedPlace | None = None
+    presta_types: list[PrestaType] = Field(default_factory=list, max_length=3)
+    kinds: list[Kind] = Field(default_factory=list, max_length=10)
+    reservation: str | None = Field(default=None, pattern="^(L2113-12|L2113-13|both)$")
+    amount_min_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    amount_max_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    deadline: date | None = None
+    questions: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=10
+    )
+    publish: bool = Field(default=False, description="Publier tout de suite (sinon brouillon)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if not self.sectors and not self.cpv_codes:
+            raise ValueError("indiquez au moins un secteur ou un code CPV")
+        if (
+            self.amount_min_eur is not None
+            and self.amount_max_eur is not None
+            and self.amount_min_eur > self.amount_max_eur
+        ):
+            raise ValueError("amount_min_eur dépasse amount_max_eur")
+        return self
+
+
+class NeedPublic(BaseModel):
+    id: int
+    kind: NeedKind
+    title: str
+    description: str
+    sectors: list[str]
+    cpv_codes: list[str]
+    place_level: str | None
+    place_code: str | None
+    presta_types: list[str]
+    kinds: list[str]
+    reservation: str | None
+    amount_min_eur: int | None
+    amount_max_eur: int | None
+    deadline: date | None
+    questions: list[str]
+    status: NeedStatus
+    created_at: datetime
+    published_at: datetime | None
+    matches: int = 0
+    answers: dict[str, int] = Field(default_factory=dict)
+
+
+class MatchPublic(BaseModel):
+    structure_id: int
+    structure_name: str
+    score: float
+    reasons: list[dict[str, Any]]
+    notified: bool
+    opened: bool
+    answer: AnswerStatus | None
+
+
+class AnswerCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "interested",
+                    "answers": {"0": "Oui, deux tondeuses."},
+                    "contact_email": "contact@structure.fr",
+                }
+            ]
+        },
+    )
+
+    status: AnswerStatus
+    reason: str | None = Field(default=None, max_length=1000)
+    answers: dict[str, Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=dict, max_length=10
+    )
+    contact_email: str | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254
+    )
+
+    @model_validator(mode="after")
+    def _reason_when_declining(self) -> Self:
+        if self.status == AnswerStatus.NOT_INTERESTED and not self.reason:
+            raise ValueError("indiquez la raison (reason) quand la structure n'est pas intéressée")
+        return self
+
+
+class AnswerPublic(BaseModel):
+    structure_id: int
+    structure_name: str | None
+    status: AnswerStatus
+    reason: str | None
+    answers: dict[str, str]
+    contact_email: str | None
+    answered_at: datetime
+
+
+class NeedForStructure(BaseModel):
+    """What a structure sees through its answer link: the need, never the buyer's contact."""
+
+    need_id: int
+    structure_id: int
+    kind: NeedKind
+    title: str
+    description: str
+    deadline: date | None
+    questions: list[str]
+    status: NeedStatus
+    your_answer: AnswerStatus | None
