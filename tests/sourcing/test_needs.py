@@ -1,0 +1,274 @@
+"""Buyers' needs end to end: matching with scores and reasons, notifications over a real SMTP
+server (exactly once), signed answer links (expired, tampered), answers read back and exported."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from services.catalog.app import create_app as create_catalog_app
+from services.common.identity import Role
+from services.sourcing.app import create_app as create_sourcing_app
+from services.sourcing.needs.directory import CatalogDirectory
+from services.sourcing.needs.links import make_token
+from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
+from tests.conftest import drain
+from tests.support import IDENTITY_SECRET, Meili, free_port, load_catalog, sourcing_settings
+
+BUYER = identity("buyer-1", Role.PUBLIC_BUYER)
+OTHER_BUYER = identity("buyer-2", Role.PUBLIC_BUYER)
+CLEANING = "nettoyage-de-locaux-16"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined,arg-type]
+        return "250 OK"
+
+
+@dataclass
+class Market:
+    sourcing: TestClient
+    catalog: TestClient
+    inbox: Inbox
+    managed: dict[int, SignedIdentity]
+
+    def deliver(self) -> int:
+        relay = self.sourcing.app.state.mail_relay  # type: ignore[attr-defined]
+        return int(relay.deliver_pending())
+
+    def run(self, reminders: bool = False) -> int:
+        runner = self.sourcing.app.state.runner  # type: ignore[attr-defined]
+        return int(self.sourcing.portal.call(runner.notify_pending, reminders))  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory, meili: Meili, run_id: str) -> Iterator[Market]:
+    folder = tmp_path_factory.mktemp("needs")
+    url = f"sqlite:///{folder / 'catalog.db'}"
+    engine = load_catalog(url)
+    index = f"test_{run_id}_needs"
+    asyncio.run(drain(engine, meili, index))
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    catalog = TestClient(
+        create_catalog_app(catalog_settings(url, folder / "mail", meili.url, meili.key, index))
+    )
+    settings = sourcing_settings(
+        meili.url,
+        meili.key,
+        index,
+        folder,
+        mail_backend="smtp",
+        smtp_port=smtp.port,
+        reminder_after_hours=1e-7,
+    )
+    with catalog, TestClient(create_sourcing_app(settings)) as sourcing:  # type: ignore[arg-type]
+        # The catalog in-process, reached over HTTP semantics through its ASGI app.
+        transport = httpx.ASGITransport(app=catalog.app)
+        directory = CatalogDirectory(
+            httpx.AsyncClient(transport=transport, base_url="http://catalog"), IDENTITY_SECRET
+        )
+        sourcing.app.state.runner.directory = directory  # type: ignore[attr-defined]
+        hits = sourcing.get(
+            "/v1/search", params={"sector": CLEANING, "department": "93", "per_page": 2}
+        ).json()["hits"]
+        managed = {}
+        for hit in hits:
+            manager = identity(f"gerant-{hit['id']}")
+            claim = catalog.post(
+                "/v1/claims",
+                json={"siret": hit["siret"], "structure_id": hit["id"]},
+                headers=manager,
+            )
+            assert claim.status_code == 201, claim.text
+            assert (
+                catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF).status_code
+                == 200
+            )
+            managed[hit["id"]] = manager
+        yield Market(sourcing, catalog, inbox, managed)
+    smtp.stop()
+    engine.dispose()
+
+
+NEED = {
+    "kind": "appel_offres",
+    "title": "Nettoyage des locaux de la mairie",
+    "description": "Entretien quotidien de 2 000 m² de bureaux, marché de 3 ans.",
+    "sectors": [CLEANING],
+    "place": {"level": "departement", "code": "93"},
+    "presta_types": ["PREST"],
+    "questions": ["Pouvez-vous intervenir le samedi ?"],
+    "publish": True,
+}
+
+
+@pytest.fixture(scope="module")
+def need(market: Market) -> dict[str, object]:
+    response = market.sourcing.post("/v1/needs", json=NEED, headers=BUYER)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _links(market: Market) -> dict[str, str]:
+    found = {}
+    for message in market.inbox.messages:
+        match = re.search(r"/api/v1/answers/(\S+)", message.get_content())
+        if match:
+            found[str(message["To"])] = match.group(1)
+    return found
+
+
+def test_publication_matches_at_once_with_scores_and_reasons(
+    market: Market, need: dict[str, object]
+) -> None:
+    assert need["status"] == "published" and need["matches"] > 0
+    matches = market.sourcing.get(f"/v1/needs/{need['id']}/matches", headers=BUYER).json()
+    scores = [m["score"] for m in matches]
+    assert scores == sorted(scores, reverse=True)
+    assert set(market.managed) <= {m["structure_id"] for m in matches}
+    for match in matches:
+        kinds = {r["kind"] for r in match["reasons"]}
+        assert "score" in kinds and ({"activity", "located"} & kinds)
+        parts = next(r["parts"] for r in match["reasons"] if r["kind"] == "score")
+        assert abs(sum(parts.values()) - match["score"]) < 0.2
+
+
+def test_managers_are_told_once_over_smtp(market: Market, need: dict[str, object]) -> None:
+    market.deliver()
+    told = {str(m["To"]) for m in market.inbox.messages}
+    assert {f"gerant-{sid}@exemple.fr" for sid in market.managed} <= told
+    before = len(market.inbox.messages)
+    assert market.run() == 0  # nothing left to notify
+    market.deliver()
+    assert len(market.inbox.messages) == before
+
+
+def test_answer_through_the_signed_link(market: Market, need: dict[str, object]) -> None:
+    structure_id = next(iter(market.managed))
+    token = _links(market)[f"gerant-{structure_id}@exemple.fr"]
+    seen = market.sourcing.get(f"/v1/answers/{token}")
+    assert seen.status_code == 200 and seen.json()["questions"] == NEED["questions"]
+    assert "buyer" not in seen.text  # no buyer contact through the link
+    bad = market.sourcing.post(f"/v1/answers/{token}", json={"status": "not_interested"})
+    assert bad.status_code == 422
+    ok = market.sourcing.post(
+        f"/v1/answers/{token}",
+        json={
+            "status": "interested",
+            "answers": {"0": "Oui"},
+            "contact_email": "=contact@structure.fr",
+        },
+    )
+    assert ok.status_code == 200, ok.text
+    answers = market.sourcing.get(f"/v1/needs/{need['id']}/answers", headers=BUYER).json()
+    assert [a["status"] for a in answers] == ["interested"]
+    exported = market.sourcing.get(
+        f"/v1/needs/{need['id']}/answers", params={"format": "csv"}, headers=BUYER
+    )
+    assert "Pouvez-vous intervenir le samedi ?" in exported.text and "intéressée" in exported.text
+    assert "'=contact@structure.fr" in exported.text  # formula injection escaped
+    assert market.sourcing.get(f"/v1/needs/{need['id']}", headers=BUYER).json()["answers"] == {
+        "interested": 1
+    }
+
+
+def test_expired_and_tampered_links(market: Market, need: dict[str, object]) -> None:
+    structure_id = next(iter(market.managed))
+    expired = make_token(IDENTITY_SECRET, int(need["id"]), structure_id, -10)  # type: ignore[arg-type]
+    assert market.sourcing.get(f"/v1/answers/{expired}").status_code == 410
+    token = _links(market)[f"gerant-{structure_id}@exemple.fr"]
+    need_id, sid, expires, mac = token.split(".")
+    forged = f"{need_id}.{int(sid) + 1}.{expires}.{mac}"
+    assert market.sourcing.get(f"/v1/answers/{forged}").status_code == 401
+    other_secret = make_token("another-secret", int(need_id), int(sid), 3600)
+    assert (
+        market.sourcing.post(
+            f"/v1/answers/{other_secret}", json={"status": "interested"}
+        ).status_code
+        == 401
+    )
+    assert market.sourcing.get("/v1/answers/not-a-token-at-all").status_code == 401
+
+
+def test_reminders_go_to_the_unopened_with_a_cap(market: Market, need: dict[str, object]) -> None:
+    opened = next(iter(market.managed))  # answered in an earlier test
+    silent = [sid for sid in market.managed if sid != opened]
+    before = len(market.inbox.messages)
+    market.run(reminders=True)
+    market.run(reminders=True)
+    market.run(reminders=True)  # the cap is 2
+    market.deliver()
+    reminders = [
+        m for m in market.inbox.messages[before:] if str(m["Subject"]).startswith("Rappel")
+    ]
+    recipients = [str(m["To"]) for m in reminders]
+    assert f"gerant-{opened}@exemple.fr" not in recipients
+    for sid in silent:
+        assert recipients.count(f"gerant-{sid}@exemple.fr") == 2
+
+
+def test_needs_belong_to_their_buyer(market: Market, need: dict[str, object]) -> None:
+    assert market.sourcing.get(f"/v1/needs/{need['id']}", headers=OTHER_BUYER).status_code == 404
+    assert (
+        market.sourcing.get(f"/v1/needs/{need['id']}/answers", headers=OTHER_BUYER).status_code
+        == 404
+    )
+    supplier = identity("gerant-x")
+    assert market.sourcing.post("/v1/needs", json=NEED, headers=supplier).status_code == 403
+    assert market.sourcing.post("/v1/needs", json=NEED).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"sectors": ["inconnu"]}, "/body/sectors/0"),
+        ({"cpv_codes": ["99999999"]}, "/body/cpv_codes/0"),
+        ({"place": {"level": "departement", "code": "00"}}, "/body/place/code"),
+        ({"sectors": [], "cpv_codes": []}, "/body"),
+        ({"kind": "autre"}, "/body/kind"),
+        ({"colour": "red"}, "/body/colour"),
+    ],
+)
+def test_invalid_needs_name_the_field(
+    market: Market, change: dict[str, object], pointer: str
+) -> None:
+    response = market.sourcing.post(
+        "/v1/needs", json={**NEED, **change, "publish": False}, headers=BUYER
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["pointer"] == pointer
+
+
+def test_cpv_need_and_closing(market: Market) -> None:
+    created = market.sourcing.post(
+        "/v1/needs",
+        json={
+            **NEED,
+            "sectors": [],
+            "cpv_codes": ["90911200"],
+            "title": f"Vitrerie {secrets.token_hex(2)}",
+        },
+        headers=BUYER,
+    ).json()
+    assert created["matches"] > 0
+    closed = market.sourcing.post(f"/v1/needs/{created['id']}/close", headers=BUYER)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert (
+        market.sourcing.post(f"/v1/needs/{created['id']}/close", headers=BUYER).status_code == 409
+    )
