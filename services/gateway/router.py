@@ -155,3 +155,37 @@ async def market_depth(request: Request) -> Response:
 )
 async def insertion_hours(request: Request) -> Response:
     return await _upstream(request, "sourcing").get("/v1/insertion-hours", request)
+
+
+AnswerToken = Annotated[
+    str, Path(min_length=10, max_length=200, description="Jeton du lien reçu par e-mail")
+]
+
+
+@router.get(
+    "/answers/{token}", tags=["besoins"], summary="Lire un besoin reçu (lien signé, sans connexion)"
+)
+async def read_need(token: AnswerToken, request: Request) -> Response:
+    return await _upstream(request, "sourcing").get(f"/v1/answers/{token}", request)
+
+
+@router.post(
+    "/answers/{token}",
+    tags=["besoins"],
+    summary="Répondre à un besoin (lien signé, sans connexion)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "interested",
+                        "answers": {"0": "Oui"},
+                        "contact_email": "contact@structure.fr",
+                    }
+                }
+            }
+        }
+    },
+)
+async def answer_need(token: AnswerToken, request: Request) -> Response:
+    return await _upstream(request, "sourcing").post(f"/v1/answers/{token}", request)

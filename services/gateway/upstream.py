@@ -50,6 +50,26 @@ class Upstream:
         passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
         return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
 
+    async def post(self, path: str, request: Request) -> Response:
+        """Forwarded once: a POST is not retried, so it is never applied twice."""
+        headers = {
+            REQUEST_ID_HEADER: request.state.request_id,
+            "accept": "application/json",
+            "content-type": request.headers.get("content-type", "application/json"),
+        }
+        try:
+            upstream = await self.client.post(path, content=await request.body(), headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"Le service {self.label} est momentanément indisponible.", upstream=self.name
+            ) from exc
+        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
+        return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
+
     async def stream(self, path: str, request: Request) -> Response:
         """Large answers (exports) pass through as they come, never held whole in memory."""
         headers = {REQUEST_ID_HEADER: request.state.request_id}

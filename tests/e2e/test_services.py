@@ -158,3 +158,15 @@ def test_market_depth_and_hours_through_the_gateway(system: System) -> None:
         params={"amount_eur": 200000, "labour_share_percent": 40, "insertion_rate_percent": 7},
     )
     assert hours.status_code == 200 and hours.json()["hours"] == 186.7
+
+
+def test_answer_links_are_served_by_the_gateway(system: System) -> None:
+    refused = system.get("/api/v1/answers/1.2.9999999999.forged-signature")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    posted = httpx.post(
+        system.gateway.url + "/api/v1/answers/1.2.9999999999.forged-signature",
+        json={"status": "interested"},
+        timeout=10,
+    )
+    assert posted.status_code == 401

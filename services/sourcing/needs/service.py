@@ -58,6 +58,7 @@ def create_need(
     require_buyer(principal)
     check_need(payload, vocabulary)
     data = payload.model_dump(mode="json", exclude={"place", "publish"})
+    data["kind"] = payload.kind
     need = Need(
         **data,
         buyer_account_id=principal.account_id,
