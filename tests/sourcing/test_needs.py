@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from services.catalog.app import create_app as create_catalog_app
 from services.common.identity import Role
@@ -45,6 +46,8 @@ class Market:
     catalog: TestClient
     inbox: Inbox
     managed: dict[int, SignedIdentity]
+    engine: Engine
+    index: str
 
     def deliver(self) -> int:
         relay = self.sourcing.app.state.mail_relay  # type: ignore[attr-defined]
@@ -101,7 +104,7 @@ def market(tmp_path_factory: pytest.TempPathFactory, meili: Meili, run_id: str) 
                 == 200
             )
             managed[hit["id"]] = manager
-        yield Market(sourcing, catalog, inbox, managed)
+        yield Market(sourcing, catalog, inbox, managed, engine, index)
     smtp.stop()
     engine.dispose()
 
@@ -272,3 +275,47 @@ def test_cpv_need_and_closing(market: Market) -> None:
     assert (
         market.sourcing.post(f"/v1/needs/{created['id']}/close", headers=BUYER).status_code == 409
     )
+
+
+def test_later_catalog_changes_are_matched_and_told(
+    market: Market, need: dict[str, object], meili: Meili
+) -> None:
+    """A structure that declares a fitting activity after publication is matched by the next cycle."""
+    known = {
+        m["structure_id"]
+        for m in market.sourcing.get(f"/v1/needs/{need['id']}/matches", headers=BUYER).json()
+    }
+    newcomer = next(
+        h
+        for h in market.sourcing.get(
+            "/v1/search", params={"department": "93", "per_page": 100}
+        ).json()["hits"]
+        if h["id"] not in known and h["siret"]
+    )
+    manager = identity(f"gerant-{newcomer['id']}")
+    claim = market.catalog.post(
+        "/v1/claims",
+        json={"siret": newcomer["siret"], "structure_id": newcomer["id"]},
+        headers=manager,
+    )
+    market.catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
+    added = market.catalog.post(
+        f"/v1/structures/{newcomer['id']}/activities",
+        json={
+            "sector": CLEANING,
+            "presta_types": ["PREST"],
+            "range": "zones",
+            "zones": [{"type": "departement", "code": "93"}],
+        },
+        headers=manager,
+    )
+    assert added.status_code == 201, added.text
+    asyncio.run(drain(market.engine, meili, market.index))
+    runner = market.sourcing.app.state.runner  # type: ignore[attr-defined]
+    market.sourcing.portal.call(runner.cycle)  # type: ignore[union-attr]
+    matched = {
+        m["structure_id"]
+        for m in market.sourcing.get(f"/v1/needs/{need['id']}/matches", headers=BUYER).json()
+    }
+    assert newcomer["id"] in matched
+    assert f"gerant-{newcomer['id']}@exemple.fr" in {str(m["To"]) for m in market.inbox.messages}
