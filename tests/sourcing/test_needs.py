@@ -10,21 +10,37 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from services.catalog.app import create_app as create_catalog_app
-from services.common.identity import Role
+from services.common.db import make_engine
+from services.common.errors import Conflict, Forbidden
+from services.common.identity import Principal, Role
 from services.sourcing.app import create_app as create_sourcing_app
+from services.sourcing.needs import service
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.links import make_token
+from services.sourcing.needs.models import NeedStatus
+from services.sourcing.needs.schemas import NeedCreate
+from services.sourcing.search.vocabulary import SearchVocabulary
 from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
 from tests.conftest import drain
-from tests.support import IDENTITY_SECRET, Meili, free_port, load_catalog, sourcing_settings
+from tests.support import (
+    DATA,
+    IDENTITY_SECRET,
+    Meili,
+    free_port,
+    load_catalog,
+    migrate,
+    sourcing_settings,
+)
 
 BUYER = identity("buyer-1", Role.PUBLIC_BUYER)
 OTHER_BUYER = identity("buyer-2", Role.PUBLIC_BUYER)
@@ -319,3 +335,25 @@ def test_later_catalog_changes_are_matched_and_told(
     }
     assert newcomer["id"] in matched
     assert f"gerant-{newcomer['id']}@exemple.fr" in {str(m["To"]) for m in market.inbox.messages}
+
+
+def test_staff_moderation_before_publication(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sourcing.db'}"
+    migrate(url, "sourcing")
+    engine = make_engine(url)
+    vocabulary = SearchVocabulary.load(DATA)
+    buyer = Principal("buyer-9", Role.PRIVATE_BUYER, "achats@entreprise.fr")
+    staff = Principal("staff-9", Role.STAFF)
+    with Session(engine) as session:
+        need = service.create_need(
+            session, buyer, NeedCreate.model_validate(NEED), vocabulary, moderation=True
+        )
+        assert need.status == NeedStatus.MODERATION and need.published_at is None
+        with pytest.raises(Forbidden):
+            service.publish(session, buyer, need, moderation=True)
+        service.publish(session, staff, need, moderation=True)
+        assert need.status == NeedStatus.PUBLISHED and need.published_at is not None
+        service.change_status(session, need, NeedStatus.CANCELLED)
+        with pytest.raises(Conflict):
+            service.publish(session, staff, need, moderation=True)
+    engine.dispose()
