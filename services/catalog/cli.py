@@ -81,19 +81,10 @@ async def _with_relay(settings: CatalogSettings, action: str) -> None:
             )
         elif action == "drain":
             print(f"changements relayés vers l'index : {await relay.drain()}")
-        else:  # sync: rebuild when the index does not hold what the catalog holds
-            active = relay.active_count()
-            drained = await relay.drain()
-            indexed = await relay.writer.document_count()
-            if indexed != active:
-                print(
-                    f"index incomplet ({indexed} documents pour {active} structures) : reconstruction"
-                )
-                await relay.rebuild()
-                await relay.drain()
-            print(
-                f"index à jour : {await relay.writer.document_count()} structures ({drained} changements relayés)"
-            )
+        else:
+            state, drained = await relay.sync()
+            count = await relay.writer.document_count()
+            print(f"index {state} : {count} structures ({drained} changements relayés)")
     engine.dispose()
 
 

@@ -154,3 +154,20 @@ def test_rebuild_swaps_in_a_complete_index(
     assert _documents(meili, index_name) == 1_504
     names = [i["uid"] for i in _meili(meili, "/indexes?limit=1000").json()["results"]]
     assert not [n for n in names if n.startswith(f"{index_name}_rebuild")]
+
+
+def test_sync_rebuilds_when_the_document_shape_changes(
+    esat_catalog: Engine, meili: Meili, index_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def sync() -> str:
+        relay, client = relay_for(esat_catalog, meili, index_name)
+        async with client:
+            state, _ = await relay.sync()
+            return state
+
+    assert asyncio.run(sync()).startswith("reconstruit")  # first time: no recorded shape
+    assert _pending(esat_catalog) == 0  # the rebuild settled the import's events
+    assert asyncio.run(sync()) == "à jour"
+    monkeypatch.setattr("services.catalog.indexing.relay.DOCUMENT_VERSION", "changed")
+    assert asyncio.run(sync()).startswith("reconstruit")
+    assert _documents(meili, index_name) == 1_504

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from meilisearch_python_sdk import AsyncClient
@@ -13,7 +14,7 @@ from services.sourcing.app import create_app
 from services.sourcing.search.filters import build_filter, coverage_filter, quote
 from services.sourcing.search.places import Territory
 from tests.conftest import IndexedCatalog
-from tests.support import free_port, sourcing_settings
+from tests.support import Meili, free_port, sourcing_settings, wait_until
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,29 @@ def test_search_engine_down_gives_503_problem(
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert client.get("/healthz").status_code == 200
+
+
+def test_an_index_without_our_settings_gives_503_not_500(
+    meili_index_without_settings: str, tmp_path: Path, meili: Meili
+) -> None:
+    settings = sourcing_settings(meili.url, meili.key, meili_index_without_settings, tmp_path)
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
+        response = client.get("/v1/search", params={"department": "93"})
+    assert response.status_code == 503
+    assert "mise à jour" in response.json()["detail"]
+
+
+@pytest.fixture
+def meili_index_without_settings(meili: Meili, run_id: str) -> str:
+    uid = f"test_{run_id}_bare"
+    headers = {"Authorization": f"Bearer {meili.key}"}
+    task = httpx.post(
+        f"{meili.url}/indexes/{uid}/documents", json=[{"id": 1, "name": "x"}], headers=headers
+    ).json()
+    wait_until(
+        lambda: (
+            httpx.get(f"{meili.url}/tasks/{task['taskUid']}", headers=headers).json()["status"]
+            == "succeeded"
+        )
+    )
+    return uid

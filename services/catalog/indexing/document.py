@@ -76,6 +76,9 @@ def _offer_document(offer: Offer) -> dict[str, Any]:
     }
 
 
+# Bumped whenever the document shape changes: the next start rebuilds the index.
+DOCUMENT_VERSION = "3"
+
 HEADCOUNT_BANDS = ((0, "0-9"), (10, "10-49"), (50, "50-249"), (250, "250+"))
 TURNOVER_BANDS = (
     (0, "0-100k"),

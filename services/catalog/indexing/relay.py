@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -13,7 +14,13 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.catalog.indexing.document import Vocabulary, content_hash, load_documents
+from services.catalog.imports.models import ImportRun
+from services.catalog.indexing.document import (
+    DOCUMENT_VERSION,
+    Vocabulary,
+    content_hash,
+    load_documents,
+)
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
@@ -21,6 +28,7 @@ from services.catalog.structures.models import Structure
 from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
+INDEX_SCHEMA_SOURCE = "index-schema"
 
 
 @dataclass
@@ -159,9 +167,26 @@ class OutboxRelay:
             documents, _ = load_documents(session, ids, self._current_vocabulary(session))
             return documents
 
+    def _last_event_id(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(func.max(OutboxEvent.id))).one() or 0
+
+    def _settle_up_to(self, last_id: int) -> None:
+        with Session(self.engine) as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(col(OutboxEvent.id) <= last_id, col(OutboxEvent.processed_at).is_(None))
+                .values(processed_at=utcnow())
+            )
+            session.commit()
+
     async def rebuild(self) -> int:
-        """Builds a fresh index beside the live one and swaps it in atomically."""
+        """Builds a fresh index beside the live one and swaps it in atomically.
+
+        Changes recorded before the rebuild read the catalog are in it: their events are settled.
+        """
         started = time.monotonic()
+        last_event = await to_thread.run_sync(self._last_event_id)
         new_uid = f"{self.writer.uid}_rebuild_{int(time.time() * 1000)}"
         await self.writer.ensure_ready(new_uid)
         ids = await to_thread.run_sync(self._active_ids)
@@ -171,6 +196,7 @@ class OutboxRelay:
             )
             await self.writer.write(documents, [], uid=new_uid)
         await self.writer.swap_in(new_uid)
+        await to_thread.run_sync(self._settle_up_to, last_event)
         logger.info(
             "index rebuilt",
             extra={"documents": len(ids), "seconds": round(time.monotonic() - started, 2)},
@@ -224,3 +250,48 @@ class OutboxRelay:
         with Session(self.engine) as session:
             record_structure_changes(session, structure_ids)
             session.commit()
+
+    def schema_fingerprint(self) -> str:
+        """The document shape and the index settings: when either changes, rebuild."""
+        settings = self.writer.settings.model_dump_json(by_alias=True)
+        return hashlib.sha256(f"{DOCUMENT_VERSION}\0{settings}".encode()).hexdigest()
+
+    def _last_schema(self) -> str | None:
+        with Session(self.engine) as session:
+            run = session.exec(
+                select(ImportRun)
+                .where(
+                    ImportRun.source == INDEX_SCHEMA_SOURCE, col(ImportRun.finished_at).is_not(None)
+                )
+                .order_by(col(ImportRun.id).desc())
+            ).first()
+            return run.file_sha256 if run else None
+
+    def _record_schema(self, fingerprint: str, documents: int) -> None:
+        with Session(self.engine) as session:
+            session.add(
+                ImportRun(
+                    source=INDEX_SCHEMA_SOURCE,
+                    file_sha256=fingerprint,
+                    finished_at=utcnow(),
+                    created=documents,
+                )
+            )
+            session.commit()
+
+    async def sync(self) -> tuple[str, int]:
+        """Brings the index up to the catalog: relays pending changes, and rebuilds when the
+        document shape or settings changed, or when the index lost documents."""
+        fingerprint = self.schema_fingerprint()
+        if fingerprint != await to_thread.run_sync(self._last_schema):
+            reason, drained = "forme des documents ou réglages changés", 0
+        else:
+            drained = await self.drain()
+            indexed, active = await self.writer.document_count(), self.active_count()
+            if indexed == active:
+                return "à jour", drained
+            reason = f"index incomplet ({indexed} documents pour {active} structures)"
+        count = await self.rebuild()
+        drained += await self.drain()
+        await to_thread.run_sync(self._record_schema, fingerprint, count)
+        return f"reconstruit ({reason})", drained

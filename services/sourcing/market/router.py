@@ -6,11 +6,10 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 from pydantic import BaseModel, Field
 
-from services.common.errors import UpstreamUnavailable
 from services.sourcing.market import law
+from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.places import Place, Territory
 from services.sourcing.search.request import SearchParameters
 from services.sourcing.search.service import SearchRequest, filters_for
@@ -59,13 +58,11 @@ async def _count(
     request: Request, search: SearchRequest, facets: list[str]
 ) -> tuple[int, dict[str, Any]]:
     state = request.app.state
-    try:
+    with engine_errors():
         radii = await state.radius_values.get(state.meili, state.settings.meili_index)
         result = await state.meili.index(state.settings.meili_index).search(
             "", filter=filters_for(search, radii) or None, facets=facets, page=1, hits_per_page=1
         )
-    except MeilisearchCommunicationError as exc:
-        raise UpstreamUnavailable("Le moteur de recherche est momentanément indisponible.") from exc
     return result.total_hits or 0, result.facet_distribution or {}
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.export import csv_chunks, documents, xlsx_file
 from services.sourcing.search.request import SearchParameters
 from services.sourcing.search.schemas import SearchResponse
@@ -77,7 +78,8 @@ async def export(
     format: Annotated[str, Query(pattern="^(csv|xlsx)$", description="csv ou xlsx")] = "csv",
 ) -> StreamingResponse:
     state = request.app.state
-    radii = await state.radius_values.get(state.meili, state.settings.meili_index)
+    with engine_errors():
+        radii = await state.radius_values.get(state.meili, state.settings.meili_index)
     rows = documents(state.meili, state.settings.meili_index, search_request, radii)
     if format == "csv":
         return StreamingResponse(

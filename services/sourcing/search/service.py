@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
-from meilisearch_python_sdk.errors import MeilisearchCommunicationError, MeilisearchTimeoutError
 
-from services.common.errors import UpstreamTimeout, UpstreamUnavailable
+from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.filters import FACET_FIELDS, build_filter, coverage_filter
 from services.sourcing.search.matching import distance_km, explain
 from services.sourcing.search.places import Territory
@@ -78,7 +77,7 @@ async def search_structures(
     vocabulary: SearchVocabulary,
     radius_values: RadiusValues,
 ) -> SearchResponse:
-    try:
+    with engine_errors():
         radii = await radius_values.get(client, index_uid)
         results = await client.index(index_uid).search(
             request.q,
@@ -90,10 +89,6 @@ async def search_structures(
             sort=_sort(request),
             locales=["fra"],
         )
-    except MeilisearchTimeoutError as exc:
-        raise UpstreamTimeout("Le moteur de recherche n'a pas répondu à temps.") from exc
-    except MeilisearchCommunicationError as exc:
-        raise UpstreamUnavailable("Le moteur de recherche est momentanément indisponible.") from exc
     distribution = results.facet_distribution or {}
     total = results.total_hits or 0
     origin = request.point[:2] if request.point else request.territory.centre
