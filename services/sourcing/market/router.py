@@ -157,12 +157,14 @@ class InsertionHours(BaseModel):
     summary="Calculer les heures d'insertion d'une clause sociale",
 )
 async def insertion_hours(
-    amount_eur: Annotated[float, Query(gt=0, le=1e11, description="Montant du marché, € HT")],
+    amount_eur: Annotated[
+        float, Query(gt=0, le=1e11, description="Montant du marché, € HT", examples=[1_000_000])
+    ],
     labour_share_percent: Annotated[
-        float, Query(gt=0, le=100, description="Part de la main-d'œuvre, %")
+        float, Query(gt=0, le=100, description="Part de la main-d'œuvre, %", examples=[50])
     ],
     insertion_rate_percent: Annotated[
-        float, Query(gt=0, le=100, description="Taux d'insertion, %")
+        float, Query(gt=0, le=100, description="Taux d'insertion, %", examples=[5])
     ],
     hourly_cost_eur: Annotated[
         float, Query(gt=0, le=1000, description="Coût horaire chargé, €")

@@ -56,7 +56,9 @@ class SearchParameters:
     kind: MultiValue = None
     family: MultiValue = None
     reservation: MultiValue = None
-    department: MultiValue = None
+    department: Annotated[
+        list[str] | None, Query(description="Départements servis", examples=[["93"]])
+    ] = None
     region: MultiValue = None
     commune: MultiValue = None
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Point + rayon : latitude")] = (
@@ -68,9 +70,14 @@ class SearchParameters:
     radius_km: Annotated[
         int | None, Query(ge=1, le=1000, description="Point + rayon : rayon en km")
     ] = None
-    sector: MultiValue = None
+    sector: Annotated[
+        list[str] | None,
+        Query(description="Secteurs d'achat", examples=[["nettoyage-de-locaux-16"]]),
+    ] = None
     sector_group: MultiValue = None
-    cpv: MultiValue = None
+    cpv: Annotated[
+        list[str] | None, Query(description="Codes CPV de l'avis", examples=[["90911200"]])
+    ] = None
     naf: MultiValue = None
     presta_type: MultiValue = None
     qpv: Flag = None
