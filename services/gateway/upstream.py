@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
@@ -27,70 +30,74 @@ class Upstream:
         self.label = label
         self.client = client
 
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Timeouts → 504, refused or broken connections → 503, as problem+json."""
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"Le service {self.label} est momentanément indisponible.", upstream=self.name
+            ) from exc
+
+    def _headers(self, request: Request) -> dict[str, str]:
+        return {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
+
+    @staticmethod
+    def _passed(upstream: httpx.Response) -> dict[str, str]:
+        return {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
+
     async def get(self, path: str, request: Request) -> Response:
         """GETs are idempotent: a failed connection is tried once more before giving up."""
-        headers = {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
-        attempts = 2
-        for attempt in range(attempts):
-            try:
+        params = httpx.QueryParams(request.query_params.multi_items())
+        try:
+            upstream = await self.client.get(path, params=params, headers=self._headers(request))
+        except httpx.ConnectError:
+            with self._failures():
                 upstream = await self.client.get(
-                    path, params=list(request.query_params.multi_items()), headers=headers
+                    path, params=params, headers=self._headers(request)
                 )
-                break
-            except httpx.TimeoutException as exc:
-                raise UpstreamTimeout(
-                    f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
-                ) from exc
-            except httpx.TransportError as exc:
-                if attempt + 1 < attempts:
-                    continue
-                raise UpstreamUnavailable(
-                    f"Le service {self.label} est momentanément indisponible.", upstream=self.name
-                ) from exc
-        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
-        return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
+        except httpx.HTTPError as exc:
+            with self._failures():
+                raise exc
+        return Response(
+            content=upstream.content,
+            status_code=upstream.status_code,
+            headers=self._passed(upstream),
+        )
 
     async def post(self, path: str, request: Request) -> Response:
         """Forwarded once: a POST is not retried, so it is never applied twice."""
         headers = {
-            REQUEST_ID_HEADER: request.state.request_id,
-            "accept": "application/json",
+            **self._headers(request),
             "content-type": request.headers.get("content-type", "application/json"),
         }
-        try:
+        with self._failures():
             upstream = await self.client.post(path, content=await request.body(), headers=headers)
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(
-                f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
-            ) from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(
-                f"Le service {self.label} est momentanément indisponible.", upstream=self.name
-            ) from exc
-        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
-        return Response(content=upstream.content, status_code=upstream.status_code, headers=passed)
+        return Response(
+            content=upstream.content,
+            status_code=upstream.status_code,
+            headers=self._passed(upstream),
+        )
 
     async def stream(self, path: str, request: Request) -> Response:
         """Large answers (exports) pass through as they come, never held whole in memory."""
-        headers = {REQUEST_ID_HEADER: request.state.request_id}
         outgoing = self.client.build_request(
-            "GET", path, params=list(request.query_params.multi_items()), headers=headers
+            "GET",
+            path,
+            params=list(request.query_params.multi_items()),
+            headers=self._headers(request),
         )
-        try:
+        with self._failures():
             upstream = await self.client.send(outgoing, stream=True)
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(
-                f"Le service {self.label} n'a pas répondu à temps.", upstream=self.name
-            ) from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(
-                f"Le service {self.label} est momentanément indisponible.", upstream=self.name
-            ) from exc
-        passed = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
         return StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,
-            headers=passed,
+            headers=self._passed(upstream),
             background=BackgroundTask(upstream.aclose),
         )
 

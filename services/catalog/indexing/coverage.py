@@ -15,7 +15,6 @@ matches them with a distance filter, exactly, commune centre to commune centre.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,16 +22,9 @@ from sqlmodel import Session, select
 
 from services.catalog.reference.models import Commune, Department
 from services.catalog.structures.models import Activity, RangeKind, Structure
+from services.common.geo import distance_m
 
-EARTH_RADIUS_M = 6_371_008.8
 ANY = "*"
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass
@@ -63,7 +55,7 @@ class CoverageGeography:
         limit = radius_km * 1000
         reached = set()
         for department, points in self.department_points.items():
-            if any(haversine_m(lat, lon, plat, plon) <= limit for plat, plon in points):
+            if any(distance_m((lat, lon), (plat, plon)) <= limit for plat, plon in points):
                 reached.add(department)
         return reached
 

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.models import _enum_column, structure_reference
-from services.common.db import utcnow
+from services.catalog.structures.models import structure_reference
+from services.common.db import text_enum, utcnow
 
 
 class MemberRole(StrEnum):
@@ -37,7 +37,7 @@ class Membership(SQLModel, table=True):
     structure_id: int = structure_reference()
     account_id: str = Field(max_length=64, index=True)
     email: str | None = Field(default=None, max_length=254)
-    role: MemberRole = Field(sa_type=_enum_column(MemberRole, 16))
+    role: MemberRole = Field(sa_type=text_enum(MemberRole, 16))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -46,8 +46,8 @@ class Claim(SQLModel, table=True):
     structure_id: int = structure_reference()
     account_id: str = Field(max_length=64, index=True)
     email: str | None = Field(default=None, max_length=254)
-    kind: ClaimKind = Field(sa_type=_enum_column(ClaimKind, 16))
-    status: ClaimStatus = Field(sa_type=_enum_column(ClaimStatus, 16), index=True)
+    kind: ClaimKind = Field(sa_type=text_enum(ClaimKind, 16))
+    status: ClaimStatus = Field(sa_type=text_enum(ClaimStatus, 16), index=True)
     message: str | None = Field(default=None, max_length=1000)
     code_hash: str | None = Field(default=None, max_length=64)
     code_expires_at: datetime | None = None

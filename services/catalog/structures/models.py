@@ -6,11 +6,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
 from services.catalog.structures.kinds import Family, Kind, PrestaType
-from services.common.db import utcnow  # also sets the naming convention before any table
+from services.common.db import text_enum, utcnow  # also sets the naming convention
 
 
 def structure_reference() -> Any:
@@ -34,20 +34,9 @@ class ZoneType(StrEnum):
     REGION = "region"
 
 
-def _enum_column(enum: type[StrEnum], length: int) -> Enum:
-    """Stored as plain text (no database enum type), read back as the Python enum."""
-    return Enum(
-        enum,
-        native_enum=False,
-        create_constraint=False,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 class StructureBase(SQLModel):
-    kind: Kind = Field(sa_type=_enum_column(Kind, 8), index=True)
-    family: Family = Field(sa_type=_enum_column(Family, 16), index=True)
+    kind: Kind = Field(sa_type=text_enum(Kind, 8), index=True)
+    family: Family = Field(sa_type=text_enum(Family, 16), index=True)
     siret: str | None = Field(default=None, max_length=14, index=True)
     siren: str | None = Field(default=None, max_length=9, index=True)
     finess: str | None = Field(default=None, max_length=9, index=True)
@@ -107,7 +96,7 @@ class Activity(SQLModel, table=True):
     structure_id: int = structure_reference()
     sector_slug: str = Field(max_length=128, index=True)
     presta_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    range_kind: RangeKind = Field(sa_type=_enum_column(RangeKind, 16))
+    range_kind: RangeKind = Field(sa_type=text_enum(RangeKind, 16))
     radius_km: int | None = None
     # [{"type": "commune" | "departement" | "region", "code": "93"}]
     zones: list[dict[str, Any]] = Field(
@@ -128,7 +117,7 @@ class Offer(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     sector_slug: str = Field(max_length=128, index=True)
-    presta_type: PrestaType = Field(sa_type=_enum_column(PrestaType, 8))
+    presta_type: PrestaType = Field(sa_type=text_enum(PrestaType, 8))
     unit: str | None = Field(default=None, max_length=50)
     price_indication: str | None = Field(default=None, max_length=200)
     minimum_order: str | None = Field(default=None, max_length=200)

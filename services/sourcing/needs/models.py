@@ -6,10 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.common.db import utcnow
+from services.common.db import text_enum, utcnow
 
 
 class NeedKind(StrEnum):
@@ -32,16 +32,6 @@ class AnswerStatus(StrEnum):
     GROUPEMENT = "groupement"
 
 
-def _text_enum(enum: type[StrEnum], length: int) -> Enum:
-    return Enum(
-        enum,
-        native_enum=False,
-        create_constraint=False,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 def _json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
@@ -58,7 +48,7 @@ class Need(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     buyer_account_id: str = Field(max_length=64, index=True)
     buyer_email: str | None = Field(default=None, max_length=254)
-    kind: NeedKind = Field(sa_type=_text_enum(NeedKind, 16))
+    kind: NeedKind = Field(sa_type=text_enum(NeedKind, 16))
     title: str = Field(max_length=200)
     description: str = Field(max_length=10_000)
     sectors: list[str] = _json_list()
@@ -72,7 +62,7 @@ class Need(SQLModel, table=True):
     amount_max_eur: int | None = None
     deadline: date | None = None
     questions: list[str] = _json_list()
-    status: NeedStatus = Field(sa_type=_text_enum(NeedStatus, 16), index=True)
+    status: NeedStatus = Field(sa_type=text_enum(NeedStatus, 16), index=True)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -103,7 +93,7 @@ class NeedAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     need_id: int = need_reference()
     structure_id: int = Field(index=True)
-    status: AnswerStatus = Field(sa_type=_text_enum(AnswerStatus, 16))
+    status: AnswerStatus = Field(sa_type=text_enum(AnswerStatus, 16))
     reason: str | None = Field(default=None, max_length=1000)
     answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     contact_email: str | None = Field(default=None, max_length=254)

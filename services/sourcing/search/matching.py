@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from services.common.geo import distance_m
 from services.sourcing.search.places import Place, Territory
 from services.sourcing.search.schemas import MatchReason
 from services.sourcing.search.vocabulary import SearchVocabulary
 
-EARTH_RADIUS_M = 6_371_008.8
-
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    p1, p2 = math.radians(a[0]), math.radians(b[0])
-    dp, dl = p2 - p1, math.radians(b[1] - a[1])
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h))) / 1000
+    return distance_m(a, b) / 1000
 
 
 def _point(document: dict[str, Any]) -> tuple[float, float] | None:
