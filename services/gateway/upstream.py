@@ -53,7 +53,7 @@ class Upstream:
 
     async def get(self, path: str, request: Request) -> Response:
         """GETs are idempotent: a failed connection is tried once more before giving up."""
-        params = httpx.QueryParams(request.query_params.multi_items())
+        params = httpx.QueryParams(str(request.query_params))
         try:
             upstream = await self.client.get(path, params=params, headers=self._headers(request))
         except httpx.ConnectError:
