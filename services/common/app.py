@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from services.common.errors import install_error_handlers
 from services.common.health import ReadinessCheck, health_router
@@ -27,12 +28,16 @@ def create_service_app(
     routers: list[APIRouter],
     readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
     trust_incoming_request_id: bool = True,
+    inner_middleware: tuple[Callable[[ASGIApp], ASGIApp], ...] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(service, settings.log_level)
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
     install_error_handlers(app)
+    # Added first, so they run inside the request-id middleware and see the request id.
+    for middleware in inner_middleware:
+        app.add_middleware(middleware)
     app.add_middleware(RequestIdMiddleware, trust_incoming=trust_incoming_request_id)
     app.include_router(health_router(lambda: readiness(app)))
     for router in routers:

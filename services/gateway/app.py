@@ -6,10 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from services.common.app import create_service_app
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
+from services.gateway.quota_middleware import QuotaMiddleware
+from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.upstream import Upstream
@@ -27,9 +30,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.sourcing = Upstream(
             "sourcing", "de recherche", pooled_client(settings.sourcing_url, timeout, connect)
         )
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        store: CounterStore = RedisStore(redis) if redis is not None else MemoryStore()
+        app.state.quotas = Quotas(
+            store,
+            [
+                Limit("minute", settings.anonymous_per_minute, 60),
+                Limit("day", settings.anonymous_per_day, 86_400),
+            ],
+        )
         try:
             yield
         finally:
+            if redis is not None:
+                await redis.aclose()
             await app.state.catalog.client.aclose()
             await app.state.sourcing.client.aclose()
 
@@ -51,4 +65,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        inner_middleware=(QuotaMiddleware,),
     )

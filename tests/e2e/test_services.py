@@ -56,6 +56,7 @@ def system(
             "GATEWAY_CATALOG_URL": catalog.url,
             "GATEWAY_SOURCING_URL": sourcing.url,
             "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
+            "GATEWAY_ANONYMOUS_PER_MINUTE": "10000",
         },
         logs,
     ).start()
