@@ -167,6 +167,9 @@ def main() -> int:
         # The gateway never holds the search engine's key.
         gateway_env = {k: v for k, v in env.items() if k != "MEILI_MASTER_KEY"}
         gateway_env.setdefault("GATEWAY_ANONYMOUS_PER_MINUTE", "600")  # a developer clicks a lot
+        gateway_env["GATEWAY_SESSION_SECRET"] = local_secret(
+            "GATEWAY_SESSION_SECRET", "session_secret"
+        )
         gateway_env["GATEWAY_CATALOG_URL"] = f"http://{HOST}:{PORTS['catalog']}"
         gateway_env["GATEWAY_SOURCING_URL"] = f"http://{HOST}:{PORTS['sourcing']}"
         for name, factory in apps.items():

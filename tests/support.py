@@ -274,3 +274,23 @@ def sourcing_settings(
         **overrides,
     }
     return SourcingSettings(**values)  # type: ignore[arg-type]
+
+
+SESSION_SECRET = "test-session-secret-0123456789"
+
+
+def gateway_settings(folder: Path, **overrides: object) -> object:
+    """Settings of a gateway on a migrated database of its own, in `folder`."""
+    from services.gateway.settings import GatewaySettings
+
+    url = f"sqlite:///{folder / 'gateway.db'}"
+    migrate(url, "gateway")
+    values: dict[str, object] = {
+        "database_url": url,
+        "identity_secret": IDENTITY_SECRET,
+        "session_secret": SESSION_SECRET,
+        "mail_dir": folder / "mail",
+        "environment": "test",
+        **overrides,
+    }
+    return GatewaySettings(**values)  # type: ignore[arg-type]

@@ -52,14 +52,16 @@ def _mac(secret: str, payload: str) -> str:
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
 
 
-def sign_identity(principal: Principal, secret: str, now: float | None = None) -> str:
+def sign_identity(
+    principal: Principal, secret: str, now: float | None = None, ttl_s: int = IDENTITY_TTL_S
+) -> str:
     issued = int(now if now is not None else time.time())
     claims = {
         "sub": principal.account_id,
         "role": principal.role.value,
         "email": principal.email,
         "iat": issued,
-        "exp": issued + IDENTITY_TTL_S,
+        "exp": issued + ttl_s,
         "jti": secrets.token_hex(8),
     }
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 
@@ -9,8 +10,11 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from services.common.app import create_service_app
+from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
+from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
+from services.gateway.accounts.router import router as accounts_router
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
@@ -24,12 +28,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout, connect = settings.upstream_timeout_s, settings.upstream_connect_timeout_s
+        secret = settings.identity_secret
         app.state.catalog = Upstream(
-            "catalog", "catalogue", pooled_client(settings.catalog_url, timeout, connect)
+            "catalog", "catalogue", pooled_client(settings.catalog_url, timeout, connect), secret
         )
         app.state.sourcing = Upstream(
-            "sourcing", "de recherche", pooled_client(settings.sourcing_url, timeout, connect)
+            "sourcing",
+            "de recherche",
+            pooled_client(settings.sourcing_url, timeout, connect),
+            secret,
         )
+        app.state.engine = make_engine(settings.database_url)
+        mailer: Mailer = (
+            SmtpMailer(settings.smtp_host, settings.smtp_port)
+            if settings.mail_backend == "smtp"
+            else FileMailer(settings.mail_dir)
+        )
+        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         store: CounterStore = RedisStore(redis) if redis is not None else MemoryStore()
         app.state.quotas = Quotas(
@@ -39,9 +54,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 Limit("day", settings.anonymous_per_day, 86_400),
             ],
         )
+        app.state.identified_limits = [
+            Limit("minute", settings.identified_per_minute, 60),
+            Limit("day", settings.identified_per_day, 86_400),
+        ]
+        app.state.login_throttle = Quotas(store, [], prefix="mi:auth")
+        stop = asyncio.Event()
+        mail_task = asyncio.create_task(app.state.mail_relay.run(stop))
         try:
             yield
         finally:
+            stop.set()
+            await mail_task
+            app.state.engine.dispose()
             if redis is not None:
                 await redis.aclose()
             await app.state.catalog.client.aclose()
@@ -59,7 +84,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[api_router],
+        routers=[api_router, accounts_router],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url="/api/docs",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -9,6 +11,15 @@ from services.common.errors import problem_response
 from services.gateway.quotas import Quotas
 
 _EXEMPT_PREFIXES = ("/api/docs", "/api/openapi.json")
+
+
+def _credential(scope: Scope) -> str | None:
+    headers: dict[bytes, bytes] = dict(scope.get("headers", []))
+    if key := headers.get(b"x-api-key"):
+        return key.decode("latin-1")
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 class QuotaMiddleware:
@@ -24,10 +35,16 @@ class QuotaMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        quotas: Quotas = scope["app"].state.quotas
-        client = scope.get("client")
-        subject = f"ip:{client[0] if client else 'unknown'}"
-        decision = await quotas.check(subject)
+        state = scope["app"].state
+        quotas: Quotas = state.quotas
+        credential = _credential(scope)
+        if credential is not None:
+            # Counted per credential (API key or session token); a bad one gets its 401 later.
+            subject = "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
+            decision = await quotas.check(subject, state.identified_limits)
+        else:
+            client = scope.get("client")
+            decision = await quotas.check(f"ip:{client[0] if client else 'unknown'}")
         headers = decision.headers()
         if not decision.allowed:
             response = problem_response(

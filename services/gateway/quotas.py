@@ -38,6 +38,9 @@ class CounterStore(Protocol):
     async def hit(self, key: str, window_s: int) -> int:
         """Counts one request in the current window of `key`; returns the count so far."""
 
+    async def count(self, key: str) -> int:
+        """The count so far in the current window of `key`, without counting."""
+
 
 class MemoryStore:
     def __init__(self) -> None:
@@ -55,6 +58,10 @@ class MemoryStore:
                 self._counts = {k: v for k, v in self._counts.items() if v[0] > now}
             return count + 1
 
+    async def count(self, key: str) -> int:
+        expires, count = self._counts.get(key, (0.0, 0))
+        return count if time.time() < expires else 0
+
 
 class RedisStore:
     def __init__(self, redis: Redis) -> None:
@@ -67,12 +74,25 @@ class RedisStore:
             count, _ = await pipe.execute()
         return int(count)
 
+    async def count(self, key: str) -> int:
+        value = await self.redis.get(key)
+        return int(value) if value else 0
+
 
 class Quotas:
     def __init__(self, store: CounterStore, limits: list[Limit], prefix: str = "mi:quota") -> None:
         self.store, self.limits, self.prefix = store, limits, prefix
 
-    async def check(self, subject: str) -> Decision:
+    def key(self, subject: str, limit: Limit) -> str:
+        return f"{self.prefix}:{subject}:{limit.name}:{int(time.time()) // limit.window_s}"
+
+    async def peek(self, subject: str, limit: Limit) -> int:
+        return await self.store.count(self.key(subject, limit))
+
+    async def add(self, subject: str, limit: Limit) -> int:
+        return await self.store.hit(self.key(subject, limit), limit.window_s)
+
+    async def check(self, subject: str, limits: list[Limit] | None = None) -> Decision:
         now = int(time.time())
         decisions = []
         for limit in self.limits:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from services.gateway.auth import OptionalCallerDep, requires
 from services.gateway.upstream import Upstream
 from services.sourcing.search.schemas import SearchResponse
 
@@ -97,7 +98,9 @@ async def search(request: Request) -> Response:
 
 @router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
 async def structure(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    caller: OptionalCallerDep,
 ) -> Response:
     return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
 
@@ -189,3 +192,85 @@ async def read_need(token: AnswerToken, request: Request) -> Response:
 )
 async def answer_need(token: AnswerToken, request: Request) -> Response:
     return await _upstream(request, "sourcing").post(f"/v1/answers/{token}", request)
+
+
+# Structures' sub-resources (activities, offers, members, audit), claims and needs:
+# forwarded with the caller's signed identity; the services enforce ownership.
+Rest = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9/_-]*$")]
+
+
+@router.api_route(
+    "/structures/{structure_id}/{rest:path}",
+    methods=["GET"],
+    tags=["structures"],
+    summary="Activités, offres, gestionnaires, historique d'une structure",
+)
+async def structure_part(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    rest: Rest,
+    request: Request,
+    caller: OptionalCallerDep,
+) -> Response:
+    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}/{rest}", request)
+
+
+@router.patch(
+    "/structures/{structure_id}",
+    tags=["structures"],
+    summary="Modifier la fiche (gestionnaires ; If-Match requis)",
+    dependencies=[requires("catalog:write")],
+)
+async def structure_update(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
+) -> Response:
+    return await _upstream(request, "catalog").send(
+        "PATCH", f"/v1/structures/{structure_id}", request
+    )
+
+
+@router.api_route(
+    "/structures/{structure_id}/{rest:path}",
+    methods=["POST", "PATCH", "DELETE"],
+    tags=["structures"],
+    summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
+    dependencies=[requires("catalog:write")],
+)
+async def structure_write(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], rest: Rest, request: Request
+) -> Response:
+    return await _upstream(request, "catalog").send(
+        request.method, f"/v1/structures/{structure_id}/{rest}", request
+    )
+
+
+@router.api_route(
+    "/claims{rest:path}",
+    methods=["GET", "POST"],
+    tags=["gestionnaires"],
+    summary="Revendiquer une structure, suivre et décider les demandes",
+    dependencies=[requires("catalog:write")],
+)
+async def claims(rest: Rest, request: Request) -> Response:
+    return await _upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
+
+
+@router.api_route(
+    "/needs{rest:path}",
+    methods=["GET"],
+    tags=["besoins"],
+    summary="Suivre ses besoins",
+    dependencies=[requires("needs:read")],
+)
+async def needs_read(rest: Rest, request: Request) -> Response:
+    return await _upstream(request, "sourcing").get(f"/v1/needs{rest}", request)
+
+
+@router.api_route(
+    "/needs{rest:path}",
+    methods=["POST"],
+    tags=["besoins"],
+    summary="Déposer, publier, clore un besoin",
+    dependencies=[requires("needs:write")],
+)
+async def needs_write(rest: Rest, request: Request) -> Response:
+    return await _upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings, sqlite_url
+from services.common.settings import IdentitySettingsMixin, ServiceSettings, sqlite_url, var_dir
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(IdentitySettingsMixin, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("gateway"))
@@ -24,6 +25,23 @@ class GatewaySettings(ServiceSettings):
     # Anonymous callers, per IP address.
     anonymous_per_minute: int = Field(default=60, ge=1)
     anonymous_per_day: int = Field(default=5_000, ge=1)
+    # Callers who identify themselves (per API key, or per account for sessions).
+    identified_per_minute: int = Field(default=600, ge=1)
+    identified_per_day: int = Field(default=100_000, ge=1)
+    failed_logins_per_15_min: int = Field(default=5, ge=1)
+    # Signs the access tokens of sessions; known to the gateway alone.
+    session_secret: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
+    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
+    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+
+    @model_validator(mode="after")
+    def _session_secret_is_real(self) -> GatewaySettings:
+        self.refuse_placeholder("GATEWAY_SESSION_SECRET", self.session_secret)
+        return self
 
 
 @lru_cache

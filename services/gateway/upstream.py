@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from services.common.errors import UpstreamTimeout, UpstreamUnavailable
+from services.common.identity import IDENTITY_HEADER, sign_identity
 from services.common.request_id import REQUEST_ID_HEADER
 
 _PASSED_HEADERS = (
@@ -25,10 +26,13 @@ _PASSED_HEADERS = (
 class Upstream:
     """One service behind the gateway, reached over a pooled client made at start-up."""
 
-    def __init__(self, name: str, label: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, name: str, label: str, client: httpx.AsyncClient, identity_secret: str = ""
+    ) -> None:
         self.name = name
         self.label = label
         self.client = client
+        self.identity_secret = identity_secret
 
     @contextmanager
     def _failures(self) -> Iterator[None]:
@@ -45,7 +49,14 @@ class Upstream:
             ) from exc
 
     def _headers(self, request: Request) -> dict[str, str]:
-        return {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
+        headers = {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
+        caller = getattr(request.state, "caller", None)
+        if caller is not None and self.identity_secret:
+            # Signed here, per request: the services trust no identity the gateway did not sign.
+            headers[IDENTITY_HEADER] = sign_identity(caller.principal, self.identity_secret)
+        if if_match := request.headers.get("if-match"):
+            headers["if-match"] = if_match
+        return headers
 
     @staticmethod
     def _passed(upstream: httpx.Response) -> dict[str, str]:
@@ -71,13 +82,22 @@ class Upstream:
         )
 
     async def post(self, path: str, request: Request) -> Response:
-        """Forwarded once: a POST is not retried, so it is never applied twice."""
+        return await self.send(request.method, path, request)
+
+    async def send(self, method: str, path: str, request: Request) -> Response:
+        """Writes are forwarded once: never retried, so never applied twice."""
         headers = {
             **self._headers(request),
             "content-type": request.headers.get("content-type", "application/json"),
         }
         with self._failures():
-            upstream = await self.client.post(path, content=await request.body(), headers=headers)
+            upstream = await self.client.request(
+                method,
+                path,
+                params=httpx.QueryParams(str(request.query_params)),
+                content=await request.body(),
+                headers=headers,
+            )
         return Response(
             content=upstream.content,
             status_code=upstream.status_code,

@@ -48,9 +48,14 @@ def system(
         {**shared, "SOURCING_DATABASE_URL": sourcing_db, "SOURCING_CATALOG_URL": catalog.url},
         logs,
     ).start()
+    gateway_db = f"sqlite:///{logs / 'gateway.db'}"
+    migrate(gateway_db, "gateway")
     gateway = ServiceProcess(
         "gateway",
         {
+            "GATEWAY_DATABASE_URL": gateway_db,
+            "GATEWAY_SESSION_SECRET": "e2e-session-secret-0123456789",
+            "GATEWAY_MAIL_DIR": str(logs / "mail"),
             "MI_ENVIRONMENT": "test",
             "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
             "GATEWAY_CATALOG_URL": catalog.url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -13,8 +14,7 @@ from redis.asyncio import Redis
 
 from services.gateway.app import create_app
 from services.gateway.quotas import Limit, MemoryStore, Quotas, RedisStore
-from services.gateway.settings import GatewaySettings
-from tests.support import free_port
+from tests.support import free_port, gateway_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -52,16 +52,12 @@ def test_limits_count_and_refuse(redis_url: str | None) -> None:
     assert asyncio.run(go()) == [(True, 2), (True, 1), (True, 0), (False, 0), (False, 0)]
 
 
-def test_gateway_answers_429_with_headers(redis_url: str | None) -> None:
+def test_gateway_answers_429_with_headers(redis_url: str | None, tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        catalog_url=dead,
-        sourcing_url=dead,
-        redis_url=redis_url,
-        anonymous_per_minute=2,
-        environment="test",
+    settings = gateway_settings(
+        tmp_path, catalog_url=dead, sourcing_url=dead, redis_url=redis_url, anonymous_per_minute=2
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
         client.app.state.quotas.prefix = f"test:{secrets.token_hex(4)}"  # type: ignore[attr-defined]
         first = client.get("/api/v1/insertion-hours")
         assert (

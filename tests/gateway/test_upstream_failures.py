@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
-from services.gateway.settings import GatewaySettings
-from tests.support import free_port
+from tests.support import free_port, gateway_settings
 
 
 @pytest.fixture
@@ -43,13 +44,13 @@ def silent_upstream() -> Iterator[str]:
 
 
 def _gateway(catalog_url: str, sourcing_url: str) -> TestClient:
-    settings = GatewaySettings(
+    settings = gateway_settings(
+        Path(tempfile.mkdtemp()),
         catalog_url=catalog_url,
         sourcing_url=sourcing_url,
         upstream_timeout_s=0.5,
-        environment="test",
     )
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings))  # type: ignore[arg-type]
 
 
 def test_refused_connection_is_503(silent_upstream: str) -> None:

@@ -69,7 +69,8 @@ def test_upgrade_downgrade_upgrade(
 
 
 SOURCING_TABLES = {"need", "need_match", "need_answer", "outgoing_mail"}
-TABLES = {"catalog": CATALOG_TABLES, "sourcing": SOURCING_TABLES}
+GATEWAY_TABLES = {"account", "refresh_token", "email_token", "api_key", "outgoing_mail"}
+TABLES = {"catalog": CATALOG_TABLES, "sourcing": SOURCING_TABLES, "gateway": GATEWAY_TABLES}
 
 
 @pytest.mark.parametrize("database", sorted(TABLES))

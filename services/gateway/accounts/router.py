@@ -1,0 +1,163 @@
+"""Public API: accounts, sessions and API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from sqlmodel import col, select
+
+from services.common.auth import SessionDep
+from services.common.errors import Unauthorized
+from services.gateway.accounts import service
+from services.gateway.accounts.models import ApiKey
+from services.gateway.accounts.schemas import (
+    AccountPublic,
+    Credentials,
+    KeyCreate,
+    KeyCreated,
+    KeyPublic,
+    RefreshBody,
+    Registration,
+    ResetConfirm,
+    ResetRequest,
+    TokenBody,
+    TokensPublic,
+)
+from services.gateway.auth import CallerDep, requires
+from services.gateway.quotas import Limit
+
+router = APIRouter(prefix="/api/v1", tags=["comptes et clés"])
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _settings(request: Request) -> tuple[str, str]:
+    settings = request.app.state.settings
+    return settings.session_secret, settings.public_url
+
+
+def _tokens(tokens: service.Tokens) -> TokensPublic:
+    return TokensPublic(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post(
+    "/auth/register", status_code=201, response_model=AccountPublic, summary="Créer un compte"
+)
+def register(payload: Registration, session: SessionDep, request: Request) -> AccountPublic:
+    account = service.register(
+        session, payload.email, payload.password, payload.role, _settings(request)[1]
+    )
+    return AccountPublic(
+        id=account.id, email=account.email, role=account.role, email_verified=False
+    )
+
+
+@router.post("/auth/verify", response_model=AccountPublic, summary="Confirmer son adresse e-mail")
+def verify(payload: TokenBody, session: SessionDep) -> AccountPublic:
+    account = service.verify_email(session, payload.token)
+    return AccountPublic(id=account.id, email=account.email, role=account.role, email_verified=True)
+
+
+@router.post("/auth/login", response_model=TokensPublic, summary="Se connecter")
+async def login(payload: Credentials, session: SessionDep, request: Request) -> TokensPublic:
+    settings = request.app.state.settings
+    client = request.client.host if request.client else "unknown"
+    throttle = request.app.state.login_throttle
+    attempts = f"login:{payload.email.strip().lower()}:{client}"
+    limit = Limit("failed-logins", settings.failed_logins_per_15_min, 900)
+    if await throttle.peek(attempts, limit) >= limit.requests:
+        raise service.TooManyAttempts("Trop d'échecs de connexion : réessayez dans 15 minutes.")
+    try:
+        tokens = service.login(session, payload.email, payload.password, settings.session_secret)
+    except Unauthorized:
+        await throttle.add(attempts, limit)
+        raise
+    return _tokens(tokens)
+
+
+@router.post("/auth/refresh", response_model=TokensPublic, summary="Renouveler la session")
+def refresh(payload: RefreshBody, session: SessionDep, request: Request) -> TokensPublic:
+    return _tokens(service.refresh(session, payload.refresh_token, _settings(request)[0]))
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    summary="Fermer la session (révoque le jeton de renouvellement)",
+)
+def logout(payload: RefreshBody, session: SessionDep) -> Response:
+    service.logout(session, payload.refresh_token)
+    return Response(status_code=204)
+
+
+@router.post("/auth/password-reset", status_code=202, summary="Demander un nouveau mot de passe")
+def password_reset(payload: ResetRequest, session: SessionDep, request: Request) -> dict[str, str]:
+    service.request_reset(session, payload.email, _settings(request)[1])
+    return {"detail": "Si un compte existe pour cette adresse, un e-mail vient de partir."}
+
+
+@router.post(
+    "/auth/password-reset/confirm", status_code=204, summary="Choisir un nouveau mot de passe"
+)
+def password_reset_confirm(payload: ResetConfirm, session: SessionDep) -> Response:
+    service.confirm_reset(session, payload.token, payload.password)
+    return Response(status_code=204)
+
+
+def _key(record: ApiKey) -> KeyPublic:
+    return KeyPublic.model_validate(record.model_dump())
+
+
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=KeyCreated,
+    summary="Créer une clé d'API (affichée une seule fois)",
+    dependencies=[requires("keys:manage")],
+)
+def create_key(payload: KeyCreate, session: SessionDep, caller: CallerDep) -> KeyCreated:
+    record, key = service.create_key(
+        session, caller, payload.name, payload.scopes, payload.expires_in_days
+    )
+    return KeyCreated(**_key(record).model_dump(), key=key)
+
+
+@router.get(
+    "/keys",
+    response_model=list[KeyPublic],
+    summary="Mes clés d'API",
+    dependencies=[requires("keys:manage")],
+)
+def list_keys(session: SessionDep, caller: CallerDep) -> list[KeyPublic]:
+    rows = session.exec(
+        select(ApiKey)
+        .where(ApiKey.account_id == caller.principal.account_id)
+        .order_by(col(ApiKey.id))
+    )
+    return [_key(r) for r in rows]
+
+
+@router.post(
+    "/keys/{key_id}/rotate",
+    response_model=KeyCreated,
+    summary="Remplacer une clé (l'ancienne est révoquée)",
+    dependencies=[requires("keys:manage")],
+)
+def rotate_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> KeyCreated:
+    record, key = service.rotate_key(session, caller, key_id)
+    return KeyCreated(**_key(record).model_dump(), key=key)
+
+
+@router.delete(
+    "/keys/{key_id}",
+    status_code=204,
+    summary="Révoquer une clé",
+    dependencies=[requires("keys:manage")],
+)
+def revoke_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> Response:
+    service.revoke_key(session, caller, key_id)
+    return Response(status_code=204)

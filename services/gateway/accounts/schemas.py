@@ -1,0 +1,111 @@
+"""What the account and key endpoints read and write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.identity import Role
+
+Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+Password = Field(min_length=12, max_length=256, description="12 caractères au moins")
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "achats@ville.fr",
+                    "password": "un-long-mot-de-passe",
+                    "role": "public_buyer",
+                }
+            ]
+        },
+    )
+
+    email: str = Email
+    password: str = Password
+    role: Role
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Email
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=10, max_length=200)
+
+
+class RefreshBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class ResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Email
+
+
+class ResetConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Password
+
+
+class AccountPublic(BaseModel):
+    id: str
+    email: str
+    role: Role
+    email_verified: bool
+
+
+class TokensPublic(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_in: int
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Outil achats",
+                    "scopes": ["search:read", "needs:write"],
+                    "expires_in_days": 365,
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=10)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class KeyPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="La clé, affichée cette seule fois : conservez-la")

@@ -1,0 +1,60 @@
+"""Who calls the public API: a session's access token or an API key, and what it may do."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from services.common.errors import Forbidden, Unauthorized
+from services.gateway.accounts.service import Caller, authenticate
+
+
+def credential_of(authorization: str | None, x_api_key: str | None) -> str | None:
+    if x_api_key:
+        return x_api_key.strip()
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("En-tête Authorization attendu : « Bearer <jeton ou clé> ».")
+        return value.strip()
+    return None
+
+
+def _caller(
+    request: Request,
+    authorization: Annotated[
+        str | None, Header(description="Bearer <jeton d'accès ou clé d'API>")
+    ] = None,
+    x_api_key: Annotated[str | None, Header(description="Clé d'API")] = None,
+) -> Caller | None:
+    credential = credential_of(authorization, x_api_key)
+    if credential is None:
+        return None
+    with Session(request.app.state.engine) as session:
+        caller = authenticate(session, credential, request.app.state.settings.session_secret)
+        session.commit()
+    request.state.caller = caller
+    return caller
+
+
+OptionalCallerDep = Annotated[Caller | None, Depends(_caller)]
+
+
+def _required(caller: OptionalCallerDep) -> Caller:
+    if caller is None:
+        raise Unauthorized("Identifiez-vous : jeton d'accès ou clé d'API.")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(_required)]
+
+
+def requires(scope: str) -> Any:
+    def check(caller: CallerDep) -> Caller:
+        if scope not in caller.scopes:
+            raise Forbidden(f"Portée « {scope} » requise.")
+        return caller
+
+    return Depends(check)
