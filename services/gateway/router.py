@@ -228,30 +228,38 @@ async def structure_update(
     )
 
 
-@router.api_route(
-    "/structures/{structure_id}/{rest:path}",
-    methods=["POST", "PATCH", "DELETE"],
-    tags=["structures"],
-    summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
-    dependencies=[requires("catalog:write")],
-)
 async def structure_write(
     structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], rest: Rest, request: Request
 ) -> Response:
-    return await _upstream(request, "catalog").send(
-        request.method, f"/v1/structures/{structure_id}/{rest}", request
-    )
+    path = f"/v1/structures/{structure_id}/{rest}"
+    return await _upstream(request, "catalog").send(request.method, path, request)
 
 
-@router.api_route(
-    "/claims{rest:path}",
-    methods=["GET", "POST"],
-    tags=["gestionnaires"],
-    summary="Revendiquer une structure, suivre et décider les demandes",
-    dependencies=[requires("catalog:write")],
-)
 async def claims(rest: Rest, request: Request) -> Response:
     return await _upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
+
+
+# One operation per method, each with its own id in the OpenAPI document.
+for _method in ("POST", "PATCH", "DELETE"):
+    router.add_api_route(
+        "/structures/{structure_id}/{rest:path}",
+        structure_write,
+        methods=[_method],
+        operation_id=f"structure_write_{_method.lower()}",
+        tags=["structures"],
+        summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
+        dependencies=[requires("catalog:write")],
+    )
+for _method in ("GET", "POST"):
+    router.add_api_route(
+        "/claims{rest:path}",
+        claims,
+        methods=[_method],
+        operation_id=f"claims_{_method.lower()}",
+        tags=["gestionnaires"],
+        summary="Revendiquer une structure, suivre et décider les demandes",
+        dependencies=[requires("catalog:write")],
+    )
 
 
 @router.api_route(

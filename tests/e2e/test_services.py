@@ -21,12 +21,24 @@ class System:
     catalog: ServiceProcess
     sourcing: ServiceProcess
     gateway: ServiceProcess
+    mail_dir: Path
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(self.gateway.url + path, timeout=15, **kwargs)  # type: ignore[arg-type]
 
+    def post(
+        self, path: str, body: object, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return httpx.post(self.gateway.url + path, json=body, headers=headers or {}, timeout=15)
 
-@pytest.fixture(scope="module")
+    def patch(self, path: str, body: object, headers: dict[str, str]) -> httpx.Response:
+        return httpx.patch(self.gateway.url + path, json=body, headers=headers, timeout=15)
+
+    def delete(self, path: str, headers: dict[str, str]) -> httpx.Response:
+        return httpx.delete(self.gateway.url + path, headers=headers, timeout=15)
+
+
+@pytest.fixture(scope="session")
 def system(
     indexed_catalog: IndexedCatalog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
@@ -65,7 +77,7 @@ def system(
         },
         logs,
     ).start()
-    yield System(catalog, sourcing, gateway)
+    yield System(catalog, sourcing, gateway, logs / "mail")
     for service in (gateway, sourcing, catalog):
         service.stop()
 
