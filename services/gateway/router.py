@@ -282,3 +282,15 @@ async def needs_read(rest: Rest, request: Request) -> Response:
 )
 async def needs_write(rest: Rest, request: Request) -> Response:
     return await _upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
+
+
+@router.get(
+    "/reference/{name}",
+    tags=["référentiels"],
+    summary="Référentiels : kinds, presta-types, sectors, cpv?q=, communes?q=",
+)
+async def reference(
+    name: Annotated[str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes)$")],
+    request: Request,
+) -> Response:
+    return await _upstream(request, "sourcing").get(f"/v1/reference/{name}", request)

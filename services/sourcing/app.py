@@ -19,6 +19,7 @@ from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
 from services.sourcing.needs.runner import NeedRunner
+from services.sourcing.reference.router import router as reference_router
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.service import RadiusValues
 from services.sourcing.search.vocabulary import SearchVocabulary
@@ -80,6 +81,6 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         description="Recherche de fournisseurs inclusifs par territoire et domaine d'achat.",
         settings=settings,
         lifespan=lifespan,
-        routers=[search_router, market_router, needs_router],
+        routers=[search_router, market_router, needs_router, reference_router],
         readiness=readiness,
     )

@@ -20,6 +20,8 @@ class CommunePlace:
     department: str
     region: str
     centre: tuple[float, float] | None
+    postcodes: tuple[str, ...] = ()
+    population: int = 0
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class SearchVocabulary:
     cpv: dict[str, tuple[str, ...]]  # 8-digit code -> sectors (empty: explicitly none)
     cpv_labels: dict[str, str]
     naf_codes: frozenset[str]
+    sector_rows: tuple[dict[str, str], ...] = ()
+    department_names: dict[str, str] | None = None
 
     @property
     def sector_groups(self) -> frozenset[str]:
@@ -44,7 +48,13 @@ class SearchVocabulary:
         for r in _rows(data_dir / "geo/communes.csv"):
             centre = (float(r["lat"]), float(r["lon"])) if r["lat"] and r["lon"] else None
             communes[r["code_insee"]] = CommunePlace(
-                r["code_insee"], r["nom"], r["code_departement"], r["code_region"], centre
+                r["code_insee"],
+                r["nom"],
+                r["code_departement"],
+                r["code_region"],
+                centre,
+                tuple(p for p in r["codes_postaux"].split("|") if p),
+                int(r["population"] or 0),
             )
         departments, seats = {}, {}
         for r in _rows(data_dir / "geo/departements.csv"):
@@ -53,7 +63,8 @@ class SearchVocabulary:
         regions = {r["code_region"]: r["chef_lieu"] for r in _rows(data_dir / "geo/regions.csv")}
         groups: dict[str, set[str]] = {}
         sectors = set()
-        for r in _rows(data_dir / "taxonomies/marche_secteurs.csv"):
+        sector_rows = tuple(_rows(data_dir / "taxonomies/marche_secteurs.csv"))
+        for r in sector_rows:
             sectors.add(r["secteur_slug"])
             groups.setdefault(r["groupe_slug"], set()).add(r["secteur_slug"])
         cpv: dict[str, tuple[str, ...]] = {}
@@ -75,6 +86,10 @@ class SearchVocabulary:
             naf_codes=frozenset(
                 r["code_ape"] for r in _rows(data_dir / "taxonomies/naf_rev2_sous_classes.csv")
             ),
+            sector_rows=sector_rows,
+            department_names={
+                r["code_departement"]: r["nom"] for r in _rows(data_dir / "geo/departements.csv")
+            },
         )
 
     def cpv_sectors(self, code: str) -> tuple[str, tuple[str, ...]] | None:

@@ -1,0 +1,47 @@
+"""Reference data for API clients, read from the shipped files."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_kinds_and_presta_types(sourcing_client: TestClient) -> None:
+    kinds = sourcing_client.get("/v1/reference/kinds").json()
+    assert (
+        len(kinds) == 10
+        and {"code": "ESAT", "family": "handicap"}.items()
+        <= next(k for k in kinds if k["code"] == "ESAT").items()
+    )
+    assert [p["code"] for p in sourcing_client.get("/v1/reference/presta-types").json()] == [
+        "DISP",
+        "PREST",
+        "BUILD",
+    ]
+
+
+def test_sectors_by_group(sourcing_client: TestClient) -> None:
+    groups = sourcing_client.get("/v1/reference/sectors").json()
+    assert len(groups) == 20 and sum(len(g["sectors"]) for g in groups) == 154
+
+
+def test_cpv_lookup_by_code_and_by_words(sourcing_client: TestClient) -> None:
+    by_code = sourcing_client.get("/v1/reference/cpv", params={"q": "909112"}).json()
+    assert (
+        by_code[0]["code"].startswith("909112")
+        and "nettoyage-de-locaux-16" in by_code[0]["sectors"]
+    )
+    by_words = sourcing_client.get("/v1/reference/cpv", params={"q": "nettoyage vitres"}).json()
+    assert by_words and all("vitre" in e["label"].lower() for e in by_words)
+    assert sourcing_client.get("/v1/reference/cpv", params={"q": "x"}).status_code == 422
+
+
+def test_communes_autocomplete(sourcing_client: TestClient) -> None:
+    by_name = sourcing_client.get("/v1/reference/communes", params={"q": "saint-denis"}).json()
+    assert {c["code"] for c in by_name[:2]} == {"93066", "97411"}  # the most populous first
+    assert len(by_name) <= 20
+    by_postcode = sourcing_client.get("/v1/reference/communes", params={"q": "69007"}).json()
+    assert any(c["code"] == "69387" for c in by_postcode)
+    assert (
+        sourcing_client.get("/v1/reference/communes", params={"q": "lyon"}).json()[0]["name"]
+        == "Lyon"
+    )
