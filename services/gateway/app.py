@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from services.common.app import create_service_app
@@ -15,6 +16,7 @@ from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
 from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.gateway.accounts.router import router as accounts_router
+from services.gateway.edge import EdgeMiddleware
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
@@ -75,7 +77,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
         return {"catalog": app.state.catalog.ping, "sourcing": app.state.sourcing.ping}
 
-    return create_service_app(
+    app = create_service_app(
         service="gateway",
         title="Marché inclusif — API publique",
         description=(
@@ -90,5 +92,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
-        inner_middleware=(QuotaMiddleware,),
+        inner_middleware=(QuotaMiddleware, EdgeMiddleware),
     )
+    if settings.cors_origins:
+        # Outermost, so that refusals (401, 429, 413) carry the CORS headers browsers need.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "X-Api-Key", "Content-Type", "If-Match"],
+            expose_headers=[
+                "ETag",
+                "X-Request-Id",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+            ],
+            max_age=600,
+        )
+    return app

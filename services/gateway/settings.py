@@ -32,6 +32,8 @@ class GatewaySettings(IdentitySettingsMixin, ServiceSettings):
     # Signs the access tokens of sessions; known to the gateway alone.
     session_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # Browser origins allowed to call the API (e.g. a buyer's intranet); none by default.
+    cors_origins: list[str] = Field(default_factory=list)
     mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
     mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
     mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"

@@ -1,0 +1,86 @@
+"""What the public edge adds to every answer and refuses before reading: security headers,
+and bodies over the size limit (413)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.common.errors import problem_response
+
+MAX_BODY_BYTES = 1024 * 1024
+_DOCS = ("/api/docs",)
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-site",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+}
+# The API answers data, never pages to run; the docs page loads its own scripts.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await self._too_large(scope, receive, send)
+            return
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # No length announced (chunked): read up to the limit first, then replay.
+            messages: list[Message] = []
+            received = 0
+            while True:
+                message = await receive()
+                messages.append(message)
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    await self._too_large(scope, receive, send)
+                    return
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+
+            async def replay() -> Message:
+                return messages.pop(0) if messages else await receive()
+
+            receive = replay
+
+        is_docs = scope.get("path", "").startswith(_DOCS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = {
+                    **SECURITY_HEADERS,
+                    **({} if is_docs else {"content-security-policy": API_CSP}),
+                }
+                present = {k for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(
+                        (k.encode(), v.encode())
+                        for k, v in extra.items()
+                        if k.encode() not in present
+                    ),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "payload-too-large",
+            "Requête trop volumineuse",
+            f"Le corps de la requête dépasse {self.max_body_bytes // 1024} Kio.",
+            Request(scope),
+        )
+        await response(scope, receive, send)
