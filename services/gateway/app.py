@@ -17,6 +17,7 @@ from services.common.http import pooled_client
 from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
+from services.gateway.pages import router as pages_router
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
@@ -86,7 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[api_router, accounts_router],
+        routers=[pages_router, api_router, accounts_router],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url="/api/docs",

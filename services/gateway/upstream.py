@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from fastapi import Request, Response
@@ -11,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from services.common.errors import UpstreamTimeout, UpstreamUnavailable
-from services.common.identity import IDENTITY_HEADER, sign_identity
+from services.common.identity import IDENTITY_HEADER, Principal, Role, sign_identity
 from services.common.request_id import REQUEST_ID_HEADER
 
 _PASSED_HEADERS = (
@@ -120,6 +121,26 @@ class Upstream:
             headers=self._passed(upstream),
             background=BackgroundTask(upstream.aclose),
         )
+
+    async def fetch(
+        self,
+        path: str,
+        request: Request,
+        params: dict[str, str] | None = None,
+        as_staff: bool = False,
+    ) -> tuple[int, Any] | None:
+        """A JSON answer for aggregation, or None when this upstream cannot answer now."""
+        headers = self._headers(request)
+        if as_staff and self.identity_secret:
+            service = Principal("service:gateway", Role.STAFF)
+            headers[IDENTITY_HEADER] = sign_identity(service, self.identity_secret)
+        try:
+            response = await self.client.get(path, params=params, headers=headers)
+        except httpx.HTTPError:
+            return None
+        if response.status_code >= 500:
+            return None
+        return response.status_code, response.json()
 
     async def ping(self) -> None:
         response = await self.client.get("/healthz", timeout=2.0)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.db import utcnow
-from services.common.errors import UpstreamUnavailable
+from services.common.errors import Forbidden, UpstreamUnavailable
 from services.sourcing.needs import service
 from services.sourcing.needs.links import read_token
 from services.sourcing.needs.models import Need, NeedAnswer, NeedMatch, NeedStatus
@@ -235,3 +237,50 @@ def answer_need(
     return AnswerPublic(
         structure_name=match.structure_name, **record.model_dump(exclude={"id", "need_id"})
     )
+
+
+class OpenNeed(BaseModel):
+    need_id: int
+    kind: str
+    title: str
+    deadline: date | None
+    score: float
+    opened: bool
+    answer: str | None
+
+
+@router.get(
+    "/structures/{structure_id}/needs",
+    response_model=list[OpenNeed],
+    summary="Besoins publiés qui correspondent à une structure (pour ses gestionnaires, via la passerelle)",
+)
+def needs_for_structure(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> list[OpenNeed]:
+    # Membership lives in the catalog: the gateway checks it, then asks with the staff identity.
+    if not principal.is_staff:
+        raise Forbidden("Réservé à l'équipe et à la passerelle.")
+    rows = session.exec(
+        select(NeedMatch, Need)
+        .join(Need, col(Need.id) == NeedMatch.need_id)
+        .where(NeedMatch.structure_id == structure_id, Need.status == NeedStatus.PUBLISHED)
+        .order_by(col(NeedMatch.score).desc())
+    ).all()
+    answers = {
+        a.need_id: a.status
+        for a in session.exec(select(NeedAnswer).where(NeedAnswer.structure_id == structure_id))
+    }
+    return [
+        OpenNeed(
+            need_id=need.id or 0,
+            kind=str(need.kind),
+            title=need.title,
+            deadline=need.deadline,
+            score=match.score,
+            opened=match.opened_at is not None,
+            answer=str(answers[need.id]) if need.id in answers else None,
+        )
+        for match, need in rows
+    ]

@@ -1,0 +1,103 @@
+"""Aggregated pages: several services asked at once; what one cannot give is said missing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from services.common.errors import NotFound, UpstreamUnavailable
+from services.gateway.auth import OptionalCallerDep
+from services.gateway.upstream import Upstream
+
+router = APIRouter(prefix="/api/v1", tags=["structures"])
+
+
+class StructurePage(BaseModel):
+    structure: dict[str, Any]
+    offers: list[dict[str, Any]] | None
+    nearby: list[dict[str, Any]] | None = Field(description="Structures proches du même domaine")
+    open_needs: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Besoins publiés qui lui correspondent (ses gestionnaires seulement)",
+    )
+    missing: list[str] = Field(description="Parties indisponibles pour l'instant")
+
+
+def _upstreams(request: Request) -> tuple[Upstream, Upstream]:
+    return request.app.state.catalog, request.app.state.sourcing
+
+
+@router.get(
+    "/structures/{structure_id}/page",
+    response_model=StructurePage,
+    summary="Page complète d'une structure",
+)
+async def structure_page(
+    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    caller: OptionalCallerDep,
+) -> StructurePage:
+    catalog, sourcing = _upstreams(request)
+    base = f"/v1/structures/{structure_id}"
+    structure, offers = await asyncio.gather(
+        catalog.fetch(base, request), catalog.fetch(f"{base}/offers", request)
+    )
+    if structure is None:
+        raise UpstreamUnavailable(
+            "Le catalogue est momentanément indisponible.", upstream="catalog"
+        )
+    if structure[0] != 200:
+        raise NotFound(f"Aucune structure active n'a l'identifiant {structure_id}.")
+    record = structure[1]
+    missing: list[str] = []
+    sectors = sorted({a["sector"] for a in record.get("activities", [])})
+    params = {"per_page": "6", "sort": "distance"} | (
+        {"commune": record["commune_code"]} if record.get("commune_code") else {}
+    )
+    if sectors:
+        params["sector"] = ",".join(sectors[:10])
+
+    async def members() -> tuple[int, Any] | None:
+        return (
+            await catalog.fetch(f"{base}/members", request) if caller is not None else (401, None)
+        )
+
+    nearby, membership = await asyncio.gather(
+        sourcing.fetch("/v1/search", request, params), members()
+    )
+    open_needs = None
+    manages = (
+        membership is not None
+        and membership[0] == 200
+        and (
+            caller is not None
+            and (
+                caller.principal.is_staff
+                or any(m["account_id"] == caller.principal.account_id for m in membership[1])
+            )
+        )
+    )
+    if membership is None:
+        missing.append("open_needs")
+    elif manages:
+        needs = await sourcing.fetch(f"{base}/needs", request, as_staff=True)
+        if needs is None or needs[0] != 200:
+            missing.append("open_needs")
+        else:
+            open_needs = needs[1]
+    if offers is None or offers[0] != 200:
+        missing.append("offers")
+    if nearby is None or nearby[0] != 200:
+        missing.append("nearby")
+    return StructurePage(
+        structure=record,
+        offers=offers[1] if offers and offers[0] == 200 else None,
+        nearby=[h for h in nearby[1]["hits"] if h["id"] != structure_id]
+        if nearby and nearby[0] == 200
+        else None,
+        open_needs=open_needs,
+        missing=missing,
+    )

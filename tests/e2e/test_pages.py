@@ -1,0 +1,61 @@
+"""The aggregated structure page: services asked at once, partial answers said partial."""
+
+from __future__ import annotations
+
+import httpx
+
+from services.common.identity import Principal, Role, sign_identity
+from tests.e2e.test_accounts import _account
+from tests.e2e.test_services import System
+
+E2E_SECRET = "e2e-identity-secret-0123456789"
+
+
+def _first_structure(system: System) -> dict[str, object]:
+    hits = system.get(
+        "/api/v1/search", params={"sector": "nettoyage-de-locaux-16", "department": "93"}
+    ).json()["hits"]
+    return dict(hits[0])
+
+
+def test_page_for_anyone(system: System) -> None:
+    structure = _first_structure(system)
+    page = system.get(f"/api/v1/structures/{structure['id']}/page")
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert body["structure"]["id"] == structure["id"] and body["missing"] == []
+    assert body["offers"] == [] and body["open_needs"] is None
+    assert body["nearby"] and structure["id"] not in [h["id"] for h in body["nearby"]]
+    assert system.get("/api/v1/structures/2000000000/page").status_code == 404
+
+
+def test_page_for_its_manager_lists_open_needs(system: System) -> None:
+    structure = _first_structure(system)
+    _, tokens = _account(system, "supplier_manager")
+    session = {"Authorization": f"Bearer {tokens['access_token']}"}
+    claim = system.post(
+        "/api/v1/claims", {"siret": structure["siret"], "structure_id": structure["id"]}, session
+    )
+    assert claim.status_code == 201, claim.text
+    staff = sign_identity(
+        Principal("staff-1", Role.STAFF), E2E_SECRET
+    )  # as the gateway signs for staff
+    decided = httpx.post(
+        f"{system.catalog.url}/v1/claims/{claim.json()['id']}/accept",
+        headers={"x-mi-identity": staff},
+    )
+    assert decided.status_code == 200, decided.text
+    page = system.get(f"/api/v1/structures/{structure['id']}/page", headers=session).json()
+    assert isinstance(page["open_needs"], list) and page["missing"] == []
+
+
+def test_page_survives_sourcing_down(system: System) -> None:
+    structure = _first_structure(system)
+    system.sourcing.stop()
+    try:
+        page = system.get(f"/api/v1/structures/{structure['id']}/page")
+        assert page.status_code == 200
+        assert page.json()["missing"] == ["nearby"] and page.json()["nearby"] is None
+        assert page.json()["structure"]["id"] == structure["id"]
+    finally:
+        system.sourcing.start()
