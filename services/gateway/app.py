@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from redis.asyncio import Redis
 
 from services.common.app import create_service_app
@@ -17,6 +19,7 @@ from services.common.http import pooled_client
 from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
+from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
@@ -90,11 +93,26 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[pages_router, api_router, accounts_router],
         readiness=readiness,
         trust_incoming_request_id=False,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        openapi_url="/api/openapi-gateway.json",
         redoc_url=None,
         inner_middleware=(QuotaMiddleware, EdgeMiddleware),
     )
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Marché inclusif — API")
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        cached = getattr(app.state, "openapi_document", None)
+        if cached is not None:
+            return JSONResponse(cached)
+        document, missing = await merged_openapi(app, [app.state.catalog, app.state.sourcing])
+        if not missing:  # a partial document is served but not kept
+            app.state.openapi_document = document
+        return JSONResponse(document)
+
     if settings.cors_origins:
         # Outermost, so that refusals (401, 429, 413) carry the CORS headers browsers need.
         app.add_middleware(

@@ -8,9 +8,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
+from services.common.identity import InvalidIdentity, verify_identity
+from services.gateway.accounts.service import ACCESS_PREFIX
 from services.gateway.quotas import Quotas
 
-_EXEMPT_PREFIXES = ("/api/docs", "/api/openapi.json")
+_EXEMPT_PREFIXES = ("/api/docs", "/api/openapi")
 
 
 def _credential(scope: Scope) -> str | None:
@@ -20,6 +22,20 @@ def _credential(scope: Scope) -> str | None:
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     scheme, _, value = authorization.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _subject(credential: str, session_secret: str) -> str:
+    """Sessions count per account (their tokens rotate), keys per key; a bad credential is
+    counted on its own and gets its 401 further in."""
+    if credential.startswith(ACCESS_PREFIX):
+        try:
+            return (
+                "account:"
+                + verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret).account_id
+            )
+        except InvalidIdentity:
+            pass
+    return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
 
 
 class QuotaMiddleware:
@@ -39,9 +55,9 @@ class QuotaMiddleware:
         quotas: Quotas = state.quotas
         credential = _credential(scope)
         if credential is not None:
-            # Counted per credential (API key or session token); a bad one gets its 401 later.
-            subject = "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
-            decision = await quotas.check(subject, state.identified_limits)
+            decision = await quotas.check(
+                _subject(credential, state.settings.session_secret), state.identified_limits
+            )
         else:
             client = scope.get("client")
             decision = await quotas.check(f"ip:{client[0] if client else 'unknown'}")

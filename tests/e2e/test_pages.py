@@ -59,3 +59,20 @@ def test_page_survives_sourcing_down(system: System) -> None:
         assert page.json()["structure"]["id"] == structure["id"]
     finally:
         system.sourcing.start()
+
+
+def test_one_merged_openapi_document(system: System) -> None:
+    spec = system.get("/api/openapi.json").json()
+    paths = spec["paths"]
+    # The gateway's own routes, and the services' operations under their public paths.
+    assert "/api/v1/search" in paths and "/api/v1/auth/login" in paths
+    assert "post" in paths["/api/v1/structures/{structure_id}/activities"]
+    assert "post" in paths["/api/v1/needs"] and "/api/v1/claims/{claim_id}/verify" in paths
+    assert not [p for p in paths if "{rest" in p]
+    assert {"bearer", "apiKey"} <= set(spec["components"]["securitySchemes"])
+    assert "ActivityCreate" in spec["components"]["schemas"]
+    operation = paths["/api/v1/structures/{structure_id}/activities"]["post"]
+    assert all(p["name"].lower() != "x-mi-identity" for p in operation.get("parameters", []))
+    examples = spec["components"]["schemas"]["ActivityCreate"].get("examples")
+    assert examples  # documented with examples
+    assert "swagger" in system.get("/api/docs").text.lower()
