@@ -22,7 +22,7 @@ def credential_of(authorization: str | None, x_api_key: str | None) -> str | Non
     return None
 
 
-def _caller(
+def caller_dependency(
     request: Request,
     authorization: Annotated[
         str | None, Header(description="Bearer <jeton d'accès ou clé d'API>")
@@ -39,7 +39,7 @@ def _caller(
     return caller
 
 
-OptionalCallerDep = Annotated[Caller | None, Depends(_caller)]
+OptionalCallerDep = Annotated[Caller | None, Depends(caller_dependency)]
 
 
 def _required(caller: OptionalCallerDep) -> Caller:
@@ -54,6 +54,18 @@ CallerDep = Annotated[Caller, Depends(_required)]
 def requires(scope: str) -> Any:
     def check(caller: CallerDep) -> Caller:
         if scope not in caller.scopes:
+            raise Forbidden(f"Portée « {scope} » requise.")
+        return caller
+
+    return Depends(check)
+
+
+def open_or(scope: str) -> Any:
+    """Open to anonymous callers; a caller who identifies must hold `scope` (and a valid
+    credential: a revoked or expired key is refused even where none is needed)."""
+
+    def check(caller: OptionalCallerDep) -> Caller | None:
+        if caller is not None and scope not in caller.scopes:
             raise Forbidden(f"Portée « {scope} » requise.")
         return caller
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from services.common.errors import NotFound, UpstreamUnavailable
-from services.gateway.auth import OptionalCallerDep
+from services.gateway.auth import OptionalCallerDep, open_or
 from services.gateway.upstream import Upstream
 
-router = APIRouter(prefix="/api/v1", tags=["structures"])
+router = APIRouter(prefix="/api/v1", tags=["structures"], dependencies=[open_or("catalog:read")])
 
 
 class StructurePage(BaseModel):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
-from services.gateway.auth import OptionalCallerDep, requires
+from services.gateway.auth import OptionalCallerDep, caller_dependency, open_or, requires
 from services.gateway.upstream import Upstream
 from services.sourcing.search.schemas import SearchResponse
 
-router = APIRouter(prefix="/api/v1")
+# Credentials, when presented, are checked on every route, open ones included.
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(caller_dependency)])
 
 
 def _upstream(request: Request, name: str) -> Upstream:
@@ -91,6 +92,7 @@ _SEARCH_PARAMETERS = [
     summary="Rechercher des fournisseurs inclusifs",
     response_model=SearchResponse,
     openapi_extra={"parameters": _SEARCH_PARAMETERS},
+    dependencies=[open_or("search:read")],
 )
 async def search(request: Request) -> Response:
     return await _upstream(request, "sourcing").get("/v1/search", request)
@@ -129,6 +131,7 @@ async def export(request: Request) -> Response:
     tags=["profondeur de marché"],
     summary="Profondeur du marché inclusif avant un achat",
     openapi_extra={"parameters": _SEARCH_PARAMETERS},
+    dependencies=[open_or("search:read")],
 )
 async def market_depth(request: Request) -> Response:
     return await _upstream(request, "sourcing").get("/v1/market-depth", request)

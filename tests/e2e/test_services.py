@@ -22,6 +22,7 @@ class System:
     sourcing: ServiceProcess
     gateway: ServiceProcess
     mail_dir: Path
+    gateway_db: str
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(self.gateway.url + path, timeout=15, **kwargs)  # type: ignore[arg-type]
@@ -77,7 +78,7 @@ def system(
         },
         logs,
     ).start()
-    yield System(catalog, sourcing, gateway, logs / "mail")
+    yield System(catalog, sourcing, gateway, logs / "mail", gateway_db)
     for service in (gateway, sourcing, catalog):
         service.stop()
 
