@@ -121,6 +121,7 @@ async def structure(
             },
         ]
     },
+    dependencies=[open_or("search:read")],
 )
 async def export(request: Request) -> Response:
     return await _upstream(request, "sourcing").stream("/v1/search/export", request)
