@@ -10,11 +10,18 @@ from sqlmodel import Session
 
 from services.common.db import session_scope
 from services.common.errors import Unauthorized
-from services.common.identity import InvalidIdentity, Principal, verify_identity
+from services.common.identity import InvalidIdentity, Principal, ReplayGuard, verify_identity_claims
 
 
 def _session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.engine)
+
+
+def _guard(request: Request) -> ReplayGuard:
+    guard = getattr(request.app.state, "replay_guard", None)
+    if guard is None:
+        guard = request.app.state.replay_guard = ReplayGuard()
+    return guard
 
 
 def _principal(
@@ -29,10 +36,13 @@ def _principal(
     secret = request.app.state.settings.identity_secret
     if not secret:
         raise Unauthorized("Ce service n'accepte aucune identité : secret non configuré.")
+    guard = _guard(request)
     try:
-        return verify_identity(x_mi_identity, secret)
+        identity = verify_identity_claims(x_mi_identity, secret)
+        guard.accept(identity)
     except InvalidIdentity as exc:
         raise Unauthorized(f"Identité refusée : {exc}.") from exc
+    return identity.principal
 
 
 def _required(principal: Annotated[Principal | None, Depends(_principal)]) -> Principal:

@@ -68,7 +68,33 @@ def sign_identity(
     return f"{payload}.{_mac(secret, payload)}"
 
 
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    principal: Principal
+    token_id: str
+    expires: int
+
+
+class ReplayGuard:
+    """Remembers the identities a service accepted until they expire: each is used once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def accept(self, identity: VerifiedIdentity, now: float | None = None) -> None:
+        moment = now if now is not None else time.time()
+        if len(self._seen) > 10_000:
+            self._seen = {k: v for k, v in self._seen.items() if v >= moment}
+        if identity.token_id in self._seen:
+            raise InvalidIdentity("identité déjà utilisée (rejeu)")
+        self._seen[identity.token_id] = identity.expires
+
+
 def verify_identity(token: str, secret: str, now: float | None = None) -> Principal:
+    return verify_identity_claims(token, secret, now).principal
+
+
+def verify_identity_claims(token: str, secret: str, now: float | None = None) -> VerifiedIdentity:
     try:
         payload, signature = token.split(".")
     except ValueError as exc:
@@ -85,4 +111,7 @@ def verify_identity(token: str, secret: str, now: float | None = None) -> Princi
     if (now if now is not None else time.time()) > expires:
         raise InvalidIdentity("identité expirée")
     email = claims.get("email")
-    return Principal(account_id=subject, role=role, email=email if isinstance(email, str) else None)
+    principal = Principal(
+        account_id=subject, role=role, email=email if isinstance(email, str) else None
+    )
+    return VerifiedIdentity(principal, str(claims.get("jti", "")), expires)
