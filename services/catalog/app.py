@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from services.catalog.activities.router import router as activities_router
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
+from services.catalog.legacy.router import router as legacy_router
 from services.catalog.offers.router import router as offers_router
 from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
@@ -81,6 +82,12 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         description="Structures inclusives (SIAE, EA, ESAT), leurs activités et leurs offres.",
         settings=settings,
         lifespan=lifespan,
-        routers=[structures_router, activities_router, offers_router, ownership_router],
+        routers=[
+            structures_router,
+            activities_router,
+            offers_router,
+            ownership_router,
+            legacy_router,
+        ],
         readiness=readiness,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
@@ -19,6 +20,8 @@ from services.common.http import pooled_client
 from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
+from services.gateway.legacy import load_perimeters
+from services.gateway.legacy import router as legacy_router
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
 from services.gateway.quota_middleware import QuotaMiddleware
@@ -45,6 +48,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             secret,
         )
         app.state.engine = make_engine(settings.database_url)
+        app.state.perimeters = load_perimeters(settings.data_dir)
+        with (settings.data_dir / "taxonomies/marche_secteurs.csv").open(
+            encoding="utf-8"
+        ) as handle:
+            app.state.legacy_sectors = list(csv.DictReader(handle))
         mailer: Mailer = (
             SmtpMailer(settings.smtp_host, settings.smtp_port)
             if settings.mail_backend == "smtp"
@@ -90,7 +98,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[pages_router, api_router, accounts_router],
+        routers=[pages_router, api_router, accounts_router, legacy_router],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url=None,
