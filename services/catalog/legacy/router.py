@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from services.catalog.dependencies import SessionDep
 from services.catalog.reference.models import Department, Region, Sector
-from services.catalog.structures.kinds import KIND_LABELS, Family, Kind
+from services.catalog.structures.kinds import Family, Kind
 from services.catalog.structures.models import Activity, Offer, Structure
 
 router = APIRouter(prefix="/v1/legacy", tags=["compatibilité"], include_in_schema=False)
@@ -27,6 +27,11 @@ def slugify(text: str) -> str:
 def structure_slug(structure: Structure) -> str:
     """Readable and unique: name, département, id."""
     return f"{slugify(structure.name)}-{structure.department_code or 'fr'}-{structure.id}"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A date-time without zone is read as UTC, as the reference API does."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _split(values: list[str] | None) -> set[str]:
@@ -81,7 +86,6 @@ def _legacy(
         "labels_old": [{"name": label} for label in structure.labels],
         "created_at": structure.created_at.isoformat(),
         "updated_at": structure.updated_at.isoformat(),
-        "kind_label": KIND_LABELS[kind],
     }
 
 
@@ -118,9 +122,9 @@ def list_siae(
     if department:
         statement = statement.where(Structure.department_code == department)
     if updated_at_after:
-        statement = statement.where(Structure.updated_at >= updated_at_after)
+        statement = statement.where(Structure.updated_at >= _aware(updated_at_after))
     if updated_at_before:
-        statement = statement.where(Structure.updated_at <= updated_at_before)
+        statement = statement.where(Structure.updated_at <= _aware(updated_at_before))
     if siren:
         statement = statement.where(Structure.siren == siren)
     if siret:

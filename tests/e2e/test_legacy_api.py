@@ -1,0 +1,172 @@
+"""Contract of the reference platform's public API, as served by our gateway's facade."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_accounts import _account
+from tests.e2e.test_services import System
+
+STRUCTURE_FIELDS = {
+    "id",
+    "name",
+    "brand",
+    "slug",
+    "siret",
+    "nature",
+    "kind",
+    "kind_parent",
+    "contact_website",
+    "contact_social_website",
+    "logo_url",
+    "address",
+    "city",
+    "post_code",
+    "department",
+    "region",
+    "is_qpv",
+    "is_active",
+    "sectors",
+    "presta_types",
+    "networks",
+    "offers",
+    "client_references",
+    "labels_old",
+    "created_at",
+    "updated_at",
+}
+
+
+@pytest.fixture(scope="module")
+def token(system: System) -> str:
+    _, tokens = _account(system, "private_buyer")
+    session = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return str(
+        system.post(
+            "/api/v1/keys", {"name": "registre", "scopes": ["catalog:read"]}, session
+        ).json()["key"]
+    )
+
+
+def _get(system: System, path: str, bearer: str | None, **params: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    return httpx.get(system.gateway.url + path, params=params, headers=headers, timeout=30)
+
+
+def test_missing_or_bad_token(system: System) -> None:
+    missing = _get(system, "/api/siae/", None)
+    assert (
+        missing.status_code == 401 and missing.headers["www-authenticate"] == 'Bearer realm="api"'
+    )
+    short = _get(system, "/api/siae/", "abc")
+    assert short.status_code == 401
+    unknown = _get(system, "/api/siae/", "a" * 64)
+    assert unknown.status_code == 401
+
+
+def test_legacy_query_token_is_deprecated_but_works(system: System, token: str) -> None:
+    response = _get(system, "/api/siae/kinds/", None, token=token, format="json")
+    assert response.status_code == 200 and response.headers["deprecation"] == "true"
+    assert "token" not in (response.json()["next"] or "")
+
+
+def test_paging_through_the_whole_list_gets_every_active_structure_once(
+    system: System, token: str
+) -> None:
+    seen: list[int] = []
+    url: str | None = system.gateway.url + "/api/siae/?is_active=true&limit=1000"
+    count = None
+    while url:
+        body = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        count = body["count"]
+        seen += [s["id"] for s in body["results"]]
+        url = body["next"]
+    assert count == 5_344 and len(seen) == 5_344 and len(set(seen)) == 5_344
+    default = _get(system, "/api/siae/", token).json()
+    assert (
+        len(default["results"]) == 100
+        and default["previous"] is None
+        and "offset=100" in default["next"]
+    )
+
+
+def test_structure_object_and_lookups(system: System, token: str) -> None:
+    listed = _get(system, "/api/siae/", token, kind="ESAT", department="69", limit=50).json()
+    assert listed["count"] == 31
+    structure = listed["results"][0]
+    assert set(structure) == STRUCTURE_FIELDS
+    assert structure["kind"] == "ESAT" and structure["kind_parent"] == "Handicap"
+    assert "email" not in str(structure).lower() and "phone" not in str(structure).lower()
+    assert _get(system, f"/api/siae/{structure['id']}/", token).json()["id"] == structure["id"]
+    assert (
+        _get(system, f"/api/siae/slug/{structure['slug']}/", token).json()["id"] == structure["id"]
+    )
+    assert _get(system, "/api/siae/2000000000/", token).status_code == 404
+    siae = _get(system, "/api/siae/", token, kind="EI", limit=1).json()["results"][0]
+    by_siret = _get(system, f"/api/siae/siret/{siae['siret']}/", token).json()
+    by_siren = _get(system, f"/api/siae/siren/{siae['siret'][:9]}/", token).json()
+    assert isinstance(by_siret, list) and siae["id"] in [s["id"] for s in by_siret]
+    assert siae["id"] in [s["id"] for s in by_siren]
+    assert _get(system, "/api/siae/siren/12345/", token).status_code == 400
+    assert _get(system, "/api/siae/siret/123/", token).status_code == 400
+
+
+def test_filters(system: System, token: str) -> None:
+    cleaning = _get(
+        system, "/api/siae/", token, sectors="nettoyage-de-locaux-16", department="93"
+    ).json()
+    assert cleaning["count"] > 0
+    assert all(
+        "nettoyage-de-locaux-16" in [s["slug"] for s in r["sectors"]] for r in cleaning["results"]
+    )
+    prest = _get(system, "/api/siae/", token, presta_types="PREST", department="93").json()
+    assert all("PREST" in r["presta_types"] for r in prest["results"])
+    several = _get(system, "/api/siae/", token, kind=["EI", "ACI"], department="93").json()
+    assert {r["kind"] for r in several["results"]} <= {"EI", "ACI"}
+    recent = _get(system, "/api/siae/", token, updated_at_after="2100-01-01T00:00:00").json()
+    assert recent["count"] == 0
+
+
+def test_reference_lists(system: System, token: str) -> None:
+    kinds = _get(system, "/api/siae/kinds/", token).json()
+    assert kinds["count"] == 10 and set(kinds["results"][0]) == {"id", "name", "parent"}
+    assert set(_get(system, "/api/siae/presta-types/", token).json()["results"][0]) == {
+        "id",
+        "name",
+    }
+    sectors = _get(system, "/api/sectors/", token, limit=1000).json()
+    assert sectors["count"] == 154 and set(sectors["results"][0]) == {"name", "slug", "group"}
+    assert set(sectors["results"][0]["group"]) == {"name", "slug"}
+    assert _get(system, "/api/networks/", token).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+    regions = _get(system, "/api/perimeters/", token, kind="REGION").json()
+    assert regions["count"] == 26
+    assert set(regions["results"][0]) == {
+        "id",
+        "name",
+        "slug",
+        "kind",
+        "insee_code",
+        "post_codes",
+        "department_code",
+        "region_code",
+    }
+    assert _get(system, "/api/tenders/kinds/", token).json()["count"] == 3
+    amounts = _get(system, "/api/tenders/amounts/", token).json()["results"]
+    assert len(amounts) == 14 and amounts[0]["id"] == "0-1K" and amounts[-1]["id"] == ">1M"
+
+
+def test_autocomplete_needs_no_token(system: System) -> None:
+    grenoble = _get(system, "/api/perimeters/autocomplete/", None, q="grenoble", kind="CITY").json()
+    assert grenoble[0]["slug"] == "grenoble-38"
+    by_postcode = _get(system, "/api/perimeters/autocomplete/", None, q="38000").json()
+    assert any(p["insee_code"] == "38185" for p in by_postcode)
+    assert len(_get(system, "/api/perimeters/autocomplete/", None, q="s", results=20).json()) == 20
+    assert _get(system, "/api/perimeters/autocomplete/", None, q="s", results=21).status_code == 422
