@@ -22,6 +22,7 @@ from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import load_perimeters
 from services.gateway.legacy import router as legacy_router
+from services.gateway.legacy_tenders import create_tender as _tenders  # noqa: F401  (registers the route)
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
 from services.gateway.quota_middleware import QuotaMiddleware

@@ -105,6 +105,12 @@ class Upstream:
             headers=self._passed(upstream),
         )
 
+    async def post_json(self, path: str, request: Request, body: Any) -> httpx.Response:
+        """A body the gateway composed (e.g. translated from the historical API); sent once."""
+        headers = {**self._headers(request), "content-type": "application/json"}
+        with self._failures():
+            return await self.client.post(path, json=body, headers=headers)
+
     async def stream(self, path: str, request: Request) -> Response:
         """Large answers (exports) pass through as they come, never held whole in memory."""
         outgoing = self.client.build_request(

@@ -170,3 +170,86 @@ def test_autocomplete_needs_no_token(system: System) -> None:
     assert any(p["insee_code"] == "38185" for p in by_postcode)
     assert len(_get(system, "/api/perimeters/autocomplete/", None, q="s", results=20).json()) == 20
     assert _get(system, "/api/perimeters/autocomplete/", None, q="s", results=21).status_code == 422
+
+
+TENDER = {
+    "kind": "QUOTE",
+    "title": "Nettoyage des vitres de la médiathèque",
+    "sectors": ["nettoyage-de-locaux-16"],
+    "presta_type": ["PREST"],
+    "location": "seine-saint-denis",
+    "description": "Vitres intérieures et extérieures, deux fois par an.",
+    "amount": "5-10K",
+    "deadline_date": "2027-03-31",
+    "contact_email": "acheteur@ville.fr",
+    "response_kind": ["EMAIL"],
+    "extra_data": {"id": "projet-42", "source": "portail"},
+}
+
+
+@pytest.fixture(scope="module")
+def buyer_token(system: System) -> str:
+    _, tokens = _account(system, "public_buyer")
+    session = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return str(
+        system.post(
+            "/api/v1/keys", {"name": "portail", "scopes": ["needs:write", "needs:read"]}, session
+        ).json()["key"]
+    )
+
+
+def test_posted_tender_becomes_a_matched_need_and_reposting_updates_it(
+    system: System, buyer_token: str
+) -> None:
+    headers = {"Authorization": f"Bearer {buyer_token}"}
+    first = httpx.post(
+        system.gateway.url + "/api/tenders/", json=TENDER, headers=headers, timeout=30
+    )
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["title"] == TENDER["title"] and body["slug"].startswith(
+        "nettoyage-des-vitres-de-la-mediatheque-"
+    )
+    need_id = int(body["slug"].rsplit("-", 1)[1])
+    need = system.get(f"/api/v1/needs/{need_id}", headers=headers).json()
+    assert need["status"] == "published" and need["matches"] > 0
+    assert (need["place_level"], need["place_code"]) == ("departement", "93")
+    assert (need["amount_min_eur"], need["amount_max_eur"]) == (5_000, 10_000)
+    again = httpx.post(
+        system.gateway.url + "/api/tenders/",
+        json={**TENDER, "title": "Nettoyage des vitres (révisé)"},
+        headers=headers,
+        timeout=30,
+    )
+    assert again.status_code == 201 and again.json()["slug"].endswith(f"-{need_id}")
+    assert (
+        system.get(f"/api/v1/needs/{need_id}", headers=headers).json()["title"]
+        == "Nettoyage des vitres (révisé)"
+    )
+
+
+def test_tender_errors(system: System, buyer_token: str, token: str) -> None:
+    headers = {"Authorization": f"Bearer {buyer_token}"}
+    assert (
+        httpx.post(system.gateway.url + "/api/tenders/", json=TENDER, timeout=30).status_code == 401
+    )
+    read_only = httpx.post(
+        system.gateway.url + "/api/tenders/",
+        json=TENDER,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert read_only.status_code == 403
+    for change, field in (
+        ({"location": "nulle-part"}, "location"),
+        ({"kind": "OTHER"}, "kind"),
+        ({"sectors": ["inconnu"]}, "sectors/0"),
+    ):
+        response = httpx.post(
+            system.gateway.url + "/api/tenders/",
+            json={**TENDER, **change},
+            headers=headers,
+            timeout=30,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] in (field, field.replace("/", "."))

@@ -133,6 +133,7 @@ NEED = {
     "place": {"level": "departement", "code": "93"},
     "presta_types": ["PREST"],
     "questions": ["Pouvez-vous intervenir le samedi ?"],
+    "deadline": "2027-01-31",
     "publish": True,
 }
 

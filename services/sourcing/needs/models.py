@@ -62,6 +62,10 @@ class Need(SQLModel, table=True):
     amount_max_eur: int | None = None
     deadline: date | None = None
     questions: list[str] = _json_list()
+    # A partner's own id for this need: posting it again updates the need.
+    external_ref: str | None = Field(default=None, max_length=100, index=True)
+    # What a partner sent that the need has no field for (contacts, constraints, links…).
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: NeedStatus = Field(sa_type=text_enum(NeedStatus, 16), index=True)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)

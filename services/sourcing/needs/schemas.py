@@ -55,6 +55,12 @@ class NeedCreate(BaseModel):
     questions: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=10
     )
+    external_ref: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Identifiant chez le partenaire : le renvoyer met à jour",
+    )
+    details: dict[str, Any] = Field(default_factory=dict, max_length=50)
     publish: bool = Field(default=False, description="Publier tout de suite (sinon brouillon)")
 
     @model_validator(mode="after")
@@ -86,6 +92,7 @@ class NeedPublic(BaseModel):
     amount_max_eur: int | None
     deadline: date | None
     questions: list[str]
+    external_ref: str | None = None
     status: NeedStatus
     created_at: datetime
     published_at: datetime | None

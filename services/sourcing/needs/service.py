@@ -55,16 +55,41 @@ def create_need(
     vocabulary: SearchVocabulary,
     moderation: bool,
 ) -> Need:
+    """A new need, or — when the buyer sends an `external_ref` already known — that need updated."""
     require_buyer(principal)
     check_need(payload, vocabulary)
     data = payload.model_dump(mode="json", exclude={"place", "publish"})
-    data["kind"] = payload.kind
+    # Typed values where the column wants them, not their JSON text.
+    data["kind"], data["deadline"] = payload.kind, payload.deadline
+    data |= {
+        "place_level": payload.place.level if payload.place else None,
+        "place_code": payload.place.code if payload.place else None,
+    }
+    existing = None
+    if payload.external_ref:
+        existing = session.exec(
+            select(Need).where(
+                Need.buyer_account_id == principal.account_id,
+                Need.external_ref == payload.external_ref,
+            )
+        ).first()
+    if existing is not None:
+        if existing.status in (NeedStatus.CLOSED, NeedStatus.CANCELLED):
+            raise Conflict(
+                f"Le besoin « {payload.external_ref} » est clos : il n'est plus modifiable."
+            )
+        for name, value in data.items():
+            setattr(existing, name, value)
+        existing.updated_at = utcnow()
+        session.add(existing)
+        session.flush()
+        if payload.publish and existing.status == NeedStatus.DRAFT:
+            publish(session, principal, existing, moderation)
+        return existing
     need = Need(
         **data,
         buyer_account_id=principal.account_id,
         buyer_email=principal.email,
-        place_level=payload.place.level if payload.place else None,
-        place_code=payload.place.code if payload.place else None,
         status=NeedStatus.DRAFT,
     )
     session.add(need)

@@ -1,0 +1,133 @@
+"""`POST /api/tenders/` of the historical API: a partner's need becomes one of ours, matched at once;
+the partner's `extra_data.id` makes a repeated post an update."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.errors import Forbidden, InvalidParameter
+from services.gateway.legacy import AMOUNTS, _caller_or_401, router, slugify
+
+KINDS = {"TENDER": "appel_offres", "QUOTE": "demande_devis", "PROJ": "projet_achat"}
+AMOUNT_BOUNDS: dict[str, tuple[int | None, int | None]] = {
+    "0-1K": (0, 1_000),
+    "1-5K": (1_000, 5_000),
+    "5-10K": (5_000, 10_000),
+    "10-15K": (10_000, 15_000),
+    "15-20K": (15_000, 20_000),
+    "20-30K": (20_000, 30_000),
+    "30-40K": (30_000, 40_000),
+    "40-50K": (40_000, 50_000),
+    "50-100K": (50_000, 100_000),
+    "100-150K": (100_000, 150_000),
+    "150-200K": (150_000, 200_000),
+    "200-500K": (200_000, 500_000),
+    "500-1M": (500_000, 1_000_000),
+    ">1M": (1_000_000, None),
+}
+assert set(AMOUNT_BOUNDS) == {code for code, _ in AMOUNTS}
+
+
+class LegacyTender(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(TENDER|QUOTE|PROJ)$")
+    title: str = Field(min_length=3, max_length=200)
+    sectors: list[str] = Field(min_length=1, max_length=20)
+    presta_type: list[str] = Field(default_factory=list, max_length=3)
+    location: str | None = Field(default=None, max_length=200)
+    is_country_area: bool = False
+    include_country_area: bool = False
+    distance_location: int | None = Field(default=None, ge=0, le=1000)
+    description: str = Field(min_length=10, max_length=10_000)
+    start_working_date: date | None = None
+    external_link: str | None = Field(default=None, max_length=500)
+    constraints: str | None = Field(default=None, max_length=5000)
+    amount: str | None = Field(
+        default=None,
+        pattern=r"^(0-1K|1-5K|5-10K|10-15K|15-20K|20-30K|30-40K|40-50K|50-100K|100-150K|150-200K|200-500K|500-1M|>1M)$",
+    )
+    amount_exact: int | None = Field(default=None, ge=0)
+    why_amount_is_blank: str | None = Field(default=None, max_length=100)
+    accept_share_amount: bool = False
+    siae_kind: list[str] = Field(default_factory=list, max_length=10)
+    contact_first_name: str | None = Field(default=None, max_length=150)
+    contact_last_name: str | None = Field(default=None, max_length=150)
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=30)
+    contact_company_name: str | None = Field(default=None, max_length=255)
+    response_kind: list[str] = Field(default_factory=list, max_length=3)
+    deadline_date: date | None = None
+    extra_data: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+_DETAILS = (
+    "include_country_area",
+    "distance_location",
+    "start_working_date",
+    "external_link",
+    "constraints",
+    "amount",
+    "amount_exact",
+    "why_amount_is_blank",
+    "accept_share_amount",
+    "contact_first_name",
+    "contact_last_name",
+    "contact_email",
+    "contact_phone",
+    "contact_company_name",
+    "response_kind",
+    "extra_data",
+)
+
+
+def _place(request: Request, tender: LegacyTender) -> dict[str, str] | None:
+    if tender.is_country_area or not tender.location:
+        return None
+    level = {"CITY": "commune", "DEPARTMENT": "departement", "REGION": "region"}
+    for perimeter in request.app.state.perimeters:
+        if perimeter.slug == tender.location:
+            return {"level": level[perimeter.kind], "code": perimeter.insee_code}
+    raise InvalidParameter("location", f"périmètre inconnu « {tender.location[:60]} »", "body")
+
+
+@router.post("/tenders/", status_code=201, summary="Déposer un besoin (API historique)")
+async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
+    if (refused := _caller_or_401(request)) is not None:
+        return refused
+    if "needs:write" not in request.state.caller.scopes:
+        raise Forbidden("Ce jeton ne permet pas de déposer des besoins (portée needs:write).")
+    low, high = AMOUNT_BOUNDS.get(tender.amount or "", (None, None))
+    partner_id = tender.extra_data.get("id")
+    body = {
+        "kind": KINDS[tender.kind],
+        "title": tender.title,
+        "description": tender.description,
+        "sectors": tender.sectors,
+        "place": _place(request, tender),
+        "presta_types": tender.presta_type,
+        "kinds": tender.siae_kind,
+        "amount_min_eur": tender.amount_exact if tender.amount_exact is not None else low,
+        "amount_max_eur": tender.amount_exact if tender.amount_exact is not None else high,
+        "deadline": tender.deadline_date.isoformat() if tender.deadline_date else None,
+        "external_ref": str(partner_id)[:100] if partner_id is not None else None,
+        "details": tender.model_dump(mode="json", include=set(_DETAILS)),
+        "publish": True,
+    }
+    upstream = await request.app.state.sourcing.post_json("/v1/needs", request, body)
+    if upstream.status_code != 201:
+        return JSONResponse(
+            upstream.json(),
+            status_code=upstream.status_code,
+            media_type=upstream.headers.get("content-type"),
+        )
+    need = upstream.json()
+    accepted = tender.model_dump(mode="json")
+    return JSONResponse(
+        {**accepted, "slug": f"{slugify(tender.title)}-{need['id']}"}, status_code=201
+    )
