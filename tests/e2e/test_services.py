@@ -3,7 +3,9 @@ carried end to end, and an upstream that goes down and comes back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import IndexedCatalog
+from services.common.db import make_engine
+from tests.conftest import IndexedCatalog, relay_for
 from tests.support import ServiceProcess, migrate
 
 
@@ -43,16 +46,33 @@ class System:
 def system(
     indexed_catalog: IndexedCatalog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
+    """The whole system on its own copy of the catalog and its own index: what these tests
+    write (activities, edits) never reaches the data other tests check."""
     logs = tmp_path_factory.mktemp("logs")
+    catalog_db = logs / "catalog.db"
+    source = sqlite3.connect(str(indexed_catalog.engine.url.database))
+    with sqlite3.connect(str(catalog_db)) as copy:
+        source.backup(copy)
+    source.close()
+    index = indexed_catalog.index + "_e2e"
+    engine = make_engine(f"sqlite:///{catalog_db}")
+
+    async def build_index() -> None:
+        relay, client = relay_for(engine, indexed_catalog.meili, index)
+        async with client:
+            await relay.rebuild()
+
+    asyncio.run(build_index())
+    engine.dispose()
     shared = {
         "MI_ENVIRONMENT": "test",
         "MEILI_URL": indexed_catalog.meili.url,
         "MEILI_MASTER_KEY": indexed_catalog.meili.key,
-        "MEILI_INDEX": indexed_catalog.index,
+        "MEILI_INDEX": index,
         "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
     }
     catalog = ServiceProcess(
-        "catalog", {**shared, "CATALOG_DATABASE_URL": str(indexed_catalog.engine.url)}, logs
+        "catalog", {**shared, "CATALOG_DATABASE_URL": f"sqlite:///{catalog_db}"}, logs
     ).start()
     sourcing_db = f"sqlite:///{logs / 'sourcing.db'}"
     migrate(sourcing_db, "sourcing")
