@@ -294,3 +294,17 @@ def gateway_settings(folder: Path, **overrides: object) -> object:
         **overrides,
     }
     return GatewaySettings(**values)  # type: ignore[arg-type]
+
+
+def pending_events(engine: Engine) -> int:
+    """Outbox events not yet relayed to the index."""
+    from sqlmodel import col, func, select
+
+    from services.catalog.outbox.models import OutboxEvent
+
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(col(OutboxEvent.processed_at).is_(None))
+        ).one()

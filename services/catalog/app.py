@@ -22,7 +22,7 @@ from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
-from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
+from services.common.mail import MailRelay, mailer_for
 from services.common.search_engine import search_engine_client
 
 
@@ -36,12 +36,6 @@ def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -
     )
 
 
-def make_mailer(settings: CatalogSettings) -> Mailer:
-    if settings.mail_backend == "smtp":
-        return SmtpMailer(settings.smtp_host, settings.smtp_port)
-    return FileMailer(settings.mail_dir)
-
-
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -53,7 +47,13 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)
         stop = asyncio.Event()
-        app.state.mail_relay = MailRelay(engine, make_mailer(settings), settings.mail_from)
+        app.state.mail_relay = MailRelay(
+            engine,
+            mailer_for(
+                settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
+            ),
+            settings.mail_from,
+        )
         tasks = []
         if settings.relay_enabled:
             tasks.append(asyncio.create_task(app.state.relay.run(stop)))

@@ -70,6 +70,11 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
+def mailer_for(backend: str, directory: Path, smtp_host: str, smtp_port: int) -> Mailer:
+    """SMTP in production; .eml files in a folder in development and tests."""
+    return SmtpMailer(smtp_host, smtp_port) if backend == "smtp" else FileMailer(directory)
+
+
 class MailRelay:
     def __init__(self, engine: Engine, mailer: Mailer, sender: str) -> None:
         self.engine, self.mailer, self.sender = engine, mailer, sender

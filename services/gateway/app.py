@@ -17,7 +17,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
+from services.common.mail import MailRelay, mailer_for
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import load_perimeters
@@ -54,10 +54,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             encoding="utf-8"
         ) as handle:
             app.state.legacy_sectors = list(csv.DictReader(handle))
-        mailer: Mailer = (
-            SmtpMailer(settings.smtp_host, settings.smtp_port)
-            if settings.mail_backend == "smtp"
-            else FileMailer(settings.mail_dir)
+        mailer = mailer_for(
+            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
         )
         app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None

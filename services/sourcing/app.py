@@ -13,7 +13,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import FileMailer, Mailer, MailRelay, SmtpMailer
+from services.common.mail import MailRelay, mailer_for
 from services.common.search_engine import search_engine_client
 from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
@@ -35,10 +35,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         app.state.radius_values = RadiusValues()
         app.state.engine = make_engine(settings.database_url)
         catalog = pooled_client(settings.catalog_url, 10.0)
-        mailer: Mailer = (
-            SmtpMailer(settings.smtp_host, settings.smtp_port)
-            if settings.mail_backend == "smtp"
-            else FileMailer(settings.mail_dir)
+        mailer = mailer_for(
+            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
         )
         app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
         app.state.meili = search_engine_client(settings)

@@ -17,7 +17,7 @@ from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.structures.models import Structure
 from tests.conftest import relay_for
-from tests.support import Meili, free_port, load_catalog
+from tests.support import Meili, free_port, load_catalog, pending_events
 
 
 @pytest.fixture
@@ -38,15 +38,6 @@ def _meili(meili: Meili, path: str) -> httpx.Response:
 
 def _documents(meili: Meili, index: str) -> int:
     return int(_meili(meili, f"/indexes/{index}/stats").json()["numberOfDocuments"])
-
-
-def _pending(engine: Engine) -> int:
-    with Session(engine) as session:
-        return session.exec(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where(col(OutboxEvent.processed_at).is_(None))
-        ).one()
 
 
 def _change(engine: Engine, finess: str, **values: object) -> int:
@@ -72,7 +63,7 @@ def test_drain_applies_settings_then_every_document(
             return await relay.drain()
 
     assert asyncio.run(go()) == 1_504
-    assert _pending(esat_catalog) == 0
+    assert pending_events(esat_catalog) == 0
     assert _documents(meili, index_name) == 1_504
     settings = _meili(meili, f"/indexes/{index_name}/settings").json()
     assert set(FILTERABLE_ATTRIBUTES) <= set(settings["filterableAttributes"])
@@ -99,7 +90,7 @@ def test_nothing_is_lost_while_the_engine_is_down(
             .where(OutboxEvent.attempts == 1, col(OutboxEvent.last_error).is_not(None))
         ).one()
     assert failed == 1_000  # the one batch tried, recorded as failed, still pending
-    assert _pending(esat_catalog) == 1_504
+    assert pending_events(esat_catalog) == 1_504
 
     renamed = _change(esat_catalog, "010001261", name="ESAT DES BROSSES RENOMMÉ")
     delisted = _change(esat_catalog, "010005288", is_active=False)
@@ -110,7 +101,7 @@ def test_nothing_is_lost_while_the_engine_is_down(
             return await relay.drain()
 
     assert asyncio.run(up()) == 1_506
-    assert _pending(esat_catalog) == 0
+    assert pending_events(esat_catalog) == 0
     assert _documents(meili, index_name) == 1_503  # no duplicate, no ghost
     assert _meili(meili, f"/indexes/{index_name}/documents/{delisted}").status_code == 404
     document = _meili(meili, f"/indexes/{index_name}/documents/{renamed}").json()
@@ -166,7 +157,7 @@ def test_sync_rebuilds_when_the_document_shape_changes(
             return state
 
     assert asyncio.run(sync()).startswith("reconstruit")  # first time: no recorded shape
-    assert _pending(esat_catalog) == 0  # the rebuild settled the import's events
+    assert pending_events(esat_catalog) == 0  # the rebuild settled the import's events
     assert asyncio.run(sync()) == "à jour"
     monkeypatch.setattr("services.catalog.indexing.relay.DOCUMENT_VERSION", "changed")
     assert asyncio.run(sync()).startswith("reconstruit")

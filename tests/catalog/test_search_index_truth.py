@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from services.catalog.outbox.models import OutboxEvent
 from services.catalog.settings import CatalogSettings
 from services.catalog.structures.models import Structure
 from tests.catalog.api_support import SECRET, STAFF, CatalogApi, make_client
 from tests.conftest import relay_for
-from tests.support import Meili, MeiliProcess, load_catalog, wait_until
+from tests.support import Meili, MeiliProcess, load_catalog, pending_events, wait_until
 
 
 @pytest.fixture
@@ -27,15 +26,6 @@ def esat_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = load_catalog(f"sqlite:///{tmp_path / 'catalog.db'}", ("esat",))
     yield engine
     engine.dispose()
-
-
-def _pending(engine: Engine) -> int:
-    with Session(engine) as session:
-        return session.exec(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where(col(OutboxEvent.processed_at).is_(None))
-        ).one()
 
 
 def _search(meili: MeiliProcess | Meili, index: str, q: str) -> list[int]:
@@ -67,7 +57,7 @@ def test_writes_accepted_while_the_engine_is_down_become_searchable(
     try:
         with make_client(settings) as client:
             api = CatalogApi(client, esat_engine, tmp_path / "mail")
-            wait_until(lambda: _pending(esat_engine) == 0, timeout_s=60)
+            wait_until(lambda: pending_events(esat_engine) == 0, timeout_s=60)
             with Session(esat_engine) as session:
                 ids = [
                     s.id
@@ -79,9 +69,9 @@ def test_writes_accepted_while_the_engine_is_down_become_searchable(
                     f"/v1/structures/{structure_id}", {"brand": f"Panne{n:02d}zq"}, STAFF
                 )
                 assert response.status_code == 200  # accepted while the engine is down
-            assert _pending(esat_engine) >= 1
+            assert pending_events(esat_engine) >= 1
             meili.start()
-            wait_until(lambda: _pending(esat_engine) == 0, timeout_s=60)
+            wait_until(lambda: pending_events(esat_engine) == 0, timeout_s=60)
             for n, structure_id in enumerate(ids):
                 assert _search(meili, "structures", f"Panne{n:02d}zq")[:1] == [structure_id]
             stats = httpx.get(
