@@ -19,6 +19,7 @@ from services.catalog.structures.kinds import (
     PrestaType,
 )
 from services.catalog.structures.models import Activity, Offer, RangeKind, Structure
+from services.catalog.structures.repository import by_structure
 
 
 @dataclass(frozen=True)
@@ -182,18 +183,8 @@ def load_documents(
     structures = {
         s.id: s for s in session.exec(select(Structure).where(col(Structure.id).in_(structure_ids)))
     }
-    activities: dict[int, list[Activity]] = {}
-    for activity in session.exec(
-        select(Activity)
-        .where(col(Activity.structure_id).in_(structure_ids))
-        .order_by(col(Activity.id))
-    ):
-        activities.setdefault(activity.structure_id, []).append(activity)
-    offers: dict[int, list[Offer]] = {}
-    for offer in session.exec(
-        select(Offer).where(col(Offer.structure_id).in_(structure_ids)).order_by(col(Offer.id))
-    ):
-        offers.setdefault(offer.structure_id, []).append(offer)
+    activities = by_structure(session, Activity, structure_ids)
+    offers = by_structure(session, Offer, structure_ids)
     documents, removed = [], []
     for sid in structure_ids:
         structure = structures.get(sid)

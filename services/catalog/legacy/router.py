@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from services.catalog.dependencies import SessionDep
 from services.catalog.reference.models import Department, Region, Sector
 from services.catalog.structures.kinds import Family, Kind
 from services.catalog.structures.models import Activity, Offer, Structure
+from services.catalog.structures.repository import by_structure
 
 router = APIRouter(prefix="/v1/legacy", tags=["compatibilité"], include_in_schema=False)
 Multi = Annotated[list[str] | None, Query()]
@@ -89,13 +90,6 @@ def _legacy(
     }
 
 
-def _by_structure(session: Session, table: Any, ids: list[int]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = {}
-    for row in session.exec(select(table).where(col(table.structure_id).in_(ids))):
-        grouped.setdefault(row.structure_id, []).append(row)
-    return grouped
-
-
 @router.get("/siae")
 def list_siae(
     session: SessionDep,
@@ -144,7 +138,7 @@ def list_siae(
     if slug:
         structures = [s for s in structures if structure_slug(s) == slug]
     ids = [s.id for s in structures if s.id is not None]
-    activities = _by_structure(session, Activity, ids)
+    activities = by_structure(session, Activity, ids)
     if wanted_presta := _split(presta_types):
         structures = [
             s
@@ -155,7 +149,7 @@ def list_siae(
         structures = [s for s in structures if wanted_networks & set(s.networks)]
     page = structures[offset : offset + limit]
     page_ids = [s.id for s in page if s.id is not None]
-    offers = _by_structure(session, Offer, page_ids)
+    offers = by_structure(session, Offer, page_ids)
     sector_names = {s.slug: s.name for s in session.exec(select(Sector))}
     departments = {d.code: d.name for d in session.exec(select(Department))}
     regions = {r.code: r.name for r in session.exec(select(Region))}

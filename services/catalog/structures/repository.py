@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlmodel import Session, col, func, select
 
 from services.catalog.structures.kinds import Kind
-from services.catalog.structures.models import Activity, Structure
+from services.catalog.structures.models import Activity, Offer, Structure
+
+Owned = TypeVar("Owned", Activity, Offer)
+
+
+def by_structure(
+    session: Session, table: type[Owned], structure_ids: list[int]
+) -> dict[int, list[Owned]]:
+    """The rows of `table` for each of `structure_ids`, in id order (an empty list for none)."""
+    grouped: dict[int, list[Owned]] = {sid: [] for sid in structure_ids}
+    for row in session.exec(
+        select(table).where(col(table.structure_id).in_(structure_ids)).order_by(col(table.id))
+    ):
+        grouped[row.structure_id].append(row)
+    return grouped
 
 
 class StructureRepository:
@@ -16,14 +32,7 @@ class StructureRepository:
         return self.session.get(Structure, structure_id)
 
     def activities_of(self, structure_ids: list[int]) -> dict[int, list[Activity]]:
-        grouped: dict[int, list[Activity]] = {sid: [] for sid in structure_ids}
-        for activity in self.session.exec(
-            select(Activity)
-            .where(col(Activity.structure_id).in_(structure_ids))
-            .order_by(col(Activity.id))
-        ):
-            grouped[activity.structure_id].append(activity)
-        return grouped
+        return by_structure(self.session, Activity, structure_ids)
 
     def page(self, kind: Kind | None, offset: int, limit: int) -> tuple[int, list[Structure]]:
         statement = select(Structure).where(col(Structure.is_active))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.catalog.activities.schemas import ActivityPublic
 from services.catalog.audit import service as audit
@@ -14,6 +14,7 @@ from services.catalog.ownership.permissions import require_manager
 from services.catalog.reference.models import Commune
 from services.catalog.structures.kinds import KIND_LABELS, Kind, family_of
 from services.catalog.structures.models import Activity, Structure
+from services.catalog.structures.repository import by_structure
 from services.catalog.structures.schemas import STAFF_ONLY_FIELDS, StructurePublic, StructureUpdate
 from services.catalog.structures.validation import check_commune
 from services.common.db import utcnow
@@ -51,11 +52,7 @@ def to_public(structure: Structure, activities: list[Activity]) -> StructurePubl
 
 
 def activities_of(session: Session, structure_id: int) -> list[Activity]:
-    return list(
-        session.exec(
-            select(Activity).where(Activity.structure_id == structure_id).order_by(col(Activity.id))
-        )
-    )
+    return by_structure(session, Activity, [structure_id])[structure_id]
 
 
 def get_structure(session: Session, structure_id: int, include_delisted: bool = False) -> Structure:
