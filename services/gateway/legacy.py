@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from services.common.errors import AppError, NotFound, problem_response
+from services.common.text import slugify
 from services.gateway.accounts.service import authenticate
 
 router = APIRouter(prefix="/api", tags=["compatibilité (API historique)"])
@@ -41,11 +41,6 @@ TENDER_KINDS = [("TENDER", "Appel d'offres"), ("QUOTE", "Demande de devis"), ("P
 
 class LegacyError(AppError):
     status, slug, title = 503, "upstream-unavailable", "Service momentanément indisponible"
-
-
-def slugify(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 @dataclass(frozen=True)

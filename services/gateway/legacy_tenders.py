@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.errors import Forbidden, InvalidParameter
-from services.gateway.legacy import AMOUNTS, _caller_or_401, router, slugify
+from services.common.text import slugify
+from services.gateway.legacy import AMOUNTS, _caller_or_401, router
 
 KINDS = {"TENDER": "appel_offres", "QUOTE": "demande_devis", "PROJ": "projet_achat"}
 AMOUNT_BOUNDS: dict[str, tuple[int | None, int | None]] = {

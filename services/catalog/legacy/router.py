@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,14 +14,10 @@ from services.catalog.reference.models import Department, Region, Sector
 from services.catalog.structures.kinds import Family, Kind
 from services.catalog.structures.models import Activity, Offer, Structure
 from services.catalog.structures.repository import by_structure
+from services.common.text import slugify
 
 router = APIRouter(prefix="/v1/legacy", tags=["compatibilité"], include_in_schema=False)
 Multi = Annotated[list[str] | None, Query()]
-
-
-def slugify(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def structure_slug(structure: Structure) -> str:

@@ -99,7 +99,8 @@ class NeedRunner:
             session.commit()
             return True
 
-    def _pending(self, reminders: bool) -> list[int]:
+    def _pending(self, reminders: bool) -> list[tuple[int, int]]:
+        """(match id, structure id) of the matches to tell now."""
         with Session(self.engine) as session:
             if reminders:
                 due = service.reminders_due(
@@ -109,17 +110,11 @@ class NeedRunner:
                 )
             else:
                 due = service.unnotified(session, self.settings.notify_batch_size)
-            return [m.id for m, _ in due if m.id is not None]
-
-    def _structure_of(self, match_id: int) -> int:
-        with Session(self.engine) as session:
-            match = session.get(NeedMatch, match_id)
-            return match.structure_id if match else 0
+            return [(m.id, m.structure_id) for m, _ in due if m.id is not None]
 
     async def notify_pending(self, reminders: bool = False) -> int:
         sent = 0
-        for match_id in await to_thread.run_sync(self._pending, reminders):
-            structure_id = await to_thread.run_sync(self._structure_of, match_id)
+        for match_id, structure_id in await to_thread.run_sync(self._pending, reminders):
             recipients = await self.directory.manager_emails(structure_id)
             if await to_thread.run_sync(self._send, match_id, recipients, reminders):
                 sent += 1
