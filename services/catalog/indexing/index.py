@@ -61,6 +61,17 @@ class SearchIndexWriter:
             task = await index.delete_documents([str(i) for i in removed_ids])
             await self._wait(task.task_uid)
 
+    async def enqueue(self, documents: list[dict[str, Any]], uid: str) -> int:
+        """Queues an upsert without waiting for it: the engine batches queued additions
+        together while the caller prepares the next ones. Returns the task to `settle`."""
+        task = await self.client.index(uid).add_documents(documents, primary_key="id")
+        return task.task_uid
+
+    async def settle(self, task_uids: list[int]) -> None:
+        """Waits for queued tasks, in order; the first that failed raises."""
+        for task_uid in task_uids:
+            await self._wait(task_uid)
+
     async def document_count(self) -> int:
         try:
             stats = await self.client.index(self.uid).get_stats()

@@ -190,11 +190,14 @@ class OutboxRelay:
         new_uid = f"{self.writer.uid}_rebuild_{int(time.time() * 1000)}"
         await self.writer.ensure_ready(new_uid)
         ids = await to_thread.run_sync(self._active_ids)
+        # Documents are built while the engine indexes the batches queued before them.
+        queued = []
         for start in range(0, len(ids), self.batch_size):
             documents = await to_thread.run_sync(
                 self._documents_for, ids[start : start + self.batch_size]
             )
-            await self.writer.write(documents, [], uid=new_uid)
+            queued.append(await self.writer.enqueue(documents, new_uid))
+        await self.writer.settle(queued)
         await self.writer.swap_in(new_uid)
         await to_thread.run_sync(self._settle_up_to, last_event)
         logger.info(
