@@ -70,6 +70,20 @@ def _sort(request: SearchRequest) -> list[str] | None:
     return None
 
 
+def engine_query(request: SearchRequest, radii: Sequence[int]) -> dict[str, Any]:
+    """The search the index runs for a buyer's request, as the engine's own parameters."""
+    return {
+        "query": request.q,
+        "filter": filters_for(request, radii) or None,
+        "facets": list(FACET_FIELDS.values()),
+        "page": request.page,
+        "hits_per_page": request.per_page,
+        "attributes_to_retrieve": _RETRIEVED,
+        "sort": _sort(request),
+        "locales": ["fra"],
+    }
+
+
 async def search_structures(
     client: AsyncClient,
     index_uid: str,
@@ -79,16 +93,7 @@ async def search_structures(
 ) -> SearchResponse:
     with engine_errors():
         radii = await radius_values.get(client, index_uid)
-        results = await client.index(index_uid).search(
-            request.q,
-            filter=filters_for(request, radii) or None,  # type: ignore[arg-type]
-            facets=list(FACET_FIELDS.values()),
-            page=request.page,
-            hits_per_page=request.per_page,
-            attributes_to_retrieve=_RETRIEVED,
-            sort=_sort(request),
-            locales=["fra"],
-        )
+        results = await client.index(index_uid).search(**engine_query(request, radii))
     distribution = results.facet_distribution or {}
     total = results.total_hits or 0
     origin = request.point[:2] if request.point else request.territory.centre
