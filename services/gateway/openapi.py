@@ -21,6 +21,50 @@ SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "Clé d'API"},
 }
 _INTERNAL_HEADERS = {"x-mi-identity"}
+# Credentials are described by the security schemes, not as parameters of each operation.
+_CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "Erreur au format RFC 9457, en français",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "field", "detail"],
+                "properties": {
+                    "pointer": {"type": "string"},
+                    "field": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Requête invalide",
+    "401": "Identification requise, ou jeton ou clé refusés",
+    "403": "Action non autorisée pour cet appelant",
+    "404": "Ressource introuvable",
+    "405": "Méthode non autorisée",
+    "409": "Conflit avec l'état de la ressource",
+    "412": "Modification concurrente : l'ETag donné dans If-Match est périmé",
+    "413": "Corps de requête trop volumineux (plus de 1 Mio)",
+    "422": "Paramètres invalides, nommés dans `errors`",
+    "428": "En-tête If-Match requis",
+    "429": "Quota de requêtes dépassé (voir Retry-After)",
+    "503": "Un service est momentanément indisponible",
+    "504": "Un service n'a pas répondu à temps",
+}
 _PARAMETER = re.compile(r"\{[^}]+\}")
 
 
@@ -81,5 +125,44 @@ async def merged_openapi(
                     paths.setdefault(public_path, {})[method] = _public(operation, upstream.name)
         for name, schema in spec.get("components", {}).get("schemas", {}).items():
             schemas.setdefault(name, schema)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            _declare_errors(path, method, operation)
     document["paths"] = dict(sorted(paths.items()))
     return document, missing
+
+
+def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
+    """The error statuses an operation can answer, from what every route of the gateway does."""
+    if not path.startswith("/api/"):
+        return {"503"} if path == "/readyz" else set()
+    # Credentials are checked and quotas applied everywhere; every answer may need a service.
+    statuses = {"400", "401", "404", "405", "422", "429", "503", "504"}
+    if method in ("post", "put", "patch"):
+        statuses |= {"413"}
+    if "security" in operation or method != "get":
+        statuses |= {"403", "409", "412", "428"}
+    return statuses
+
+
+def _declare_errors(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Errors declared as what they are: problem+json, with the statuses actually answered."""
+    operation["parameters"] = [
+        p
+        for p in operation.get("parameters", [])
+        if not (p.get("in") == "header" and p.get("name", "").lower() in _CREDENTIAL_HEADERS)
+    ]
+    if not operation["parameters"]:
+        del operation["parameters"]
+    if path.startswith("/api/") and "security" not in operation:
+        operation["security"] = [{"bearer": []}, {"apiKey": []}, {}]
+    responses = operation.setdefault("responses", {})
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for status in _error_statuses(path, method, operation) | {
+        s for s in responses if s.startswith(("4", "5"))
+    }:
+        responses[status] = {
+            "description": ERROR_DESCRIPTIONS.get(status, "Erreur"),
+            "content": problem,
+        }

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 
 from services.gateway.auth import OptionalCallerDep, caller_dependency, open_or, requires
 from services.gateway.upstream import Upstream
+from services.sourcing.search.router import XLSX
 from services.sourcing.search.schemas import SearchResponse
 
 # Credentials, when presented, are checked on every route, open ones included.
@@ -111,6 +114,16 @@ async def structure(
     "/search/export",
     tags=["recherche"],
     summary="Exporter tout le résultat d'une recherche (CSV ou XLSX)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Le résultat entier, en pièce jointe",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
     openapi_extra={
         "parameters": [
             *_SEARCH_PARAMETERS,
@@ -173,7 +186,7 @@ AnswerToken = Annotated[
     "/answers/{token}", tags=["besoins"], summary="Lire un besoin reçu (lien signé, sans connexion)"
 )
 async def read_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/answers/{token}", request)
+    return await _upstream(request, "sourcing").get(f"/v1/answers/{quote(token, safe='')}", request)
 
 
 @router.post(
@@ -195,7 +208,9 @@ async def read_need(token: AnswerToken, request: Request) -> Response:
     },
 )
 async def answer_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").post(f"/v1/answers/{token}", request)
+    return await _upstream(request, "sourcing").post(
+        f"/v1/answers/{quote(token, safe='')}", request
+    )
 
 
 # Structures' sub-resources (activities, offers, members, audit), claims and needs:

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,25 @@ def system(
 ) -> Iterator[System]:
     """The whole system on its own copy of the catalog and its own index: what these tests
     write (activities, edits) never reaches the data other tests check."""
-    logs = tmp_path_factory.mktemp("logs")
+    with running_system(indexed_catalog, tmp_path_factory.mktemp("logs"), "_e2e") as running:
+        yield running
+
+
+@contextmanager
+def running_system(
+    indexed_catalog: IndexedCatalog,
+    logs: Path,
+    index_suffix: str,
+    gateway_env: dict[str, str] | None = None,
+) -> Iterator[System]:
+    """Gateway, catalog and sourcing processes on a copy of the catalog in `logs` and an index
+    of their own (the indexed catalog's name + `index_suffix`)."""
     catalog_db = logs / "catalog.db"
     source = sqlite3.connect(str(indexed_catalog.engine.url.database))
     with sqlite3.connect(str(catalog_db)) as copy:
         source.backup(copy)
     source.close()
-    index = indexed_catalog.index + "_e2e"
+    index = indexed_catalog.index + index_suffix
     engine = make_engine(f"sqlite:///{catalog_db}")
 
     async def build_index() -> None:
@@ -95,12 +108,15 @@ def system(
             "GATEWAY_SOURCING_URL": sourcing.url,
             "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
             "GATEWAY_ANONYMOUS_PER_MINUTE": "10000",
+            **(gateway_env or {}),
         },
         logs,
     ).start()
-    yield System(catalog, sourcing, gateway, logs / "mail", gateway_db)
-    for service in (gateway, sourcing, catalog):
-        service.stop()
+    try:
+        yield System(catalog, sourcing, gateway, logs / "mail", gateway_db)
+    finally:
+        for service in (gateway, sourcing, catalog):
+            service.stop()
 
 
 def _log_lines(path: Path) -> list[dict[str, object]]:
