@@ -164,8 +164,20 @@ def main() -> int:
             "sourcing": "services.sourcing.app:create_app",
             "gateway": "services.gateway.app:create_app",
         }
-        # The gateway never holds the search engine's key.
+        # Only the catalog holds the search engine's master key; sourcing gets a search-only
+        # key (made by the bootstrap above, the same at every start), the gateway neither.
         gateway_env = {k: v for k, v in env.items() if k != "MEILI_MASTER_KEY"}
+        sourcing_env = dict(gateway_env)
+        if env.get("MEILI_MASTER_KEY"):
+            sourcing_env["MEILI_SEARCH_KEY"] = subprocess.run(
+                [PYTHON, "-m", "services.catalog.cli", "search-key"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        service_env = {"catalog": env, "sourcing": sourcing_env, "gateway": gateway_env}
         gateway_env.setdefault("GATEWAY_ANONYMOUS_PER_MINUTE", "600")  # a developer clicks a lot
         gateway_env["GATEWAY_SESSION_SECRET"] = local_secret(
             "GATEWAY_SESSION_SECRET", "session_secret"
@@ -189,7 +201,7 @@ def main() -> int:
                     "--log-level",
                     "warning",
                 ],
-                gateway_env if name == "gateway" else env,
+                service_env[name],
                 log=VAR / f"{name}.log",
             )
         for name in apps:

@@ -254,6 +254,26 @@ def load_catalog(url: str, sources: tuple[str, ...] = ("siae", "esat")) -> Engin
 IDENTITY_SECRET = "test-identity-secret-0123456789"
 
 
+def search_only_key(meili_url: str, master_key: str, index: str) -> str:
+    """The index's search-only key, made as the catalog makes it; an engine without a master
+    key (or one that cannot be reached) leaves the key to the caller's value."""
+    import asyncio
+
+    from services.common.search_engine import ensure_search_key, search_key_value
+    from services.common.settings import MeiliSettingsMixin
+
+    if not master_key:
+        return master_key
+    settings = MeiliSettingsMixin(
+        meili_url=meili_url, meili_master_key=master_key, meili_index=index, meili_timeout_s=2
+    )
+    try:
+        asyncio.run(ensure_search_key(settings))
+    except httpx.ConnectError:
+        return master_key
+    return search_key_value(master_key, index)
+
+
 def sourcing_settings(
     meili_url: str, meili_key: str, index: str, folder: Path, **overrides: object
 ) -> object:
@@ -265,7 +285,8 @@ def sourcing_settings(
     values: dict[str, object] = {
         "database_url": url,
         "meili_url": meili_url,
-        "meili_master_key": meili_key,
+        # Searching with the key the product gives sourcing: restricted to searching `index`.
+        "meili_search_key": search_only_key(meili_url, meili_key, index),
         "meili_index": index,
         "identity_secret": IDENTITY_SECRET,
         "background_enabled": False,
@@ -308,3 +329,14 @@ def pending_events(engine: Engine) -> int:
             .select_from(OutboxEvent)
             .where(col(OutboxEvent.processed_at).is_(None))
         ).one()
+
+
+def copy_sqlite(engine: Engine, target: Path) -> str:
+    """An online copy of a SQLite database (the original is left untouched), as a URL."""
+    import sqlite3
+
+    source = sqlite3.connect(str(engine.url.database))
+    with sqlite3.connect(str(target)) as copy:
+        source.backup(copy)
+    source.close()
+    return f"sqlite:///{target}"

@@ -23,7 +23,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.mail import MailRelay, mailer_for
-from services.common.search_engine import search_engine_client
+from services.common.search_engine import provide_search_key, search_engine_client
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -43,6 +43,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         client = search_engine_client(settings)
+        await provide_search_key(settings)
         app.state.engine = engine
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)

@@ -16,7 +16,11 @@ from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.reference.loader import load_reference_data
 from services.catalog.settings import CatalogSettings, get_settings
 from services.common.db import make_engine
-from services.common.search_engine import search_engine_client
+from services.common.search_engine import (
+    ensure_search_key,
+    search_engine_client,
+    search_key_value,
+)
 
 
 def _print_report(report: ImportReport, verbose: bool) -> None:
@@ -100,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     index = commands.add_parser("index", help="alimente l'index de recherche")
     index.add_argument("action", choices=["drain", "rebuild", "sync", "check", "repair"])
     commands.add_parser("bootstrap", help="référence + imports + index, sans refaire l'inchangé")
+    commands.add_parser(
+        "search-key", help="affiche la clé de recherche seule à donner au service sourcing"
+    )
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -110,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
         _import(settings, names, args.force, args.verbose)
     elif args.command == "index":
         asyncio.run(_with_relay(settings, args.action))
+    elif args.command == "search-key":
+        print(search_key_value(settings.meili_master_key, settings.meili_index))
     else:
         _load_reference(settings, force=False)
         _import(settings, list(SOURCES), force=False, verbose=False)
         asyncio.run(_with_relay(settings, "sync"))
+        if settings.meili_master_key:
+            asyncio.run(ensure_search_key(settings))
+            print("clé de recherche seule du service sourcing : prête")
     return 0
 
 

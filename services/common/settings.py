@@ -50,6 +50,10 @@ class MeiliSettingsMixin(BaseSettings):
     meili_master_key: str = Field(
         default="", validation_alias=AliasChoices("MEILI_MASTER_KEY", "meili_master_key")
     )
+    # Restricted to searching the index; what the sourcing service uses instead of the master key.
+    meili_search_key: str = Field(
+        default="", validation_alias=AliasChoices("MEILI_SEARCH_KEY", "meili_search_key")
+    )
     meili_index: str = Field(
         default="structures", validation_alias=AliasChoices("MEILI_INDEX", "meili_index")
     )
@@ -60,7 +64,10 @@ class MeiliSettingsMixin(BaseSettings):
     @model_validator(mode="after")
     def _meili_key_is_real(self) -> Self:
         if isinstance(self, ServiceSettings):
-            self.refuse_placeholder("MEILI_MASTER_KEY", self.meili_master_key)
+            if self.meili_master_key or not self.meili_search_key:
+                self.refuse_placeholder("MEILI_MASTER_KEY", self.meili_master_key)
+            if self.meili_search_key:
+                self.refuse_placeholder("MEILI_SEARCH_KEY", self.meili_search_key)
         return self
 
 

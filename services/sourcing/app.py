@@ -14,7 +14,7 @@ from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
 from services.common.mail import MailRelay, mailer_for
-from services.common.search_engine import search_engine_client
+from services.common.search_engine import search_only_client
 from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
@@ -39,7 +39,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
         )
         app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
-        app.state.meili = search_engine_client(settings)
+        app.state.meili = search_only_client(settings)
         app.state.runner = NeedRunner(
             app.state.engine,
             app.state.meili,
@@ -66,7 +66,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
         async def search_engine() -> None:
             await app.state.meili.health()
-            await app.state.meili.get_index(settings.meili_index)
+            # A search, which the search-only key may do (reading the index's metadata is not).
+            await app.state.meili.index(settings.meili_index).search("", limit=0)
 
         async def database() -> None:
             await to_thread.run_sync(ping, app.state.engine)

@@ -17,7 +17,7 @@ import pytest
 
 from services.common.db import make_engine
 from tests.conftest import IndexedCatalog, relay_for
-from tests.support import ServiceProcess, migrate
+from tests.support import ServiceProcess, migrate, search_only_key
 
 
 @dataclass
@@ -89,9 +89,14 @@ def running_system(
     ).start()
     sourcing_db = f"sqlite:///{logs / 'sourcing.db'}"
     migrate(sourcing_db, "sourcing")
+    # Sourcing as deployed: the search-only key the catalog made at its start, no master key.
+    searching = {k: v for k, v in shared.items() if k != "MEILI_MASTER_KEY"}
+    searching["MEILI_SEARCH_KEY"] = search_only_key(
+        indexed_catalog.meili.url, indexed_catalog.meili.key, index
+    )
     sourcing = ServiceProcess(
         "sourcing",
-        {**shared, "SOURCING_DATABASE_URL": sourcing_db, "SOURCING_CATALOG_URL": catalog.url},
+        {**searching, "SOURCING_DATABASE_URL": sourcing_db, "SOURCING_CATALOG_URL": catalog.url},
         logs,
     ).start()
     gateway_db = f"sqlite:///{logs / 'gateway.db'}"
