@@ -43,6 +43,10 @@ class GatewaySettings(IdentitySettingsMixin, ServiceSettings):
     @model_validator(mode="after")
     def _session_secret_is_real(self) -> GatewaySettings:
         self.refuse_placeholder("GATEWAY_SESSION_SECRET", self.session_secret)
+        # Access tokens and forwarded identities share a format: one secret for both would let
+        # a client's access token pass, to a service, for an identity signed by the gateway.
+        if self.session_secret and self.session_secret == self.identity_secret:
+            raise ValueError("GATEWAY_SESSION_SECRET must differ from MI_IDENTITY_SECRET")
         return self
 
 

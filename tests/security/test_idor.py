@@ -1,0 +1,695 @@
+"""Every route of the public API that names an object by its id, attacked by a caller who has a
+right to the same kind of object, not to that one: a manager of structure A against structure B,
+a buyer against another buyer's need, an account against another account's API key. The list of
+such routes comes from the merged OpenAPI document, so that a new one without an attack here
+makes `test_every_id_bearing_route_is_attacked` fail.
+
+The 14 route classes × 8 callers of tests/e2e/test_authorization_matrix.py check roles and
+credentials on one structure; this module checks ownership, object by object."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from services.common.identity import Principal, Role, sign_identity
+from services.sourcing.needs.links import make_token
+from tests.e2e.test_accounts import NEED, _account
+from tests.e2e.test_authorization_matrix import _staff
+from tests.e2e.test_services import System
+from tests.security.conftest import IDENTITY_SECRET
+
+Headers = dict[str, str]
+
+
+@dataclass
+class World:
+    """Two managed structures with their activities and offers, two buyers with their needs
+    and keys, a pending claim, and the staff."""
+
+    system: System
+    staff: Headers
+    manager_a: Headers
+    manager_b: Headers
+    joiner: Headers
+    buyer_1: Headers
+    buyer_2: Headers
+    buyer_1_email: str
+    structure_a: int
+    structure_b: int
+    account_a: str
+    account_b: str
+    activity_a: dict[str, Any]
+    offer_a: dict[str, Any]
+    need_1: int
+    need_2: int
+    key_1: dict[str, Any]
+    key_2: dict[str, Any]
+    join_claim: int
+    private_address: str
+    unmatched_structure: int
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+
+
+def bearer(tokens: dict[str, Any]) -> Headers:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _claim(system: System, headers: Headers, structure: dict[str, Any]) -> dict[str, Any]:
+    claim = system.post(
+        "/api/v1/claims", {"siret": structure["siret"], "structure_id": structure["id"]}, headers
+    )
+    assert claim.status_code == 201, claim.text
+    return dict(claim.json())
+
+
+def _manager_of(system: System, staff: Headers, structure: dict[str, Any]) -> Headers:
+    """A supplier manager whose claim the staff accepted: the structure's administrator."""
+    _, tokens = _account(system, "supplier_manager")
+    headers = bearer(tokens)
+    claim = _claim(system, headers, structure)
+    accepted = system.post(f"/api/v1/claims/{claim['id']}/accept", {}, staff)
+    assert accepted.status_code == 200, accepted.text
+    return headers
+
+
+def _structure(system: System, structure_id: int) -> dict[str, Any]:
+    found = system.get(f"/api/v1/structures/{structure_id}")
+    assert found.status_code == 200, found.text
+    return {**found.json(), "etag": found.headers["etag"]}
+
+
+@pytest.fixture(scope="module")
+def world(secure_system: System) -> World:
+    system = secure_system
+    staff = _staff(system)
+    buyer_1_email, tokens_1 = _account(system, "public_buyer")
+    _, tokens_2 = _account(system, "private_buyer")
+    buyer_1, buyer_2 = bearer(tokens_1), bearer(tokens_2)
+    need_1 = system.post("/api/v1/needs", NEED, buyer_1)
+    need_2 = system.post("/api/v1/needs", NEED, buyer_2)
+    assert need_1.status_code == need_2.status_code == 201, need_1.text
+    need_1_id, need_2_id = need_1.json()["id"], need_2.json()["id"]
+    for need_id, owner in ((need_1_id, buyer_1), (need_2_id, buyer_2)):
+        if system.get(f"/api/v1/needs/{need_id}", headers=owner).json()["status"] != "published":
+            published = system.post(f"/api/v1/needs/{need_id}/publish", {}, owner)
+            assert published.status_code == 200, published.text
+    matches = system.get(f"/api/v1/needs/{need_1_id}/matches", headers=buyer_1).json()
+    assert len(matches) >= 2, matches
+    # A and B are structures the need was sent to: their managers may see it, others not.
+    a = _structure(system, matches[0]["structure_id"])
+    b = _structure(system, matches[1]["structure_id"])
+    manager_a = _manager_of(system, staff, a)
+    manager_b = _manager_of(system, staff, b)
+    members_a = system.get(f"/api/v1/structures/{a['id']}/members", headers=manager_a).json()
+    members_b = system.get(f"/api/v1/structures/{b['id']}/members", headers=manager_b).json()
+    # The verification address of A, set by the staff: private, never shown to anyone.
+    private_address = "adresse-privee-verification@structure-a.example"
+    patched = system.patch(
+        f"/api/v1/structures/{a['id']}",
+        {"contact_email": private_address},
+        {**staff, "If-Match": _structure(system, a["id"])["etag"]},
+    )
+    assert patched.status_code == 200, patched.text
+    activity = system.post(
+        f"/api/v1/structures/{a['id']}/activities",
+        {"sector": "nettoyage-de-locaux-16", "presta_types": ["PREST"], "range": "country"},
+        manager_a,
+    )
+    assert activity.status_code == 201, activity.text
+    offer = system.post(
+        f"/api/v1/structures/{a['id']}/offers",
+        {
+            "title": "Nettoyage de bureaux",
+            "sector": "nettoyage-de-locaux-16",
+            "presta_type": "PREST",
+        },
+        manager_a,
+    )
+    assert offer.status_code == 201, offer.text
+    _, joiner_tokens = _account(system, "supplier_manager")
+    joiner = bearer(joiner_tokens)
+    join_claim = _claim(system, joiner, b)
+    assert join_claim["kind"] == "join"
+    keys = [
+        system.post(
+            "/api/v1/keys", {"name": "outil", "scopes": ["needs:read", "needs:write"]}, buyer
+        ).json()
+        for buyer in (buyer_1, buyer_2)
+    ]
+    matched = {m["structure_id"] for m in matches}
+    unmatched = next(
+        hit["id"]
+        for hit in system.get("/api/v1/search", params={"kind": "ESAT", "department": "13"}).json()[
+            "hits"
+        ]
+        if hit["id"] not in matched
+    )
+    return World(
+        system=system,
+        staff=staff,
+        manager_a=manager_a,
+        manager_b=manager_b,
+        joiner=joiner,
+        buyer_1=buyer_1,
+        buyer_2=buyer_2,
+        buyer_1_email=buyer_1_email,
+        structure_a=a["id"],
+        structure_b=b["id"],
+        account_a=members_a[0]["account_id"],
+        account_b=members_b[0]["account_id"],
+        activity_a={**activity.json(), "etag": activity.headers.get("etag", '"v1"')},
+        offer_a={**offer.json(), "etag": offer.headers.get("etag", '"v1"')},
+        need_1=need_1_id,
+        need_2=need_2_id,
+        key_1=keys[0],
+        key_2=keys[1],
+        join_claim=join_claim["id"],
+        private_address=private_address,
+        unmatched_structure=unmatched,
+    )
+
+
+def _refused(response: httpx.Response, allowed: tuple[int, ...] = (403, 404)) -> None:
+    assert response.status_code in allowed, (response.status_code, response.text)
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def _send(
+    world: World, method: str, path: str, headers: Headers, body: object = None
+) -> httpx.Response:
+    return httpx.request(
+        method,
+        world.system.gateway.url + path,
+        json=body if method != "GET" else None,
+        headers=headers,
+        timeout=15,
+    )
+
+
+# --- structures, activities, offers, members, audit (catalog) ---------------------------------
+
+
+def _structure_fields_unchanged(world: World, before: dict[str, Any]) -> None:
+    after = _structure(world.system, before["id"])
+    assert after["version"] == before["version"] and after["brand"] == before["brand"]
+
+
+def attack_structure_read(world: World) -> None:
+    """The public listing of A, read by anyone, shows nothing private."""
+    for headers in ({}, world.manager_b, world.buyer_1):
+        page = _send(world, "GET", f"/api/v1/structures/{world.structure_a}", headers)
+        assert page.status_code == 200
+        assert world.private_address not in page.text and "contact_email" not in page.json()
+
+
+def attack_structure_patch(world: World) -> None:
+    before = _structure(world.system, world.structure_a)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(
+            _send(
+                world,
+                "PATCH",
+                f"/api/v1/structures/{world.structure_a}",
+                {**headers, "If-Match": before["etag"]},
+                {"brand": "Détournée"},
+            )
+        )
+    _structure_fields_unchanged(world, before)
+
+
+def attack_structure_page(world: World) -> None:
+    """B's manager sees A's public page, without the needs sent to A nor its managers."""
+    page = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/page", world.manager_b)
+    assert page.status_code == 200, page.text
+    assert page.json().get("open_needs") is None
+    assert world.account_a not in page.text and world.private_address not in page.text
+    own = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/page", world.manager_a)
+    assert own.status_code == 200 and own.json()["open_needs"], own.text
+    # The need, for the structure it was sent to, without the buyer's contact.
+    assert world.buyer_1_email not in own.text and world.private_address not in own.text
+
+
+def attack_list_activities(world: World) -> None:
+    listed = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/activities", {})
+    assert listed.status_code == 200 and world.private_address not in listed.text
+
+
+def attack_create_activity(world: World) -> None:
+    before = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/activities", {}).json()
+    _refused(
+        _send(
+            world,
+            "POST",
+            f"/api/v1/structures/{world.structure_a}/activities",
+            world.manager_b,
+            {"sector": "nettoyage-de-locaux-16", "presta_types": ["PREST"], "range": "country"},
+        )
+    )
+    after = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/activities", {}).json()
+    assert len(after) == len(before)
+
+
+def _activity_paths(world: World, suffix: str = "") -> list[tuple[str, Headers]]:
+    """A's activity through A (as B's manager) and through B (B's manager, own structure)."""
+    activity = world.activity_a["id"]
+    return [
+        (f"/api/v1/structures/{world.structure_a}/activities/{activity}{suffix}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/activities/{activity}{suffix}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/activities/{activity}{suffix}", world.buyer_1),
+    ]
+
+
+def _activity_unchanged(world: World) -> None:
+    listed = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/activities", {}).json()
+    mine = [a for a in listed if a["id"] == world.activity_a["id"]]
+    assert mine and mine[0]["version"] == world.activity_a["version"]
+
+
+def attack_patch_activity(world: World) -> None:
+    for path, headers in _activity_paths(world):
+        _refused(
+            _send(
+                world,
+                "PATCH",
+                path,
+                {**headers, "If-Match": world.activity_a["etag"]},
+                {"range": "department"},
+            ),
+            (403, 404, 422),
+        )
+    _activity_unchanged(world)
+
+
+def attack_delete_activity(world: World) -> None:
+    for path, headers in _activity_paths(world):
+        _refused(_send(world, "DELETE", path, {**headers, "If-Match": world.activity_a["etag"]}))
+    _activity_unchanged(world)
+
+
+def attack_confirm_activity(world: World) -> None:
+    for path, headers in _activity_paths(world, "/confirm"):
+        _refused(
+            _send(world, "POST", path, {**headers, "If-Match": world.activity_a["etag"]}, {}),
+            (403, 404, 409),
+        )
+    _activity_unchanged(world)
+
+
+def attack_list_offers(world: World) -> None:
+    listed = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/offers", world.manager_b)
+    assert listed.status_code == 200 and world.private_address not in listed.text
+
+
+def _offers_of_a(world: World) -> list[dict[str, Any]]:
+    listed = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/offers", world.manager_a)
+    return list(listed.json())
+
+
+def attack_create_offer(world: World) -> None:
+    before = _offers_of_a(world)
+    _refused(
+        _send(
+            world,
+            "POST",
+            f"/api/v1/structures/{world.structure_a}/offers",
+            world.manager_b,
+            {"title": "Intrus", "sector": "nettoyage-de-locaux-16", "presta_type": "PREST"},
+        )
+    )
+    assert _offers_of_a(world) == before
+
+
+def _offer_paths(world: World) -> list[tuple[str, Headers]]:
+    offer = world.offer_a["id"]
+    return [
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/offers/{offer}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}", world.joiner),
+    ]
+
+
+def attack_patch_offer(world: World) -> None:
+    before = _offers_of_a(world)
+    for path, headers in _offer_paths(world):
+        _refused(
+            _send(
+                world,
+                "PATCH",
+                path,
+                {**headers, "If-Match": world.offer_a["etag"]},
+                {"title": "Détournée"},
+            )
+        )
+    assert _offers_of_a(world) == before
+
+
+def attack_delete_offer(world: World) -> None:
+    before = _offers_of_a(world)
+    for path, headers in _offer_paths(world):
+        _refused(_send(world, "DELETE", path, {**headers, "If-Match": world.offer_a["etag"]}))
+    assert _offers_of_a(world) == before
+
+
+def attack_audit(world: World) -> None:
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", f"/api/v1/structures/{world.structure_a}/audit", headers))
+    own = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/audit", world.manager_a)
+    assert own.status_code == 200
+
+
+def attack_members(world: World) -> None:
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/members", headers)
+        _refused(refused)
+        assert world.account_a not in refused.text
+
+
+def _members_unchanged(world: World) -> None:
+    for structure, account, headers in (
+        (world.structure_a, world.account_a, world.manager_a),
+        (world.structure_b, world.account_b, world.manager_b),
+    ):
+        members = _send(world, "GET", f"/api/v1/structures/{structure}/members", headers).json()
+        assert [(m["account_id"], m["role"]) for m in members] == [(account, "admin")]
+
+
+def attack_patch_member(world: World) -> None:
+    attempts = [
+        (world.structure_a, world.account_a, world.manager_b),  # another structure's admin
+        (world.structure_b, world.account_a, world.manager_b),  # A's admin through B
+        (world.structure_a, world.account_a, world.joiner),
+    ]
+    for structure, account, headers in attempts:
+        _refused(
+            _send(
+                world,
+                "PATCH",
+                f"/api/v1/structures/{structure}/members/{account}",
+                {**headers, "If-Match": '"v1"'},
+                {"role": "editor"},
+            ),
+            (403, 404, 409),
+        )
+    _members_unchanged(world)
+
+
+def attack_delete_member(world: World) -> None:
+    attempts = [
+        (world.structure_a, world.account_a, world.manager_b),
+        (world.structure_b, world.account_a, world.manager_b),
+        (world.structure_a, world.account_a, world.joiner),
+        (world.structure_b, world.account_b, world.buyer_1),
+    ]
+    for structure, account, headers in attempts:
+        _refused(
+            _send(
+                world,
+                "DELETE",
+                f"/api/v1/structures/{structure}/members/{account}",
+                {**headers, "If-Match": '"v1"'},
+            ),
+            (403, 404, 409),
+        )
+    _members_unchanged(world)
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def _claim_still_pending(world: World) -> None:
+    mine = _send(world, "GET", "/api/v1/claims", world.joiner).json()
+    assert [c["status"] for c in mine if c["id"] == world.join_claim] == ["pending"]
+
+
+def _decide(world: World, decision: str) -> None:
+    # The claim is to join B: A's admin, the claimant and a buyer may not decide it.
+    for headers in (world.manager_a, world.joiner, world.buyer_1):
+        _refused(_send(world, "POST", f"/api/v1/claims/{world.join_claim}/{decision}", headers, {}))
+    _claim_still_pending(world)
+
+
+def attack_accept_claim(world: World) -> None:
+    _decide(world, "accept")
+
+
+def attack_refuse_claim(world: World) -> None:
+    _decide(world, "refuse")
+
+
+def attack_verify_claim(world: World) -> None:
+    """Somebody else's claim does not exist for you, whatever the code."""
+    for code in ("000000", "123456", "999999"):
+        _refused(
+            _send(
+                world,
+                "POST",
+                f"/api/v1/claims/{world.join_claim}/verify",
+                world.manager_a,
+                {"code": code},
+            ),
+            (404,),
+        )
+    _claim_still_pending(world)
+
+
+# --- needs, matches, answers (sourcing) --------------------------------------------------------
+
+
+def _need_status(world: World, need: int, owner: Headers) -> str:
+    return str(_send(world, "GET", f"/api/v1/needs/{need}", owner).json()["status"])
+
+
+def attack_read_need(world: World) -> None:
+    for headers in (world.buyer_2, {"X-Api-Key": world.key_2["key"]}):
+        _refused(_send(world, "GET", f"/api/v1/needs/{world.need_1}", headers), (404,))
+    _refused(_send(world, "GET", f"/api/v1/needs/{world.need_1}", world.manager_a), (403,))
+    listed = _send(world, "GET", "/api/v1/needs", world.buyer_2).json()
+    assert world.need_1 not in {n["id"] for n in listed}
+
+
+def _need_transition(world: World, action: str) -> None:
+    before = _need_status(world, world.need_1, world.buyer_1)
+    for headers in (world.buyer_2, {"X-Api-Key": world.key_2["key"]}, world.manager_a):
+        _refused(_send(world, "POST", f"/api/v1/needs/{world.need_1}/{action}", headers, {}))
+    assert _need_status(world, world.need_1, world.buyer_1) == before == "published"
+
+
+def attack_publish_need(world: World) -> None:
+    _need_transition(world, "publish")
+
+
+def attack_close_need(world: World) -> None:
+    _need_transition(world, "close")
+
+
+def attack_cancel_need(world: World) -> None:
+    _need_transition(world, "cancel")
+
+
+def attack_need_matches(world: World) -> None:
+    for headers in (world.buyer_2, world.manager_a):
+        _refused(_send(world, "GET", f"/api/v1/needs/{world.need_1}/matches", headers))
+
+
+def attack_need_answers(world: World) -> None:
+    for path in (
+        f"/api/v1/needs/{world.need_1}/answers",
+        f"/api/v1/needs/{world.need_1}/answers?format=csv",
+    ):
+        for headers in (world.buyer_2, world.manager_a):
+            _refused(_send(world, "GET", path, headers))
+
+
+def attack_structure_needs(world: World) -> None:
+    """Sourcing's list of the needs sent to a structure is for the gateway (staff identity)."""
+    refused = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/needs", world.manager_b)
+    assert refused.status_code in (403, 404) and world.buyer_1_email not in refused.text
+
+
+def _link(world: World, need: int, structure: int, **changes: object) -> str:
+    return make_token(IDENTITY_SECRET, need, structure, int(changes.get("ttl", 3600)))
+
+
+def _tampered_links(world: World) -> dict[str, str]:
+    genuine = _link(world, world.need_1, world.structure_a)
+    need, structure, expires, mac = genuine.split(".")
+    flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    return {
+        "other structure": f"{need}.{world.structure_b}.{expires}.{mac}",
+        "other need": f"{world.need_2}.{structure}.{expires}.{mac}",
+        "longer life": f"{need}.{structure}.{int(expires) + 86400}.{mac}",
+        "flipped signature": f"{need}.{structure}.{expires}.{flipped}",
+        "other secret": make_token(
+            "not-the-secret-of-the-service", world.need_1, world.structure_a, 3600
+        ),
+        "no signature": f"{need}.{structure}.{expires}",
+        "signature of the identity": sign_identity(Principal("x", Role.STAFF), IDENTITY_SECRET),
+    }
+
+
+def _answer_links(world: World, method: str) -> None:
+    body = {"status": "interested", "contact_email": "reponse@structure-a.example"}
+    for name, token in _tampered_links(world).items():
+        refused = _send(world, method, f"/api/v1/answers/{token}", {}, body)
+        assert refused.status_code in (401, 422), (name, refused.status_code, refused.text)
+    expired = make_token(
+        IDENTITY_SECRET, world.need_1, world.structure_a, 60, now=time.time() - 3600
+    )
+    assert _send(world, method, f"/api/v1/answers/{expired}", {}, body).status_code == 410
+    # Signed by the service, for a structure the need was never sent to: nothing to read.
+    unsent = _link(world, world.need_1, world.unmatched_structure)
+    assert _send(world, method, f"/api/v1/answers/{unsent}", {}, body).status_code == 404
+    genuine = _send(
+        world, method, f"/api/v1/answers/{_link(world, world.need_1, world.structure_a)}", {}, body
+    )
+    assert genuine.status_code == 200, genuine.text
+    # What the structure sees: the need, never the buyer's address or account.
+    assert world.buyer_1_email not in genuine.text and "buyer" not in genuine.text
+
+
+def attack_read_answer_link(world: World) -> None:
+    _answer_links(world, "GET")
+
+
+def attack_post_answer_link(world: World) -> None:
+    _answer_links(world, "POST")
+    # The answer and the address given in it: for the need's buyer, and only for them.
+    answers = _send(world, "GET", f"/api/v1/needs/{world.need_1}/answers", world.buyer_1)
+    assert "reponse@structure-a.example" in answers.text
+    other = _send(world, "GET", f"/api/v1/needs/{world.need_2}/answers", world.buyer_2)
+    assert other.status_code == 200 and "reponse@structure-a.example" not in other.text
+
+
+# --- API keys (gateway) ------------------------------------------------------------------------
+
+
+def _key_works(world: World, key: dict[str, Any]) -> bool:
+    return _send(world, "GET", "/api/v1/needs", {"X-Api-Key": key["key"]}).status_code == 200
+
+
+def attack_rotate_key(world: World) -> None:
+    for headers in (world.buyer_2, {"X-Api-Key": world.key_2["key"]}, world.manager_a):
+        refused = _send(world, "POST", f"/api/v1/keys/{world.key_1['id']}/rotate", headers, {})
+        _refused(refused)
+        assert world.key_1["prefix"] not in refused.text
+    assert _key_works(world, world.key_1)
+
+
+def attack_revoke_key(world: World) -> None:
+    for headers in (world.buyer_2, world.manager_a, world.staff):
+        _refused(_send(world, "DELETE", f"/api/v1/keys/{world.key_1['id']}", headers))
+    assert _key_works(world, world.key_1)
+    listed = _send(world, "GET", "/api/v1/keys", world.buyer_2).json()
+    assert world.key_1["id"] not in {k["id"] for k in listed}
+
+
+# --- public lookups: no object of anyone, public data only -------------------------------------
+
+
+def _public_lookup(world: World, path: str) -> None:
+    response = _send(world, "GET", path, world.manager_b)
+    assert response.status_code in (200, 401, 404), response.text
+    assert world.private_address not in response.text and "contact_email" not in response.text
+
+
+def attack_reference(world: World) -> None:
+    _public_lookup(world, "/api/v1/reference/kinds")
+
+
+def _legacy(world: World, path: str) -> None:
+    # The historical API authenticates with an API key (a token of 64+ alphanumerics).
+    key = world.key_1["key"]
+    response = _send(world, "GET", path, {"Authorization": f"Bearer {key}"})
+    assert response.status_code in (200, 404), response.text
+    assert world.private_address not in response.text and "contact_email" not in response.text
+
+
+def _siae(world: World) -> dict[str, Any]:
+    return _structure(world.system, world.structure_a)
+
+
+def attack_legacy_id(world: World) -> None:
+    _legacy(world, f"/api/siae/{world.structure_a}/")
+
+
+def attack_legacy_slug(world: World) -> None:
+    _legacy(world, "/api/siae/slug/une-structure-qui-n-existe-pas/")
+
+
+def attack_legacy_siren(world: World) -> None:
+    _legacy(world, f"/api/siae/siren/{_siae(world)['siren']}/")
+
+
+def attack_legacy_siret(world: World) -> None:
+    _legacy(world, f"/api/siae/siret/{_siae(world)['siret']}/")
+
+
+ATTACKS: dict[str, Callable[[World], None]] = {
+    "get /api/v1/structures/{structure_id}": attack_structure_read,
+    "patch /api/v1/structures/{structure_id}": attack_structure_patch,
+    "get /api/v1/structures/{structure_id}/page": attack_structure_page,
+    "get /api/v1/structures/{structure_id}/activities": attack_list_activities,
+    "post /api/v1/structures/{structure_id}/activities": attack_create_activity,
+    "patch /api/v1/structures/{structure_id}/activities/{activity_id}": attack_patch_activity,
+    "delete /api/v1/structures/{structure_id}/activities/{activity_id}": attack_delete_activity,
+    "post /api/v1/structures/{structure_id}/activities/{activity_id}/confirm": (
+        attack_confirm_activity
+    ),
+    "get /api/v1/structures/{structure_id}/offers": attack_list_offers,
+    "post /api/v1/structures/{structure_id}/offers": attack_create_offer,
+    "patch /api/v1/structures/{structure_id}/offers/{offer_id}": attack_patch_offer,
+    "delete /api/v1/structures/{structure_id}/offers/{offer_id}": attack_delete_offer,
+    "get /api/v1/structures/{structure_id}/audit": attack_audit,
+    "get /api/v1/structures/{structure_id}/members": attack_members,
+    "patch /api/v1/structures/{structure_id}/members/{account_id}": attack_patch_member,
+    "delete /api/v1/structures/{structure_id}/members/{account_id}": attack_delete_member,
+    "get /api/v1/structures/{structure_id}/needs": attack_structure_needs,
+    "post /api/v1/claims/{claim_id}/verify": attack_verify_claim,
+    "post /api/v1/claims/{claim_id}/accept": attack_accept_claim,
+    "post /api/v1/claims/{claim_id}/refuse": attack_refuse_claim,
+    "get /api/v1/needs/{need_id}": attack_read_need,
+    "post /api/v1/needs/{need_id}/publish": attack_publish_need,
+    "post /api/v1/needs/{need_id}/close": attack_close_need,
+    "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,
+    "get /api/v1/needs/{need_id}/matches": attack_need_matches,
+    "get /api/v1/needs/{need_id}/answers": attack_need_answers,
+    "get /api/v1/answers/{token}": attack_read_answer_link,
+    "post /api/v1/answers/{token}": attack_post_answer_link,
+    "post /api/v1/keys/{key_id}/rotate": attack_rotate_key,
+    "delete /api/v1/keys/{key_id}": attack_revoke_key,
+    "get /api/v1/reference/{name}": attack_reference,
+    "get /api/siae/{structure_id}/": attack_legacy_id,
+    "get /api/siae/slug/{slug}/": attack_legacy_slug,
+    "get /api/siae/siren/{siren}/": attack_legacy_siren,
+    "get /api/siae/siret/{siret}/": attack_legacy_siret,
+}
+
+
+def _id_bearing_operations(document: dict[str, Any]) -> set[str]:
+    return {
+        f"{method} {path}"
+        for path, operations in document["paths"].items()
+        if re.search(r"\{[^}]+\}", path)
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
+def test_every_id_bearing_route_is_attacked(secure_system: System) -> None:
+    document = secure_system.get("/api/openapi.json").json()
+    operations = _id_bearing_operations(document)
+    assert len(operations) >= 30
+    assert sorted(operations - set(ATTACKS)) == [], "routes with an id and no attack here"
+    assert sorted(set(ATTACKS) - operations) == [], "attacks on routes that no longer exist"
+
+
+@pytest.mark.parametrize("operation", sorted(ATTACKS))
+def test_idor(world: World, operation: str) -> None:
+    ATTACKS[operation](world)
