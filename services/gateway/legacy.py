@@ -13,13 +13,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from services.common.errors import AppError, NotFound, problem_response
+from services.common.errors import PROBLEM_JSON, AppError, NotFound, problem_response
 from services.common.text import slugify
 from services.gateway.accounts.service import authenticate
 
 router = APIRouter(prefix="/api", tags=["compatibilité (API historique)"])
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000  # as the catalog's own bound: refused here, by name
 AMOUNTS = [
     ("0-1K", "0-1 K€"),
     ("1-5K", "1-5 K€"),
@@ -163,7 +164,7 @@ def _answer(request: Request, body: Any) -> JSONResponse:
 
 
 Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
@@ -186,8 +187,8 @@ async def siae_list(
         if name in request.query_params:
             params.append((name, request.query_params[name]))
     status, body = await _siae(request, params)
-    if status != 200:
-        return JSONResponse(body, status_code=status)
+    if status != 200:  # the catalog's errors are problem+json, and stay so
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
     return _answer(request, _page(request, body["results"], body["count"], limit, offset))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -97,9 +98,15 @@ def _stateful(
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(_failure(role, case, exc))
 
-    run_state_machine_as_test(
-        Scenario,
-        settings=settings(
-            FUZZ, max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS
-        ),
-    )
+    try:
+        run_state_machine_as_test(
+            Scenario,
+            settings=settings(
+                FUZZ, max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS
+            ),
+        )
+    except FlakyStrategyDefinition:
+        # Which links can be followed depends on what the live system answered before (a
+        # need created by an earlier scenario now exists): hypothesis cannot replay the same
+        # draws then, and stops generating. The steps run so far have been checked.
+        print(f"{role}: stateful generation stopped after {steps[role]} steps (live state)")
