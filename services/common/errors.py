@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common.logging import loggable_path
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://marche-inclusif.example/problems/"
 
@@ -174,7 +176,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", extra={"path": request.url.path})
+    logger.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem_response(
         500,
         "internal-error",

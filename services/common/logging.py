@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Paths that carry a credential: an answer link's token is the bearer's right to answer.
+_SECRET_IN_PATH = re.compile(r"(/answers/)[^/?#]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may show it: credentials carried in the path are masked."""
+    return _SECRET_IN_PATH.sub(r"\1[masqué]", path)
+
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",

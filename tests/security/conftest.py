@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import IndexedCatalog
+from tests.e2e.test_authorization_matrix import _staff
 from tests.e2e.test_services import System, running_system
 
 IDENTITY_SECRET = "e2e-identity-secret-0123456789"  # what running_system gives the services
@@ -37,3 +38,9 @@ def secure_system(
             os.environ["MI_VAR_DIR"] = previous
         else:
             os.environ.pop("MI_VAR_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def staff(secure_system: System) -> dict[str, str]:
+    """A staff session on the security system (the account is made once: its e-mail is unique)."""
+    return _staff(secure_system)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,7 +21,6 @@ import pytest
 from services.common.identity import Principal, Role, sign_identity
 from services.sourcing.needs.links import make_token
 from tests.e2e.test_accounts import NEED, _account
-from tests.e2e.test_authorization_matrix import _staff
 from tests.e2e.test_services import System
 from tests.security.conftest import IDENTITY_SECRET
 
@@ -54,7 +53,6 @@ class World:
     join_claim: int
     private_address: str
     unmatched_structure: int
-    statuses: dict[str, list[int]] = field(default_factory=dict)
 
 
 def bearer(tokens: dict[str, Any]) -> Headers:
@@ -79,6 +77,16 @@ def _manager_of(system: System, staff: Headers, structure: dict[str, Any]) -> He
     return headers
 
 
+def published_need(system: System, buyer: Headers) -> int:
+    """A need of the buyer, published (and so matched)."""
+    need = system.post("/api/v1/needs", NEED, buyer)
+    assert need.status_code == 201, need.text
+    if need.json()["status"] != "published":
+        published = system.post(f"/api/v1/needs/{need.json()['id']}/publish", {}, buyer)
+        assert published.status_code == 200, published.text
+    return int(need.json()["id"])
+
+
 def _structure(system: System, structure_id: int) -> dict[str, Any]:
     found = system.get(f"/api/v1/structures/{structure_id}")
     assert found.status_code == 200, found.text
@@ -86,20 +94,12 @@ def _structure(system: System, structure_id: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(secure_system: System) -> World:
+def world(secure_system: System, staff: Headers) -> World:
     system = secure_system
-    staff = _staff(system)
     buyer_1_email, tokens_1 = _account(system, "public_buyer")
     _, tokens_2 = _account(system, "private_buyer")
     buyer_1, buyer_2 = bearer(tokens_1), bearer(tokens_2)
-    need_1 = system.post("/api/v1/needs", NEED, buyer_1)
-    need_2 = system.post("/api/v1/needs", NEED, buyer_2)
-    assert need_1.status_code == need_2.status_code == 201, need_1.text
-    need_1_id, need_2_id = need_1.json()["id"], need_2.json()["id"]
-    for need_id, owner in ((need_1_id, buyer_1), (need_2_id, buyer_2)):
-        if system.get(f"/api/v1/needs/{need_id}", headers=owner).json()["status"] != "published":
-            published = system.post(f"/api/v1/needs/{need_id}/publish", {}, owner)
-            assert published.status_code == 200, published.text
+    need_1_id, need_2_id = published_need(system, buyer_1), published_need(system, buyer_2)
     matches = system.get(f"/api/v1/needs/{need_1_id}/matches", headers=buyer_1).json()
     assert len(matches) >= 2, matches
     # A and B are structures the need was sent to: their managers may see it, others not.
