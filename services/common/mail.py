@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import smtplib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +21,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 20
+RETRY_BASE_S = 1.0
 
 
 class OutgoingMail(SQLModel, table=True):
@@ -38,6 +40,15 @@ class OutgoingMail(SQLModel, table=True):
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> None:
     session.add(OutgoingMail(recipient=recipient, subject=subject, body=body))
+
+
+def is_due(mail: OutgoingMail, now: datetime) -> bool:
+    """A failed mail waits twice as long after each try (1 s, 3 s, 7 s… about six days before
+    the last): an SMTP outage delays mail, it does not use up its tries in a few seconds."""
+    created = mail.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return now - created >= timedelta(seconds=RETRY_BASE_S * (2**mail.attempts - 1))
 
 
 def mask_email(address: str) -> str:
@@ -82,13 +93,15 @@ class MailRelay:
     def deliver_pending(self, limit: int = 100) -> int:
         sent = 0
         with Session(self.engine) as session:
+            # Fresh mails first: mails waiting out an outage must not hold them back.
             pending = session.exec(
                 select(OutgoingMail)
-                .where(col(OutgoingMail.sent_at).is_(None), OutgoingMail.attempts < 20)
-                .order_by(col(OutgoingMail.id))
-                .limit(limit)
+                .where(col(OutgoingMail.sent_at).is_(None), OutgoingMail.attempts < MAX_ATTEMPTS)
+                .order_by(col(OutgoingMail.attempts), col(OutgoingMail.id))
+                .limit(limit * 5)
             ).all()
-            for mail in pending:
+            now = utcnow()
+            for mail in [m for m in pending if is_due(m, now)][:limit]:
                 message = EmailMessage()
                 message["From"], message["To"], message["Subject"] = (
                     self.sender,
@@ -102,7 +115,10 @@ class MailRelay:
                 except (OSError, smtplib.SMTPException) as exc:
                     mail.attempts += 1
                     mail.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    logger.warning("mail not sent, will retry", extra={"mail_id": mail.id})
+                    if mail.attempts >= MAX_ATTEMPTS:
+                        logger.error("mail abandoned", extra={"mail_id": mail.id})
+                    else:
+                        logger.warning("mail not sent, will retry", extra={"mail_id": mail.id})
                 else:
                     mail.sent_at = utcnow()
                     sent += 1
