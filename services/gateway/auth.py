@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, Header, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.common.errors import Forbidden, Unauthorized
 from services.gateway.accounts.service import Caller, authenticate
+from services.gateway.settings import GatewaySettings
 
 
 def credential_of(authorization: str | None, x_api_key: str | None) -> str | None:
@@ -22,7 +25,7 @@ def credential_of(authorization: str | None, x_api_key: str | None) -> str | Non
     return None
 
 
-def caller_dependency(
+async def caller_dependency(
     request: Request,
     authorization: Annotated[
         str | None, Header(description="Bearer <jeton d'accès ou clé d'API>")
@@ -32,17 +35,24 @@ def caller_dependency(
     credential = credential_of(authorization, x_api_key)
     if credential is None:
         return None
-    with Session(request.app.state.engine) as session:
-        caller = authenticate(session, credential, request.app.state.settings.session_secret)
-        session.commit()
+    caller = await to_thread.run_sync(
+        _authenticate, request.app.state.engine, credential, request.app.state.settings
+    )
     request.state.caller = caller
+    return caller
+
+
+def _authenticate(engine: Engine, credential: str, settings: GatewaySettings) -> Caller:
+    with Session(engine) as session:
+        caller = authenticate(session, credential, settings.session_secret)
+        session.commit()
     return caller
 
 
 OptionalCallerDep = Annotated[Caller | None, Depends(caller_dependency)]
 
 
-def _required(caller: OptionalCallerDep) -> Caller:
+async def _required(caller: OptionalCallerDep) -> Caller:
     if caller is None:
         raise Unauthorized("Identifiez-vous : jeton d'accès ou clé d'API.")
     return caller
@@ -52,7 +62,7 @@ CallerDep = Annotated[Caller, Depends(_required)]
 
 
 def requires(scope: str) -> Any:
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if scope not in caller.scopes:
             raise Forbidden(f"Portée « {scope} » requise.")
         return caller
@@ -64,7 +74,7 @@ def open_or(scope: str) -> Any:
     """Open to anonymous callers; a caller who identifies must hold `scope` (and a valid
     credential: a revoked or expired key is refused even where none is needed)."""
 
-    def check(caller: OptionalCallerDep) -> Caller | None:
+    async def check(caller: OptionalCallerDep) -> Caller | None:
         if caller is not None and scope not in caller.scopes:
             raise Forbidden(f"Portée « {scope} » requise.")
         return caller

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, func, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from services.catalog.imports.models import ImportRun
@@ -132,9 +132,27 @@ class OutboxRelay:
             ).one()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Drains forever; on failure (search engine down) backs off and tries again."""
+        """Drains forever; on failure (search engine down) backs off and tries again.
+
+        Woken at once by every commit on the catalog's database, so that a write reaches the
+        index without waiting for the next poll; polling stays as the fallback."""
+        loop = asyncio.get_running_loop()
+
+        def committed(_connection: Connection) -> None:
+            loop.call_soon_threadsafe(self.wakeup.set)
+
+        event.listen(self.engine, "commit", committed)
+        try:
+            await self._run(stop)
+        finally:
+            event.remove(self.engine, "commit", committed)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         backoff = self.interval_s
         while not stop.is_set():
+            # Cleared before draining: a commit made while the batch is relayed wakes the next.
+            self.wakeup.clear()
+            failed = False
             try:
                 processed = await self.drain()
                 backoff = self.interval_s
@@ -146,8 +164,10 @@ class OutboxRelay:
                     extra={"error": type(exc).__name__, "retry_in_s": backoff},
                 )
                 backoff = min(backoff * 2, self.max_backoff_s)
-            self.wakeup.clear()
-            waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self.wakeup.wait())]
+                failed = True
+            waiters = [asyncio.create_task(stop.wait())]
+            if not failed:  # after a failure, commits do not cut the back-off short
+                waiters.append(asyncio.create_task(self.wakeup.wait()))
             await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()

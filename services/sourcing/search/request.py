@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -24,6 +26,9 @@ RESERVATIONS = {"L2113-12", "L2113-13"}
 HEADCOUNT_BANDS = {"0-9", "10-49", "50-249", "250+"}
 TURNOVER_BANDS = {"0-100k", "100k-500k", "500k-2M", "2M-10M", "10M+"}
 SORTS = {"pertinence", "distance", "nom"}
+KINDS = frozenset(k.value for k in Kind)
+FAMILIES = frozenset(f.value for f in Family)
+PRESTA_TYPES = frozenset(p.value for p in PrestaType)
 _SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
 _CPV = re.compile(r"^[0-9]{8}(?:-[0-9])?$")
 _NAF = re.compile(r"^[0-9]{2}\.?[0-9]{2}[A-Za-z]$")
@@ -34,9 +39,7 @@ def split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _among(
-    field: str, values: list[str], allowed: set[str] | frozenset[str], what: str
-) -> list[str]:
+def _among(field: str, values: list[str], allowed: Collection[str], what: str) -> list[str]:
     for value in values:
         if value not in allowed:
             options = (
@@ -118,16 +121,14 @@ class SearchParameters:
 
         territory = Territory()
         for code in _among(
-            "commune", split(self.commune), set(vocabulary.communes), "code commune INSEE inconnu"
+            "commune", split(self.commune), vocabulary.communes, "code commune INSEE inconnu"
         ):
             territory.places.append(commune_place(vocabulary, code))
         for code in _among(
-            "department", split(self.department), set(vocabulary.departments), "département inconnu"
+            "department", split(self.department), vocabulary.departments, "département inconnu"
         ):
             territory.places.append(department_place(vocabulary, code))
-        for code in _among(
-            "region", split(self.region), set(vocabulary.regions), "région inconnue"
-        ):
+        for code in _among("region", split(self.region), vocabulary.regions, "région inconnue"):
             territory.places.append(region_place(vocabulary, code))
         if len(territory.places) > MAX_PLACES:
             raise InvalidParameter("commune", f"au plus {MAX_PLACES} lieux par recherche")
@@ -148,16 +149,12 @@ class SearchParameters:
         presta = _among(
             "presta_type",
             split(self.presta_type),
-            {p.value for p in PrestaType},
+            PRESTA_TYPES,
             "type de prestation inconnu",
         )
         filters: dict[str, list[str]] = {
-            "kind": _among(
-                "kind", split(self.kind), {k.value for k in Kind}, "type de structure inconnu"
-            ),
-            "family": _among(
-                "family", split(self.family), {f.value for f in Family}, "famille inconnue"
-            ),
+            "kind": _among("kind", split(self.kind), KINDS, "type de structure inconnu"),
+            "family": _among("family", split(self.family), FAMILIES, "famille inconnue"),
             "reservation": _among(
                 "reservation", split(self.reservation), RESERVATIONS, "réservation inconnue"
             ),
@@ -238,3 +235,12 @@ class SearchParameters:
             domain["cpv"] = cpv_resolved
         asked = bool(self.sector or self.sector_group or self.cpv)
         return (frozenset(sectors) if asked else None), domain
+
+
+async def search_parameters(**values: Any) -> SearchParameters:
+    """The parameters as a dependency that FastAPI runs on the event loop (a class, being
+    a plain callable, would be sent to a worker thread on every search)."""
+    return SearchParameters(**values)
+
+
+search_parameters.__signature__ = inspect.signature(SearchParameters)  # type: ignore[attr-defined]

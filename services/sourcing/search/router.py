@@ -6,19 +6,19 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.export import csv_chunks, documents, xlsx_file
-from services.sourcing.search.request import SearchParameters
+from services.sourcing.search.request import SearchParameters, search_parameters
 from services.sourcing.search.schemas import SearchResponse
 from services.sourcing.search.service import SearchRequest, search_structures
 
 router = APIRouter(prefix="/v1", tags=["recherche"])
 
 
-def search_request(
-    request: Request, parameters: Annotated[SearchParameters, Depends()]
+async def search_request(
+    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
 ) -> SearchRequest:
     return parameters.to_request(request, request.app.state.vocabulary)
 
@@ -27,8 +27,8 @@ SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_request(
-    request: Request, parameters: Annotated[SearchParameters, Depends()]
+async def export_request(
+    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
 ) -> SearchRequest:
     return parameters.to_request(request, request.app.state.vocabulary, extra=frozenset({"format"}))
 
@@ -56,14 +56,16 @@ ExportRequestDep = Annotated[SearchRequest, Depends(export_request)]
         }
     },
 )
-async def search(request: Request, search_request: SearchRequestDep) -> SearchResponse:
-    return await search_structures(
+async def search(request: Request, search_request: SearchRequestDep) -> Response:
+    found = await search_structures(
         request.app.state.meili,
         request.app.state.settings.meili_index,
         search_request,
         request.app.state.vocabulary,
         request.app.state.radius_values,
     )
+    # Built and checked once by `search_structures`: serialised directly, not validated again.
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.get(
