@@ -31,6 +31,7 @@ def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -
         engine,
         SearchIndexWriter(client, settings.meili_index, settings.data_dir),
         batch_size=settings.relay_batch_size,
+        rebuild_batch_size=settings.rebuild_batch_size,
         interval_s=settings.relay_interval_s,
         max_backoff_s=settings.relay_max_backoff_s,
     )

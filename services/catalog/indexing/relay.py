@@ -60,10 +60,13 @@ class OutboxRelay:
         batch_size: int = 1000,
         interval_s: float = 0.2,
         max_backoff_s: float = 10.0,
+        rebuild_batch_size: int = 5000,
     ) -> None:
         self.engine = engine
         self.writer = writer
         self.batch_size = batch_size
+        # Fewer, larger payloads for a rebuild: the engine pays a cost per batch it indexes.
+        self.rebuild_batch_size = rebuild_batch_size
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
         self.wakeup = asyncio.Event()
@@ -212,9 +215,9 @@ class OutboxRelay:
         ids = await to_thread.run_sync(self._active_ids)
         # Documents are built while the engine indexes the batches queued before them.
         queued = []
-        for start in range(0, len(ids), self.batch_size):
+        for start in range(0, len(ids), self.rebuild_batch_size):
             documents = await to_thread.run_sync(
-                self._documents_for, ids[start : start + self.batch_size]
+                self._documents_for, ids[start : start + self.rebuild_batch_size]
             )
             queued.append(await self.writer.enqueue(documents, new_uid))
         await self.writer.settle(queued)

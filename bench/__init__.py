@@ -1,0 +1,1 @@
+"""Benchmarks of the search path, the index rebuild and write freshness (make bench)."""

@@ -1,0 +1,90 @@
+"""The system under measure: Meilisearch and the three services as real processes on loopback,
+on one dataset, each service on a database of its own."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support import MeiliProcess, ServiceProcess, migrate
+
+IDENTITY_SECRET = "bench-identity-secret-0123456789"
+INDEX = "structures"
+
+
+def peak_rss_mb(process: subprocess.Popen[bytes] | None) -> float | None:
+    """The process's high-water mark of resident memory (VmHWM), in MB."""
+    if process is None or process.poll() is not None:
+        return None
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+@dataclass
+class System:
+    meili: MeiliProcess
+    catalog: ServiceProcess
+    sourcing: ServiceProcess
+    gateway: ServiceProcess
+
+    @property
+    def services(self) -> dict[str, ServiceProcess]:
+        return {"catalog": self.catalog, "sourcing": self.sourcing, "gateway": self.gateway}
+
+    def peak_rss(self) -> dict[str, float | None]:
+        rss = {name: peak_rss_mb(s.process) for name, s in self.services.items()}
+        return {**rss, "meilisearch": peak_rss_mb(self.meili.process)}
+
+    def stop(self) -> None:
+        for service in (self.gateway, self.sourcing, self.catalog):
+            service.stop()
+
+
+def engine_env(meili: MeiliProcess) -> dict[str, str]:
+    return {
+        "MI_ENVIRONMENT": "test",
+        "MEILI_URL": meili.url,
+        "MEILI_MASTER_KEY": meili.key,
+        "MEILI_INDEX": INDEX,
+        "MI_IDENTITY_SECRET": IDENTITY_SECRET,
+    }
+
+
+def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> System:
+    shared = engine_env(meili)
+    catalog = ServiceProcess("catalog", {**shared, "CATALOG_DATABASE_URL": catalog_url}, folder)
+    catalog.start()
+    sourcing_db = f"sqlite:///{folder / 'sourcing.db'}"
+    migrate(sourcing_db, "sourcing")
+    sourcing = ServiceProcess(
+        "sourcing",
+        {
+            **shared,
+            "SOURCING_DATABASE_URL": sourcing_db,
+            "SOURCING_CATALOG_URL": catalog.url,
+            "SOURCING_MAIL_DIR": str(folder / "mail"),
+        },
+        folder,
+    ).start()
+    gateway_db = f"sqlite:///{folder / 'gateway.db'}"
+    migrate(gateway_db, "gateway")
+    gateway = ServiceProcess(
+        "gateway",
+        {
+            "MI_ENVIRONMENT": "test",
+            "MI_IDENTITY_SECRET": IDENTITY_SECRET,
+            "GATEWAY_DATABASE_URL": gateway_db,
+            "GATEWAY_SESSION_SECRET": "bench-session-secret-0123456789",
+            "GATEWAY_MAIL_DIR": str(folder / "mail"),
+            "GATEWAY_CATALOG_URL": catalog.url,
+            "GATEWAY_SOURCING_URL": sourcing.url,
+            # Quotas are counted as in production, set high enough never to refuse the load.
+            "GATEWAY_ANONYMOUS_PER_MINUTE": "100000000",
+            "GATEWAY_ANONYMOUS_PER_DAY": "1000000000",
+        },
+        folder,
+    ).start()
+    return System(meili, catalog, sourcing, gateway)
