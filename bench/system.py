@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.search_engine import search_key_value
 from tests.support import MeiliProcess, ServiceProcess, migrate
 
 IDENTITY_SECRET = "bench-identity-secret-0123456789"
@@ -59,10 +60,13 @@ def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> Syste
     catalog.start()
     sourcing_db = f"sqlite:///{folder / 'sourcing.db'}"
     migrate(sourcing_db, "sourcing")
+    # As in production: sourcing holds a key restricted to search, made by the catalog.
+    sourcing_engine = {k: v for k, v in shared.items() if k != "MEILI_MASTER_KEY"}
+    sourcing_engine["MEILI_SEARCH_KEY"] = search_key_value(meili.key, INDEX)
     sourcing = ServiceProcess(
         "sourcing",
         {
-            **shared,
+            **sourcing_engine,
             "SOURCING_DATABASE_URL": sourcing_db,
             "SOURCING_CATALOG_URL": catalog.url,
             "SOURCING_MAIL_DIR": str(folder / "mail"),
