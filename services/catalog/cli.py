@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from services.catalog.app import make_relay
 from services.catalog.imports.service import ImportReport, import_source
-from services.catalog.imports.sources import SOURCES
+from services.catalog.imports.sources import SOURCES, FileRefused
 from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.reference.loader import load_reference_data
 from services.catalog.settings import CatalogSettings, get_settings
@@ -51,7 +51,11 @@ def _import(settings: CatalogSettings, names: list[str], force: bool, verbose: b
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         for name in names:
-            report = import_source(session, SOURCES[name], settings.data_dir, force=force)
+            try:
+                report = import_source(session, SOURCES[name], settings.data_dir, force=force)
+            except FileRefused as exc:
+                engine.dispose()
+                sys.exit(f"{name}: fichier refusé, rien n'est importé ni retiré — {exc}")
             session.commit()
             _print_report(report, verbose)
     engine.dispose()

@@ -71,7 +71,7 @@ def load_geography(session: Session) -> Geography:
 
 
 # Bumped whenever parsing rules change, so that an unchanged file is read again under the new rules.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 
 def _fingerprint(path: Path, data_dir: Path) -> str:

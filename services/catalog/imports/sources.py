@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,14 +71,64 @@ class _RowError(ValueError):
     pass
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        start = 2
-        for row in reader:
-            # A quoted field may span lines: report the line the row starts on.
-            yield start, {k: (v or "").strip() for k, v in row.items() if k}
+class FileRefused(ValueError):
+    """The whole file is refused, with the reason: nothing is imported and nothing delisted."""
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRefused(f"{path.name} est en UTF-16 : enregistrez-le en UTF-8")
+    try:
+        return raw.decode("utf-8-sig")  # a byte order mark, as spreadsheets write, is dropped
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileRefused(
+            f"{path.name} n'est pas en UTF-8 (octet {raw[exc.start]:#04x} ligne {line}, "
+            "Latin-1 ou Windows-1252 ?) : enregistrez-le en UTF-8"
+        ) from exc
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """Each data row with the line it starts on (a quoted field may span lines), or the
+    reason it cannot be read; a file that cannot be read as a whole is refused."""
+    reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise FileRefused(f"{path.name} est vide") from None
+    if missing := [name for name in columns if name not in header]:
+        raise FileRefused(f"colonnes absentes de {path.name} : {', '.join(missing)}")
+    start = 2
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise FileRefused(
+                    f"guillemet ouvert ligne {start} et jamais fermé : la suite du fichier "
+                    "serait lue comme un seul champ"
+                ) from exc
+            yield start, f"ligne illisible ({exc})"
             start = reader.line_num + 1
+            continue
+        if not fields:
+            start = reader.line_num + 1
+            continue
+        if len(fields) != len(header):
+            spans = (
+                f" ; elle court jusqu'à la ligne {reader.line_num}"
+                if reader.line_num > start
+                else ""
+            )
+            yield start, f"{len(fields)} colonnes au lieu de {len(header)}{spans}"
+        elif any("\x00" in value for value in fields):
+            yield start, "caractère NUL dans la ligne"
+        else:
+            yield start, {k: v.strip() for k, v in zip(header, fields, strict=True) if k}
+        start = reader.line_num + 1
 
 
 def _optional(value: str) -> str | None:
@@ -243,6 +294,46 @@ SIAE = SourceFile(name="siae", path="structures/siae_marche_fixture.csv", key_pr
 ESAT = SourceFile(name="esat", path="structures/esat_finess.csv", key_prefix="esat:")
 SOURCES = {source.name: source for source in (SIAE, ESAT)}
 _BUILDERS = {"siae": _siae_record, "esat": _esat_record}
+# The columns each builder reads: a file without one of them is refused as a whole.
+_COLUMNS = {
+    "siae": tuple(
+        [
+            "siret",
+            "kind",
+            "nom",
+            "enseigne",
+            "naf",
+            "forme_juridique",
+            "adresse",
+            "code_postal",
+            "ville",
+            "code_departement",
+            "code_insee",
+            "lat",
+            "lon",
+            "site_web",
+            "description",
+            "source",
+            "updated_at",
+        ]
+    ),
+    "esat": tuple(
+        [
+            "finess_et",
+            "nom",
+            "siret",
+            "siren",
+            "gestionnaire_statut_libelle",
+            "adresse",
+            "code_postal",
+            "code_insee",
+            "commune",
+            "code_departement",
+            "lat_commune",
+            "lon_commune",
+        ]
+    ),
+}
 
 
 def parse_source(source: SourceFile, path: Path, geo: Geography) -> ParsedSource:
@@ -251,7 +342,10 @@ def parse_source(source: SourceFile, path: Path, geo: Geography) -> ParsedSource
     warnings: list[Rejection] = []
     first_line_of: dict[str, int] = {}
     build = _BUILDERS[source.name]
-    for line, row in _rows(path):
+    for line, row in _rows(path, _COLUMNS[source.name]):
+        if isinstance(row, str):
+            rejections.append(Rejection(line, "", row))
+            continue
         row_key = row.get("siret") or row.get("finess_et") or ""
         notes: list[str] = []
         try:
@@ -269,4 +363,13 @@ def parse_source(source: SourceFile, path: Path, geo: Geography) -> ParsedSource
         first_line_of[key] = line
         records.append(record)
         warnings.extend(Rejection(line, row_key, note) for note in notes)
+    if not records:
+        # Importing nothing would delist every structure of the source: refused instead.
+        first = rejections[0] if rejections else None
+        detail = (
+            f" ({len(rejections)} lignes rejetées ; ligne {first.line} : {first.reason})"
+            if first
+            else ""
+        )
+        raise FileRefused(f"{path.name} ne contient aucune ligne valide{detail}")
     return ParsedSource(records=records, rejections=rejections, warnings=warnings)
