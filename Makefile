@@ -9,7 +9,7 @@ DATABASES := catalog sourcing gateway
 DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-.PHONY: run test setup meilisearch migrate lint typecheck pytest clean
+.PHONY: run test setup meilisearch migrate lint typecheck pytest clean bench bench-large soak load-generator
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
@@ -41,6 +41,19 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup load-generator ## the search path, rebuild, freshness and memory: real data and 100,000 activities
+	$(BIN)/python -m bench.run
+
+bench-large: setup load-generator ## the same, plus 1,000,000 activities
+	$(BIN)/python -m bench.run --large
+
+soak: setup ## 10 minutes of mixed traffic through the gateway: errors, p99, memory drift
+	$(BIN)/python -m bench.soak
+
+load-generator:
+	@command -v wrk >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "wrk est requis : installez le paquet Debian « wrk »." >&2; exit 1; }
 
 clean: ## remove the local databases and index (the data is reloaded by the next `make run`)
 	rm -rf var
