@@ -34,6 +34,7 @@ def create_service_app(
     configure_logging(service, settings.log_level)
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
+    app.state.service = service  # the audience of the identities it accepts
     install_error_handlers(app)
     # Added first, so they run inside the request-id middleware and see the request id.
     for middleware in inner_middleware:

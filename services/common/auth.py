@@ -38,7 +38,8 @@ def _principal(
         raise Unauthorized("Ce service n'accepte aucune identité : secret non configuré.")
     guard = _guard(request)
     try:
-        identity = verify_identity_claims(x_mi_identity, secret)
+        audience = getattr(request.app.state, "service", None)
+        identity = verify_identity_claims(x_mi_identity, secret, audience=audience)
         guard.accept(identity)
     except InvalidIdentity as exc:
         raise Unauthorized(f"Identité refusée : {exc}.") from exc
@@ -51,6 +52,8 @@ def _required(principal: Annotated[Principal | None, Depends(_principal)]) -> Pr
     return principal
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# Function scope: the commit happens before the answer is sent, so a failed commit is an
+# error answer, never a 2xx for a change that was not saved.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(_required)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(_principal)]

@@ -53,10 +53,15 @@ def _mac(secret: str, payload: str) -> str:
 
 
 def sign_identity(
-    principal: Principal, secret: str, now: float | None = None, ttl_s: int = IDENTITY_TTL_S
+    principal: Principal,
+    secret: str,
+    now: float | None = None,
+    ttl_s: int = IDENTITY_TTL_S,
+    audience: str | None = None,
 ) -> str:
+    """With an `audience` (the service it is sent to), no other service accepts it."""
     issued = int(now if now is not None else time.time())
-    claims = {
+    claims: dict[str, object] = {
         "sub": principal.account_id,
         "role": principal.role.value,
         "email": principal.email,
@@ -64,6 +69,8 @@ def sign_identity(
         "exp": issued + ttl_s,
         "jti": secrets.token_hex(8),
     }
+    if audience is not None:
+        claims["aud"] = audience
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{payload}.{_mac(secret, payload)}"
 
@@ -94,7 +101,9 @@ def verify_identity(token: str, secret: str, now: float | None = None) -> Princi
     return verify_identity_claims(token, secret, now).principal
 
 
-def verify_identity_claims(token: str, secret: str, now: float | None = None) -> VerifiedIdentity:
+def verify_identity_claims(
+    token: str, secret: str, now: float | None = None, audience: str | None = None
+) -> VerifiedIdentity:
     try:
         payload, signature = token.split(".")
     except ValueError as exc:
@@ -110,6 +119,8 @@ def verify_identity_claims(token: str, secret: str, now: float | None = None) ->
         raise InvalidIdentity("identité mal formée") from exc
     if (now if now is not None else time.time()) > expires:
         raise InvalidIdentity("identité expirée")
+    if audience is not None and claims.get("aud", audience) != audience:
+        raise InvalidIdentity("identité destinée à un autre service")
     email = claims.get("email")
     principal = Principal(
         account_id=subject, role=role, email=email if isinstance(email, str) else None

@@ -54,7 +54,9 @@ class Upstream:
         caller = getattr(request.state, "caller", None)
         if caller is not None and self.identity_secret:
             # Signed here, per request: the services trust no identity the gateway did not sign.
-            headers[IDENTITY_HEADER] = sign_identity(caller.principal, self.identity_secret)
+            headers[IDENTITY_HEADER] = sign_identity(
+                caller.principal, self.identity_secret, audience=self.name
+            )
         if if_match := request.headers.get("if-match"):
             headers["if-match"] = if_match
         return headers
@@ -139,7 +141,9 @@ class Upstream:
         headers = self._headers(request)
         if as_staff and self.identity_secret:
             service = Principal("service:gateway", Role.STAFF)
-            headers[IDENTITY_HEADER] = sign_identity(service, self.identity_secret)
+            headers[IDENTITY_HEADER] = sign_identity(
+                service, self.identity_secret, audience=self.name
+            )
         try:
             response = await self.client.get(path, params=params, headers=headers)
         except httpx.HTTPError:

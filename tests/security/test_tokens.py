@@ -167,3 +167,19 @@ def test_the_session_secret_cannot_be_the_identity_secret() -> None:
             session_secret="un-secret-partage-0123456789",
             identity_secret="un-secret-partage-0123456789",
         )
+
+
+def test_a_forwarded_identity_is_for_one_service(secure_system: System) -> None:
+    """What the gateway signed for the catalog, replayed at sourcing (or the reverse), fails."""
+    targets = {"catalog": secure_system.catalog, "sourcing": secure_system.sourcing}
+    paths = {"catalog": "/v1/claims", "sourcing": "/v1/needs"}
+    for audience in targets:
+        for service, target in targets.items():
+            identity = sign_identity(
+                Principal("buyer-audience", Role.PUBLIC_BUYER), IDENTITY_SECRET, audience=audience
+            )
+            response = httpx.get(
+                target.url + paths[service], headers={IDENTITY_HEADER: identity}, timeout=10
+            )
+            expected = 200 if service == audience else 401
+            assert response.status_code == expected, (audience, service, response.text)

@@ -14,7 +14,9 @@ class CatalogDirectory:
         self.client, self.secret = client, secret
 
     async def manager_emails(self, structure_id: int) -> list[str]:
-        identity = sign_identity(Principal(SERVICE_ACCOUNT, Role.STAFF), self.secret)
+        identity = sign_identity(
+            Principal(SERVICE_ACCOUNT, Role.STAFF), self.secret, audience="catalog"
+        )
         response = await self.client.get(
             f"/v1/structures/{structure_id}/members", headers={"x-mi-identity": identity}
         )
