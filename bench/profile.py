@@ -13,7 +13,18 @@ from pathlib import Path
 PY_SPY = Path(sys.executable).with_name("py-spy")
 # Leaves where a thread waits rather than works: the event loop's poll, idle worker threads.
 _IDLE = frozenset(
-    {"select", "EpollSelector.select", "poll", "wait", "Condition.wait", "Event.wait", "_worker"}
+    {
+        "select",
+        "EpollSelector.select",
+        "poll",
+        "wait",
+        "Condition.wait",
+        "Event.wait",
+        "_worker",
+        # uvloop waits in C: the sampled Python leaf is the loop's runner.
+        "Runner.run",
+        "run",
+    }
 )
 
 

@@ -74,12 +74,28 @@ def load_runs(system: System, seconds: int) -> dict[str, Any]:
             by_target = {}
             for target_name, target in targets(system, params).items():
                 run_load(target, concurrency, 1)  # warm-up, not counted
+                before = system.cpu()
                 result = run_load(target, concurrency, seconds)
-                by_target[target_name] = result.as_dict()
+                after = system.cpu()
+                by_target[target_name] = {
+                    **result.as_dict(),
+                    # CPU each process spent per request: what the machine's cores must pay.
+                    "cpu_ms_per_request": {
+                        name: round(
+                            (after[name] - before[name]) * 1000 / max(result.requests, 1), 3
+                        )
+                        for name in after
+                    },
+                }
                 say(
                     f"    c={concurrency:<3} {target_name:<11} {result.throughput:8.1f} req/s  "
                     f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
-                    f"erreurs {result.errors}"
+                    f"erreurs {result.errors}  CPU/req (ms) "
+                    + " ".join(
+                        f"{n[:5]} {v:.2f}"
+                        for n, v in by_target[target_name]["cpu_ms_per_request"].items()
+                        if v
+                    )
                 )
             floor = by_target["meilisearch"]
             for hop in ("sourcing", "gateway"):

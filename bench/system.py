@@ -3,6 +3,7 @@ on one dataset, each service on a database of its own."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ def peak_rss_mb(process: subprocess.Popen[bytes] | None) -> float | None:
     return round(int(match.group(1)) / 1024, 1) if match else None
 
 
+def cpu_seconds(process: subprocess.Popen[bytes] | None) -> float:
+    """User + system CPU time the process has used so far."""
+    if process is None or process.poll() is not None:
+        return 0.0
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class System:
     meili: MeiliProcess
@@ -38,6 +47,13 @@ class System:
     def peak_rss(self) -> dict[str, float | None]:
         rss = {name: peak_rss_mb(s.process) for name, s in self.services.items()}
         return {**rss, "meilisearch": peak_rss_mb(self.meili.process)}
+
+    def cpu(self) -> dict[str, float]:
+        processes = {name: s.process for name, s in self.services.items()}
+        return {
+            name: cpu_seconds(p)
+            for name, p in {**processes, "meilisearch": self.meili.process}.items()
+        }
 
     def stop(self) -> None:
         for service in (self.gateway, self.sourcing, self.catalog):
