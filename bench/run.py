@@ -12,6 +12,8 @@ import json
 import os
 import platform
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -52,6 +54,11 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "kernel": platform.release(),
     }
+
+
+def stop_on_term() -> None:
+    """A terminated run still stops the processes it started (its `finally` blocks run)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def say(text: str) -> None:
@@ -263,6 +270,7 @@ def main() -> int:
     parser.add_argument("--writes", type=int, default=200, help="écritures pour la fraîcheur")
     parser.add_argument("--keep", action="store_true", help="garde le dossier de travail")
     args = parser.parse_args()
+    stop_on_term()
     scales = [s for s in args.scales.split(",") if s]
     if args.large:
         scales.append("1000000")

@@ -29,7 +29,7 @@ import httpx
 
 from bench import indexing
 from bench.datasets import real_catalog
-from bench.run import RESULTS, machine, say
+from bench.run import RESULTS, machine, say, stop_on_term
 from bench.system import IDENTITY_SECRET, System, start_services
 from services.common.identity import Principal, Role, sign_identity
 from tests.e2e.test_accounts import NEED, _account
@@ -189,6 +189,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20, help="requêtes par seconde")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    stop_on_term()
     folder = Path(tempfile.mkdtemp(prefix="soak-"))
     dataset = real_catalog(folder)
     meili = MeiliProcess(folder).start()
