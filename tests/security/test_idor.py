@@ -207,6 +207,11 @@ def attack_structure_read(world: World) -> None:
         page = _send(world, "GET", f"/api/v1/structures/{world.structure_a}", headers)
         assert page.status_code == 200
         assert world.private_address not in page.text and "contact_email" not in page.json()
+    siret = _structure(world.system, world.structure_a)["siret"]
+    for path in (f"/api/v1/search?q={siret}", f"/api/v1/search/export?q={siret}&format=csv"):
+        found = _send(world, "GET", path, {})
+        assert found.status_code == 200 and siret in found.text
+        assert world.private_address not in found.text
 
 
 def attack_structure_patch(world: World) -> None:
@@ -361,7 +366,9 @@ def attack_audit(world: World) -> None:
     for headers in (world.manager_b, world.joiner, world.buyer_1):
         _refused(_send(world, "GET", f"/api/v1/structures/{world.structure_a}/audit", headers))
     own = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/audit", world.manager_a)
-    assert own.status_code == 200
+    assert own.status_code == 200 and own.json()
+    # The staff's change of the verification address is in A's history, not the address.
+    assert world.private_address not in own.text
 
 
 def attack_members(world: World) -> None:

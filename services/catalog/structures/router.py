@@ -103,6 +103,24 @@ def audit_trail(
     service.get_structure(session, structure_id, include_delisted=principal.is_staff)
     require_manager(session, principal, structure_id)
     total, rows = audit.page(session, structure_id, (page - 1) * per_page, per_page)
-    return AuditPage(
-        total=total, items=[AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
-    )
+    items = [AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
+    if not principal.is_staff:
+        for item in items:
+            item.changes = _without_private_values(item.changes)
+    return AuditPage(total=total, items=items)
+
+
+# The verification address is private even to the structure's managers (an editor who joined
+# must not read where the codes go): its history says that it changed, not what it is.
+PRIVATE_FIELDS = frozenset({"contact_email"})
+
+
+def _without_private_values(changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: (
+            [None if value is None else "[masqué]" for value in values]
+            if name in PRIVATE_FIELDS and isinstance(values, list)
+            else values
+        )
+        for name, values in changes.items()
+    }
