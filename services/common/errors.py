@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.logging import loggable_path
@@ -186,8 +187,26 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A lost or refused database connection is transient: 503, to be tried again."""
+    assert isinstance(exc, OperationalError)
+    logger.warning(
+        "database unavailable",
+        extra={"path": loggable_path(request.url.path), "error": type(exc.orig).__name__},
+    )
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Service momentanément indisponible",
+        "La base de données est momentanément injoignable ; réessayez dans un instant.",
+        request,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
