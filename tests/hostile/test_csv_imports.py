@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,16 +26,7 @@ from services.catalog.imports.sources import (
     parse_source,
 )
 from services.catalog.structures.models import Structure
-from tests.support import DATA, ROOT, load_catalog
-
-
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """Reference data and the real ESAT file, committed; every case below is rolled back."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('imports') / 'catalog.db'}"
-    engine = load_catalog(url, sources=("esat",))
-    yield engine
-    engine.dispose()
+from tests.support import DATA, ROOT
 
 
 def _lines(source: SourceFile, count: int = 12) -> list[str]:
@@ -59,8 +49,8 @@ def _active(session: Session) -> int:
 
 
 @pytest.fixture(scope="module")
-def geography(catalog: Engine) -> Geography:
-    with Session(catalog) as session:
+def geography(loaded_sqlite_catalog: Engine) -> Geography:
+    with Session(loaded_sqlite_catalog) as session:
         return load_geography(session)
 
 
@@ -77,13 +67,14 @@ def _refused(geography: Geography, tmp_path: Path, source: SourceFile, content: 
 
 
 def test_a_refused_file_imports_nothing_and_delists_nothing(
-    catalog: Engine, tmp_path: Path
+    loaded_sqlite_catalog: Engine, tmp_path: Path
 ) -> None:
-    with Session(catalog) as session:
+    """On the shared catalog of the real data, which a refused file must leave as it is."""
+    with Session(loaded_sqlite_catalog) as session:
         before, runs = _active(session), session.exec(select(func.count(col(ImportRun.id)))).one()
         with pytest.raises(FileRefused):
             import_source(session, ESAT, _data_dir(tmp_path, ESAT, b""), force=True)
-        assert _active(session) == before == 1_504
+        assert _active(session) == before == 5_344
         assert session.exec(select(func.count(col(ImportRun.id)))).one() == runs
         session.rollback()
 
@@ -183,14 +174,16 @@ def test_every_row_rejected_refuses_the_file(geography: Geography, tmp_path: Pat
     assert "aucune ligne valide (12 lignes rejetées ; ligne 2 :" in message
 
 
-def test_the_command_reports_a_refusal_without_a_traceback(catalog: Engine, tmp_path: Path) -> None:
+def test_the_command_reports_a_refusal_without_a_traceback(
+    loaded_sqlite_catalog: Engine, tmp_path: Path
+) -> None:
     data = _data_dir(tmp_path, ESAT, _accented().encode("cp1252"))
     result = subprocess.run(
         [sys.executable, "-m", "services.catalog.cli", "import", "esat", "--force"],
         cwd=ROOT,
         env={
             **os.environ,
-            "CATALOG_DATABASE_URL": str(catalog.url),
+            "CATALOG_DATABASE_URL": str(loaded_sqlite_catalog.url),
             "MI_DATA_DIR": str(data),
             "MI_ENVIRONMENT": "development",
         },

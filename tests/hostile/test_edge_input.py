@@ -157,6 +157,7 @@ def test_invalid_utf8_in_query_strings_and_paths(
         escaped = "".join(f"%{b:02X}" for b in bad).encode()
         for form in (escaped, bad):
             targets = [p.encode() + b"?q=" + form + b"&label=" + form for p in QUERY_PATHS]
+            targets = [targets[0] + b"&per_page=1", *targets[1:3], targets[3] + b"&limit=1"]
             targets += [QUERY_PATHS[0].encode() + b"?" + form + b"=1"]
             targets += [p.encode().replace(b"{}", form) for p in PATHS]
             for target in targets:
