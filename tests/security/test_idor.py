@@ -433,6 +433,12 @@ def attack_delete_member(world: World) -> None:
 def _claim_still_pending(world: World) -> None:
     mine = _send(world, "GET", "/api/v1/claims", world.joiner).json()
     assert [c["status"] for c in mine if c["id"] == world.join_claim] == ["pending"]
+    # B's claims (with the claimants' addresses) are for B's admins only.
+    for headers in (world.manager_a, world.joiner):
+        listed = _send(world, "GET", f"/api/v1/claims?structure_id={world.structure_b}", headers)
+        _refused(listed, (403,))
+    others = _send(world, "GET", "/api/v1/claims", world.manager_a).json()
+    assert world.join_claim not in {c["id"] for c in others}
 
 
 def _decide(world: World, decision: str) -> None:
