@@ -19,6 +19,9 @@ from meilisearch_python_sdk import AsyncClient
 from services.common.settings import MeiliSettingsMixin
 
 logger = logging.getLogger(__name__)
+# Answers come over loopback or a private network: compressing them costs the engine and the
+# service CPU on every search and saves nothing worth it.
+_UNCOMPRESSED = {"Accept-Encoding": "identity"}
 SEARCH_KEY_NAMESPACE = uuid.UUID("8a3e1d52-5c4b-4f0e-9a57-3f0a4c6f2b11")
 
 
@@ -27,6 +30,7 @@ def search_engine_client(settings: MeiliSettingsMixin) -> AsyncClient:
         settings.meili_url,
         settings.meili_master_key or None,
         timeout=max(1, round(settings.meili_timeout_s)),
+        custom_headers=_UNCOMPRESSED,
     )
 
 
@@ -37,6 +41,7 @@ def search_only_client(settings: MeiliSettingsMixin) -> AsyncClient:
         settings.meili_url,
         settings.meili_search_key or settings.meili_master_key or None,
         timeout=max(1, round(settings.meili_timeout_s)),
+        custom_headers=_UNCOMPRESSED,
     )
 
 
