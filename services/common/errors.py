@@ -161,16 +161,31 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The framework's own refusals, in the users' language.
+_TITLES_FR = {
+    400: "Requête invalide",
+    404: "Ressource introuvable",
+    405: "Méthode non autorisée",
+    415: "Type de contenu non pris en charge",
+}
+_DETAILS_FR = {
+    "Not Found": "Aucune ressource à cette adresse.",
+    "Method Not Allowed": "Cette méthode n'est pas acceptée à cette adresse.",
+    "There was an error parsing the body": (
+        "Corps de la requête illisible : JSON invalide, trop imbriqué ou pas en UTF-8."
+    ),
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     try:
-        title = HTTPStatus(exc.status_code).phrase
+        title = _TITLES_FR.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
     except ValueError:
         title = "Erreur"
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else title
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = "Aucune ressource à cette adresse."
+    detail = _DETAILS_FR.get(detail, detail)
     return problem_response(
         exc.status_code, slug, title, detail, request, headers=getattr(exc, "headers", None)
     )

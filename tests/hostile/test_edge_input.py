@@ -55,6 +55,12 @@ def _assert_problem(response: httpx.Response, *statuses: int) -> None:
     assert response.json()["status"] == response.status_code
 
 
+def _assert_french(response: httpx.Response) -> None:
+    if response.status_code == 400:  # the body could not be read at all
+        assert response.json()["detail"].startswith("Corps de la requête illisible")
+        assert response.json()["title"] == "Requête invalide"
+
+
 def test_oversized_bodies_get_413(gateway: httpx.Client, hostile_system: System) -> None:
     declared = gateway.post(
         "/api/v1/auth/login",
@@ -116,6 +122,7 @@ def test_deeply_nested_json_is_a_4xx(
         )
         assert 400 <= response.status_code < 500, (method, path, response.text[:300])
         assert response.headers["content-type"] == PROBLEM, (method, path)
+        _assert_french(response)
 
 
 INVALID_UTF8 = (b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80")
@@ -134,6 +141,7 @@ def test_invalid_utf8_bodies_are_a_4xx(
             )
             assert 400 <= response.status_code < 500, (method, path, bad, response.text[:300])
             assert response.headers["content-type"] == PROBLEM, (method, path, bad)
+            _assert_french(response)
 
 
 QUERY_PATHS = ("/api/v1/search", "/api/v1/search/export", "/api/v1/market-depth", "/api/siae/")
