@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.models.search import SearchResults
+from meilisearch_python_sdk.types import JsonDict
 
 from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.filters import FACET_FIELDS, build_filter, coverage_filter
@@ -18,6 +20,9 @@ from services.sourcing.search.schemas import SearchResponse, StructureHit
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 _RETRIEVED = [*StructureHit.model_fields, "_geo"]
+# The engine client parametrises its result model on every search; pydantic caches that class
+# only while something holds it, so it is held here rather than rebuilt per search.
+_RESULT_MODEL = SearchResults[JsonDict]
 RADIUS_VALUES_TTL_S = 30.0
 
 
