@@ -66,6 +66,7 @@ ERROR_DESCRIPTIONS = {
     "504": "Un service n'a pas répondu à temps",
 }
 _PARAMETER = re.compile(r"\{[^}]+\}")
+_NAMES = re.compile(r"\{([^}:]+)\}")
 
 
 def _catch_alls(document: dict[str, Any]) -> list[tuple[re.Pattern[str], set[str]]]:
@@ -129,8 +130,28 @@ async def merged_openapi(
     for path, operations in paths.items():
         for method, operation in operations.items():
             _declare_errors(path, method, operation)
+    _declare_links(paths)
     document["paths"] = dict(sorted(paths.items()))
     return document, missing
+
+
+def _declare_links(paths: dict[str, Any]) -> None:
+    """What a POST creates (201, with its `id`) leads to the operations on it: OpenAPI links,
+    so that clients — and contract tests — can follow a need, a key, an activity or an offer."""
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        for target_path, targets in paths.items():
+            if not target_path.startswith(path + "/{"):
+                continue
+            parameters = {name: f"$request.path.{name}" for name in _NAMES.findall(path)}
+            parameters[_NAMES.findall(target_path[len(path) :])[0]] = "$response.body#/id"
+            for target in targets.values():
+                created.setdefault("links", {})[target["operationId"]] = {
+                    "operationId": target["operationId"],
+                    "parameters": parameters,
+                }
 
 
 def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
@@ -138,11 +159,12 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[st
     if not path.startswith("/api/"):
         return {"503"} if path == "/readyz" else set()
     # Credentials are checked and quotas applied everywhere; every answer may need a service.
-    statuses = {"400", "401", "404", "405", "422", "429", "503", "504"}
+    # 403: a key without the scope the route needs, a role that may not, an unconfirmed e-mail.
+    statuses = {"400", "401", "403", "404", "405", "422", "429", "503", "504"}
     if method in ("post", "put", "patch"):
         statuses |= {"413"}
-    if "security" in operation or method != "get":
-        statuses |= {"403", "409", "412", "428"}
+    if method != "get":
+        statuses |= {"409", "412", "428"}  # writes: conflicts, stale or missing If-Match
     return statuses
 
 

@@ -110,3 +110,35 @@ def _stateful(
         # need created by an earlier scenario now exists): hypothesis cannot replay the same
         # draws then, and stops generating. The steps run so far have been checked.
         print(f"{role}: stateful generation stopped after {steps[role]} steps (live state)")
+
+
+def test_the_document_declares_problems_and_links(hostile_system: System) -> None:
+    document = hostile_system.get("/api/openapi.json").json()
+    operations = [
+        (path, method, operation)
+        for path, methods in document["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in methods.items()
+    ]
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for status in ("401", "422", "429", "503"):
+            content = responses[status]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+        assert "parameters" not in operation or not any(
+            p["in"] == "header" and p["name"].lower() in ("authorization", "x-api-key")
+            for p in operation["parameters"]
+        ), (method, path)
+    links = {
+        (path, name)
+        for path, method, operation in operations
+        for name in operation["responses"].get("201", {}).get("links", {})
+    }
+    assert ("/api/v1/needs", "sourcing_publish_v1_needs__need_id__publish_post") in links
+    assert ("/api/v1/keys", "revoke_key_api_v1_keys__key_id__delete") in links
+    offers = "/api/v1/structures/{structure_id}/offers"
+    assert (
+        offers,
+        "catalog_delete_offer_v1_structures__structure_id__offers__offer_id__delete",
+    ) in links
+    print(f"{len(operations)} operations, {len(links)} links from created resources")
