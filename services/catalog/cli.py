@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections import Counter
 
 from sqlmodel import Session
@@ -77,9 +78,13 @@ async def _with_relay(settings: CatalogSettings, action: str) -> None:
     async with search_engine_client(settings) as client:
         relay: OutboxRelay = make_relay(settings, client, engine)
         if action == "rebuild":
+            started = time.perf_counter()
             count = await relay.rebuild()
             drained = await relay.drain()
-            print(f"index reconstruit : {count} structures ({drained} changements relayés ensuite)")
+            print(
+                f"index reconstruit : {count} structures en {time.perf_counter() - started:.2f} s "
+                f"({drained} changements relayés ensuite)"
+            )
         elif action in ("check", "repair"):
             report = await relay.check_drift(repair=action == "repair")
             print(
