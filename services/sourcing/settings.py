@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
+    Environment,
     IdentitySettingsMixin,
     MeiliSettingsMixin,
     ServiceSettings,
@@ -36,6 +37,16 @@ class SourcingSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSetting
     mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
+
+    @model_validator(mode="after")
+    def _no_master_key_in_production(self) -> SourcingSettings:
+        # Sourcing only searches: in production it gets the search-only key, never the master.
+        if self.environment == Environment.PRODUCTION and self.meili_master_key:
+            raise ValueError(
+                "MEILI_MASTER_KEY must not be given to sourcing in production: "
+                "give it MEILI_SEARCH_KEY (python -m services.catalog.cli search-key)"
+            )
+        return self
 
 
 @lru_cache

@@ -212,3 +212,18 @@ def test_search_engine_failures_show_no_secret(
         assert ready.status_code == 503
         seen += _exposed(ready, secrets)
     assert seen == []
+
+
+def test_sourcing_refuses_the_master_key_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.sourcing.settings import SourcingSettings
+
+    for name in ("MEILI_MASTER_KEY", "MEILI_SEARCH_KEY", "MI_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+    real = {"identity_secret": "un-vrai-secret-0123456789", "environment": "production"}
+    with pytest.raises(ValueError, match="MEILI_SEARCH_KEY"):
+        SourcingSettings(meili_master_key="une-vraie-cle-maitre-0123456789", **real)  # type: ignore[arg-type]
+    kept = SourcingSettings(meili_search_key="une-cle-de-recherche-0123456789", **real)  # type: ignore[arg-type]
+    assert kept.meili_master_key == "" and kept.meili_search_key.startswith("une-cle")
+    with pytest.raises(ValueError, match="MEILI_SEARCH_KEY"):
+        SourcingSettings(meili_search_key="changethis", **real)  # type: ignore[arg-type]
