@@ -8,8 +8,11 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from tests.e2e.test_accounts import PASSWORD, _account, _token_mailed_to
 from tests.e2e.test_services import System
 from tests.security.conftest import IDENTITY_SECRET, SESSION_SECRET
 from tests.security.test_idor import bearer, published_need
-from tests.support import wait_until
+from tests.support import ROOT, free_port, migrate, wait_until
 
 
 def _code_mailed_to(folder: Path, address: str) -> str:
@@ -258,3 +261,51 @@ def test_no_credential_header_or_query_token_in_logs(
         r"(?i)(authorization|x-api-key|x-mi-identity|bearer\s+\S|token=[^&\s\"*\[])"
     )
     assert [(service, text[:200]) for service, text in lines if credential.search(text)] == []
+
+
+def test_uvicorn_access_lines_stay_off_as_deployed(tmp_path: Path) -> None:
+    """docker-compose runs uvicorn without `--no-access-log`: its access lines, which carry the
+    query string (where the historical API's `?token=` travels), must still reach no log."""
+    database = f"sqlite:///{tmp_path / 'gateway.db'}"
+    migrate(database, "gateway")
+    port, dead = free_port(), f"http://127.0.0.1:{free_port()}"
+    environment = {
+        **os.environ,
+        "MI_ENVIRONMENT": "test",
+        "GATEWAY_DATABASE_URL": database,
+        "GATEWAY_SESSION_SECRET": SESSION_SECRET,
+        "MI_IDENTITY_SECRET": IDENTITY_SECRET,
+        "GATEWAY_CATALOG_URL": dead,
+        "GATEWAY_SOURCING_URL": dead,
+        "GATEWAY_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    log = tmp_path / "gateway.log"
+    command = [sys.executable, "-m", "uvicorn", "--factory", "services.gateway.app:create_app"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    token = secrets.token_hex(40)
+    link = make_token(IDENTITY_SECRET, 1, 2, 3600)
+    try:
+        wait_until(lambda: _answers(url + "/healthz"), timeout_s=30)
+        assert httpx.get(f"{url}/api/siae/", params={"token": token}, timeout=10).status_code == 401
+        assert httpx.get(f"{url}/api/v1/answers/{link}", timeout=10).status_code == 503
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    text = log.read_text(encoding="utf-8")
+    assert '"path": "/api/siae/"' in text and "/api/v1/answers/[masqué]" in text
+    assert token not in text and link not in text
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
