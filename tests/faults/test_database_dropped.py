@@ -1,4 +1,4 @@
-"""The catalog's PostgreSQL connections are terminated (pg_terminate_backend) again and again
+"""The services' PostgreSQL connections are terminated (pg_terminate_backend) again and again
 while writes are in flight: each request either succeeds — and then its change is in the
 database — or fails with a problem+json 5xx; no change is half written; the pool recovers."""
 
@@ -24,10 +24,11 @@ from services.catalog.outbox.models import OutboxEvent
 from services.catalog.ownership.models import Claim, Membership
 from services.catalog.structures.models import Activity, Structure
 from services.common.db import utcnow
+from services.common.identity import Role
 from services.common.mail import OutgoingMail
 from tests.catalog.api_support import STAFF, identity
 from tests.faults.conftest import is_problem, log_tail, service_env
-from tests.support import Meili, ServiceProcess, load_catalog, pending_events, wait_until
+from tests.support import Meili, ServiceProcess, load_catalog, migrate, pending_events, wait_until
 
 STRUCTURES = 48
 CONCURRENCY = 8
@@ -35,6 +36,7 @@ SECTORS = ("nettoyage-de-locaux-16", "restaurants-cantines")
 EDIT, ACTIVITY, CLAIM = "edit", "activity", "claim"
 PLAN = (EDIT, ACTIVITY, CLAIM, EDIT, ACTIVITY, EDIT)
 WRITE_ACTIONS = ("structure.update", "activity.create")
+NEEDS_PER_BUYER = 40
 
 
 @dataclass
@@ -250,6 +252,11 @@ def test_dropped_connections_leave_every_write_whole_or_absent(
         )
         assert outcomes.unclean == []
         assert terminator.terminated > 0
+        # A 503 means not saved (the client may try again): the database holds what was
+        # accepted, give or take a connection cut during a COMMIT, whose outcome is unknown.
+        accepted = (len(outcomes.edits), len(outcomes.activities), len(outcomes.claims))
+        stored = (figures["edits"], figures["activities"], figures["memberships"])
+        assert 0 <= sum(stored) - sum(accepted) <= 1, (accepted, stored)
 
         # Once the connections stop being cut, every request succeeds again at once.
         terminator.terminate_all()
@@ -271,3 +278,88 @@ def test_dropped_connections_leave_every_write_whole_or_absent(
         terminator.stop.set()
         catalog.stop()
         engine.dispose()
+
+
+NEED_DRAFT = {
+    "kind": "projet_achat",
+    "title": "Entretien des espaces verts",
+    "description": "Tonte et taille sur trois sites.",
+    "sectors": ["nettoyage-de-locaux-16"],
+    "place": {"level": "departement", "code": "69"},
+    "publish": False,
+}
+
+
+@pytest.mark.postgres
+def test_dropped_connections_during_need_deposits(
+    new_postgres_database: str, postgres_server: str, meili: Meili, tmp_path: Path
+) -> None:
+    """Buyers deposit needs (drafts: no matching, only the sourcing database is involved)."""
+    url = new_postgres_database
+    migrate(url, "sourcing")
+    sourcing = ServiceProcess(
+        "sourcing",
+        {
+            **service_env(url, meili.url, meili.key, "unused"),
+            "SOURCING_DATABASE_URL": url,
+            "SOURCING_BACKGROUND_ENABLED": "false",
+        },
+        tmp_path,
+    ).start()
+    # Deposits are quick: the connections are cut more often than the catalog's.
+    terminator = Terminator(postgres_server, url.rsplit("/", 1)[1], every_s=0.05)
+    outcomes = Outcomes()
+    titles: list[str] = []
+    refused: list[str] = []
+
+    async def deposit(client: httpx.AsyncClient, buyer: int) -> None:
+        who = identity(f"acheteur-{buyer}", Role.PUBLIC_BUYER)
+        for n in range(NEEDS_PER_BUYER):
+            title = f"Besoin {buyer}-{n}"
+            response = await client.post(
+                "/v1/needs", json={**NEED_DRAFT, "title": title}, headers=who
+            )
+            if response.is_success:
+                titles.append(title)
+            else:
+                refused.append(title)
+                outcomes.failed("need", response)
+
+    async def load() -> None:
+        async with httpx.AsyncClient(base_url=sourcing.url, timeout=30) as client:
+            await asyncio.gather(*(deposit(client, b) for b in range(CONCURRENCY)))
+
+    try:
+        terminator.start()
+        asyncio.run(load())
+        terminator.stop.set()
+        terminator.join()
+        with psycopg.connect(url) as connection:
+            stored = [t for (t,) in connection.execute("SELECT title FROM need")]
+        print(
+            f"\nrounds {terminator.rounds}, backends terminated {terminator.terminated},"
+            f" needs accepted {len(titles)}, failed {dict(outcomes.failures)}, stored {len(stored)},"
+            f" of them answered 503 {len(set(refused) & set(stored))}"
+        )
+        assert outcomes.unclean == []
+        assert terminator.terminated > 0
+        assert set(titles) <= set(stored)  # every accepted need was saved
+        assert len(stored) == len(set(stored))  # none saved twice
+        # A 503 tells the buyer to try again: the need must not have been saved already. Only
+        # a connection cut during the COMMIT itself leaves the outcome unknown to the service.
+        saved_anyway = set(refused) & set(stored)
+        assert len(saved_anyway) <= 1, f"{len(saved_anyway)} needs saved yet answered 503"
+        terminator.terminate_all()
+        with httpx.Client(base_url=sourcing.url, timeout=30) as client:
+            buyer = identity("acheteur-apres", Role.PUBLIC_BUYER)
+            for n in range(5):
+                response = client.post(
+                    "/v1/needs", json={**NEED_DRAFT, "title": f"Après {n}"}, headers=buyer
+                )
+                assert response.status_code == 201, response.text
+    except BaseException:
+        print(log_tail(sourcing.log))
+        raise
+    finally:
+        terminator.stop.set()
+        sourcing.stop()

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from services.common.auth import PrincipalDep, SessionDep
@@ -38,15 +39,18 @@ def _runner(request: Request) -> NeedRunner:
     return runner
 
 
-async def _match_now(request: Request, need: Need) -> None:
-    """At once on publication; if the engine is down, the background cycle catches up."""
+async def _match_now(request: Request, need: Need) -> int:
+    """At once on publication; if the engine or the database is down, the background cycle
+    catches up. Returns how many matches it recorded."""
     if need.status != NeedStatus.PUBLISHED or need.id is None:
-        return
+        return 0
+    matched = 0
     try:
-        await _runner(request).match(need.id)
+        matched = await _runner(request).match(need.id)
         await _runner(request).notify_pending()
-    except (UpstreamUnavailable, OSError, RuntimeError):
-        return
+    except (UpstreamUnavailable, OSError, RuntimeError, OperationalError):
+        pass
+    return matched
 
 
 @router.post(
@@ -65,9 +69,12 @@ async def create_need(
         request.app.state.vocabulary,
         request.app.state.settings.moderation,
     )
+    # Read before the commit: once the need is saved, a connection lost while reading it back
+    # would answer 503, and the buyer, told to try again, would deposit it twice.
+    saved = service.to_public(session, need)
     session.commit()
-    await _match_now(request, need)
-    return service.to_public(session, need)
+    matched = await _match_now(request, need)
+    return saved.model_copy(update={"matches": saved.matches + matched})
 
 
 @router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
