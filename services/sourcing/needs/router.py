@@ -53,6 +53,15 @@ async def _match_now(request: Request, need: Need) -> int:
     return matched
 
 
+async def _commit_then_match(request: Request, session: Session, need: Need) -> NeedPublic:
+    """Read before the commit: once the need is saved, a connection lost while reading it back
+    would answer 503, and the buyer, told to try again, would deposit or publish it twice."""
+    saved = service.to_public(session, need)
+    session.commit()
+    matched = await _match_now(request, need)
+    return saved.model_copy(update={"matches": saved.matches + matched})
+
+
 @router.post(
     "/needs",
     status_code=201,
@@ -69,12 +78,7 @@ async def create_need(
         request.app.state.vocabulary,
         request.app.state.settings.moderation,
     )
-    # Read before the commit: once the need is saved, a connection lost while reading it back
-    # would answer 503, and the buyer, told to try again, would deposit it twice.
-    saved = service.to_public(session, need)
-    session.commit()
-    matched = await _match_now(request, need)
-    return saved.model_copy(update={"matches": saved.matches + matched})
+    return await _commit_then_match(request, session, need)
 
 
 @router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
@@ -101,9 +105,7 @@ async def publish(
 ) -> NeedPublic:
     need = service.get_need(session, principal, need_id)
     service.publish(session, principal, need, request.app.state.settings.moderation)
-    session.commit()
-    await _match_now(request, need)
-    return service.to_public(session, need)
+    return await _commit_then_match(request, session, need)
 
 
 @router.post("/needs/{need_id}/close", response_model=NeedPublic, summary="Clore un besoin")
