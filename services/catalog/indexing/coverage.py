@@ -25,6 +25,7 @@ from services.catalog.structures.models import Activity, RangeKind, Structure
 from services.common.geo import distance_m
 
 ANY = "*"
+_REACHED_KEPT = 20_000  # answers kept per geography: bounded memory, even at a million activities
 
 
 @dataclass
@@ -51,13 +52,41 @@ class CoverageGeography:
         department_region = {d.code: d.region_code for d in session.exec(select(Department))}
         return cls(centres, commune_department, department_region, points)
 
-    def departments_within(self, lat: float, lon: float, radius_km: int) -> set[str]:
+    def __post_init__(self) -> None:
+        self._boxes = {
+            department: (
+                min(p[0] for p in points),
+                max(p[0] for p in points),
+                min(p[1] for p in points),
+                max(p[1] for p in points),
+            )
+            for department, points in self.department_points.items()
+            if points
+        }
+        self._reached: dict[tuple[float, float, int], frozenset[str]] = {}
+
+    def departments_within(self, lat: float, lon: float, radius_km: int) -> frozenset[str]:
+        """Départements with a commune centre within the radius. Départements whose box of
+        commune centres lies farther than the radius are skipped without measuring their
+        communes; answers are kept, since structures of one commune share their centre."""
+        key = (lat, lon, radius_km)
+        if (known := self._reached.get(key)) is not None:
+            return known
         limit = radius_km * 1000
         reached = set()
-        for department, points in self.department_points.items():
-            if any(distance_m((lat, lon), (plat, plon)) <= limit for plat, plon in points):
+        for department, (lat_min, lat_max, lon_min, lon_max) in self._boxes.items():
+            nearest_in_box = (min(max(lat, lat_min), lat_max), min(max(lon, lon_min), lon_max))
+            # The box's nearest point is a lower bound up to a fraction of a percent at these
+            # latitudes; 2 % of margin keeps the skip safe.
+            if distance_m((lat, lon), nearest_in_box) * 0.98 > limit:
+                continue
+            points = self.department_points[department]
+            if any(distance_m((lat, lon), point) <= limit for point in points):
                 reached.add(department)
-        return reached
+        if len(self._reached) >= _REACHED_KEPT:
+            self._reached.clear()
+        self._reached[key] = frozenset(reached)
+        return self._reached[key]
 
 
 def centre_of(structure: Structure, geography: CoverageGeography) -> tuple[float, float] | None:
