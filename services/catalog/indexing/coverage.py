@@ -15,6 +15,7 @@ matches them with a distance filter, exactly, commune centre to commune centre.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from services.catalog.reference.models import Commune, Department
 from services.catalog.structures.models import Activity, RangeKind, Structure
-from services.common.geo import distance_m
+from services.common.geo import EARTH_RADIUS_M, distance_m
 
 ANY = "*"
 _REACHED_KEPT = 20_000  # answers kept per geography: bounded memory, even at a million activities
@@ -53,40 +54,77 @@ class CoverageGeography:
         return cls(centres, commune_department, department_region, points)
 
     def __post_init__(self) -> None:
-        self._boxes = {
-            department: (
-                min(p[0] for p in points),
-                max(p[0] for p in points),
-                min(p[1] for p in points),
-                max(p[1] for p in points),
-            )
-            for department, points in self.department_points.items()
-            if points
-        }
+        # Each département's commune centres, grouped in cells of a quarter degree, each cell
+        # with its box: whole départements, then whole cells, are skipped when out of reach.
+        self._boxes: dict[str, _Box] = {}
+        self._cells: dict[str, list[tuple[_Box, list[tuple[float, float, float]]]]] = {}
+        for department, points in self.department_points.items():
+            if not points:
+                continue
+            grouped: dict[tuple[int, int], list[tuple[float, float]]] = {}
+            for point in points:
+                cell = (math.floor(point[0] / _CELL_DEG), math.floor(point[1] / _CELL_DEG))
+                grouped.setdefault(cell, []).append(point)
+            self._boxes[department] = _box(points)
+            self._cells[department] = [
+                (
+                    _box(cell_points),
+                    [
+                        (math.radians(a), math.radians(b), math.cos(math.radians(a)))
+                        for a, b in cell_points
+                    ],
+                )
+                for cell_points in grouped.values()
+            ]
         self._reached: dict[tuple[float, float, int], frozenset[str]] = {}
 
     def departments_within(self, lat: float, lon: float, radius_km: int) -> frozenset[str]:
-        """Départements with a commune centre within the radius. Départements whose box of
-        commune centres lies farther than the radius are skipped without measuring their
-        communes; answers are kept, since structures of one commune share their centre."""
+        """Départements with a commune centre within the radius (haversine, as the search
+        engine measures). Answers are kept: structures of one commune share their centre."""
         key = (lat, lon, radius_km)
         if (known := self._reached.get(key)) is not None:
             return known
         limit = radius_km * 1000
+        # distance ≤ limit  ⟺  haversine term ≤ sin²(limit / 2R): no arcsine per commune.
+        threshold = math.sin(min(limit / (2 * EARTH_RADIUS_M), math.pi / 2)) ** 2
+        phi, lam = math.radians(lat), math.radians(lon)
+        cos_phi = math.cos(phi)
+        sin = math.sin
         reached = set()
-        for department, (lat_min, lat_max, lon_min, lon_max) in self._boxes.items():
-            nearest_in_box = (min(max(lat, lat_min), lat_max), min(max(lon, lon_min), lon_max))
-            # The box's nearest point is a lower bound up to a fraction of a percent at these
-            # latitudes; 2 % of margin keeps the skip safe.
-            if distance_m((lat, lon), nearest_in_box) * 0.98 > limit:
+        for department, box in self._boxes.items():
+            if _beyond((lat, lon), box, limit):
                 continue
-            points = self.department_points[department]
-            if any(distance_m((lat, lon), point) <= limit for point in points):
-                reached.add(department)
+            for cell_box, points in self._cells[department]:
+                if _beyond((lat, lon), cell_box, limit):
+                    continue
+                if any(
+                    sin((p - phi) / 2) ** 2 + cos_phi * c * sin((q - lam) / 2) ** 2 <= threshold
+                    for p, q, c in points
+                ):
+                    reached.add(department)
+                    break
         if len(self._reached) >= _REACHED_KEPT:
             self._reached.clear()
         self._reached[key] = frozenset(reached)
         return self._reached[key]
+
+
+_Box = tuple[float, float, float, float]  # latitude min, max; longitude min, max
+_CELL_DEG = 0.25
+
+
+def _box(points: list[tuple[float, float]]) -> _Box:
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    return min(lats), max(lats), min(lons), max(lons)
+
+
+def _beyond(origin: tuple[float, float], box: _Box, limit_m: float) -> bool:
+    """No point of the box can be within `limit_m` of `origin`. The box's point nearest in
+    latitude and longitude is within a fraction of a percent of the true nearest at these
+    latitudes: a 2 % margin keeps the answer safe."""
+    lat_min, lat_max, lon_min, lon_max = box
+    nearest = (min(max(origin[0], lat_min), lat_max), min(max(origin[1], lon_min), lon_max))
+    return distance_m(origin, nearest) * 0.98 > limit_m
 
 
 def centre_of(structure: Structure, geography: CoverageGeography) -> tuple[float, float] | None:
