@@ -24,7 +24,7 @@ class CatalogSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings
     relay_enabled: bool = True
     relay_interval_s: float = 0.2
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
-    rebuild_batch_size: int = Field(default=5000, ge=1)
+    rebuild_batch_size: int = Field(default=2000, ge=1)
     relay_max_backoff_s: float = 10.0
     mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
     mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")

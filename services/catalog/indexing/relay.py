@@ -60,7 +60,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         interval_s: float = 0.2,
         max_backoff_s: float = 10.0,
-        rebuild_batch_size: int = 5000,
+        rebuild_batch_size: int = 2000,
     ) -> None:
         self.engine = engine
         self.writer = writer

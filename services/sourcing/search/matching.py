@@ -41,18 +41,27 @@ def _radius_reaches(
 ) -> float | None:
     """Distance to the place (its nearest commune centre for a département or région) if within."""
     if place.level == "commune":
-        targets = [place.centre] if place.centre else []
+        nearest = distance_km(origin, place.centre) if place.centre else None
     else:
-        attribute = "department" if place.level == "departement" else "region"
-        targets = [
-            c.centre
-            for c in vocabulary.communes.values()
-            if getattr(c, attribute) == place.code and c.centre
-        ]
-    if not targets:
-        return None
-    nearest = min(distance_km(origin, t) for t in targets if t is not None)
-    return nearest if nearest * 1000 <= radius_km * 1000 else None
+        nearest = _nearest_km(origin, place, vocabulary)
+    return nearest if nearest is not None and nearest <= radius_km else None
+
+
+def _nearest_km(
+    origin: tuple[float, float], place: Place, vocabulary: SearchVocabulary
+) -> float | None:
+    """Measured once per origin and area: the hits of a search share few distinct origins."""
+    known = vocabulary.nearest_known
+    key = (origin, place.level, place.code)
+    if key not in known:
+        if len(known) >= _NEAREST_KEPT:
+            known.clear()
+        targets = vocabulary.area_centres.get((place.level, place.code), [])
+        known[key] = min((distance_km(origin, t) for t in targets), default=None)
+    return known[key]
+
+
+_NEAREST_KEPT = 50_000
 
 
 def _located(document: dict[str, Any], place: Place) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -101,6 +102,21 @@ class SearchVocabulary:
             if candidate in self.cpv:
                 return candidate, self.cpv[candidate]
         return None
+
+    @cached_property
+    def area_centres(self) -> dict[tuple[str, str], list[tuple[float, float]]]:
+        """The commune centres of each département and région, keyed by (level, code)."""
+        found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for commune in self.communes.values():
+            if commune.centre:
+                found.setdefault(("departement", commune.department), []).append(commune.centre)
+                found.setdefault(("region", commune.region), []).append(commune.centre)
+        return found
+
+    @cached_property
+    def nearest_known(self) -> dict[tuple[tuple[float, float], str, str], float | None]:
+        """Distances already measured from a point to an area's nearest commune centre."""
+        return {}
 
     def centre_of_department(self, code: str) -> tuple[float, float] | None:
         seat = self.communes.get(self.department_seats.get(code, ""))
