@@ -298,7 +298,12 @@ def main() -> int:
     results["total_seconds"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     day = datetime.now(UTC).date().isoformat()
-    name = f"{day}-large.json" if args.large else f"{day}.json"
+    if args.large:
+        name = f"{day}-large.json"
+    elif scales == ["reel", "100000"]:
+        name = f"{day}.json"
+    else:  # a partial run never overwrites the full one of the day
+        name = f"{day}-{'-'.join(scales)}.json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     say("\n== objectifs")
     for check in results["targets"]:
