@@ -24,6 +24,7 @@ from services.catalog.indexing.document import (
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
+from services.catalog.reference.loader import REFERENCE_SOURCE
 from services.catalog.structures.models import Structure
 from services.common.db import utcnow
 
@@ -71,12 +72,19 @@ class OutboxRelay:
         self.max_backoff_s = max_backoff_s
         self.wakeup = asyncio.Event()
         self._vocabulary: Vocabulary | None = None
+        self._reference_run: int | None = None
         self._vocabulary_loaded_at = 0.0
 
     def _current_vocabulary(self, session: Session) -> Vocabulary:
-        """Reference labels and geography change rarely: reloaded every few minutes."""
+        """Reference labels and geography change rarely: every few minutes the relay looks
+        whether the reference data was loaded again, and reloads them only then."""
         if self._vocabulary is None or time.monotonic() - self._vocabulary_loaded_at > 300:
-            self._vocabulary = Vocabulary.load(session)
+            loaded = session.exec(
+                select(func.max(ImportRun.id)).where(ImportRun.source == REFERENCE_SOURCE)
+            ).one()
+            if self._vocabulary is None or loaded != self._reference_run:
+                self._vocabulary = Vocabulary.load(session)
+                self._reference_run = loaded
             self._vocabulary_loaded_at = time.monotonic()
         return self._vocabulary
 
