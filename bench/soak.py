@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import shutil
 import tempfile
 import time
@@ -30,7 +29,7 @@ import httpx
 from bench import indexing
 from bench.datasets import real_catalog
 from bench.run import RESULTS, machine, say, stop_on_term
-from bench.system import IDENTITY_SECRET, System, start_services
+from bench.system import IDENTITY_SECRET, System, memory_mb, start_services
 from services.common.identity import Principal, Role, sign_identity
 from tests.e2e.test_accounts import NEED, _account
 from tests.e2e.test_services import System as Gateway
@@ -51,9 +50,7 @@ MANAGERS = 5
 
 
 def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-    return round(int(match.group(1)) / 1024, 1) if match else 0.0
+    return memory_mb(pid, "VmRSS") or 0.0
 
 
 @dataclass

@@ -16,13 +16,18 @@ IDENTITY_SECRET = "bench-identity-secret-0123456789"
 INDEX = "structures"
 
 
+def memory_mb(pid: int, field: str = "VmHWM") -> float | None:
+    """A memory figure of /proc/<pid>/status in MB: VmHWM (peak resident) or VmRSS (now)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(match.group(1)) / 1024, 1) if match else None
+
+
 def peak_rss_mb(process: subprocess.Popen[bytes] | None) -> float | None:
     """The process's high-water mark of resident memory (VmHWM), in MB."""
     if process is None or process.poll() is not None:
         return None
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-    return round(int(match.group(1)) / 1024, 1) if match else None
+    return memory_mb(process.pid)
 
 
 def cpu_seconds(process: subprocess.Popen[bytes] | None) -> float:

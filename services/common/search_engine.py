@@ -25,24 +25,23 @@ _UNCOMPRESSED = {"Accept-Encoding": "identity"}
 SEARCH_KEY_NAMESPACE = uuid.UUID("8a3e1d52-5c4b-4f0e-9a57-3f0a4c6f2b11")
 
 
-def search_engine_client(settings: MeiliSettingsMixin) -> AsyncClient:
+def _client(settings: MeiliSettingsMixin, key: str) -> AsyncClient:
     return AsyncClient(
         settings.meili_url,
-        settings.meili_master_key or None,
+        key or None,
         timeout=max(1, round(settings.meili_timeout_s)),
         custom_headers=_UNCOMPRESSED,
     )
+
+
+def search_engine_client(settings: MeiliSettingsMixin) -> AsyncClient:
+    return _client(settings, settings.meili_master_key)
 
 
 def search_only_client(settings: MeiliSettingsMixin) -> AsyncClient:
     """The sourcing service's client: the search key; the master key only as a development
     fallback when no `MEILI_SEARCH_KEY` is set."""
-    return AsyncClient(
-        settings.meili_url,
-        settings.meili_search_key or settings.meili_master_key or None,
-        timeout=max(1, round(settings.meili_timeout_s)),
-        custom_headers=_UNCOMPRESSED,
-    )
+    return _client(settings, settings.meili_search_key or settings.meili_master_key)
 
 
 def search_key_uid(index: str) -> str:
