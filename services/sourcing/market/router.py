@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from services.sourcing.market import law
 from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.places import Place, Territory
-from services.sourcing.search.request import SearchParameters
+from services.sourcing.search.request import SearchParameters, search_parameters
 from services.sourcing.search.service import SearchRequest, filters_for
 
 router = APIRouter(prefix="/v1", tags=["profondeur de marché"])
@@ -72,7 +72,7 @@ async def _count(
     summary="Profondeur du marché inclusif avant un achat",
 )
 async def market_depth(
-    request: Request, parameters: Annotated[SearchParameters, Depends()]
+    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
 ) -> MarketDepth:
     search = parameters.to_request(request, request.app.state.vocabulary)
     total, facets = await _count(request, search, ["family", "kind", "reservations"])
