@@ -24,6 +24,7 @@ from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.mail import MailRelay, mailer_for
 from services.common.search_engine import provide_search_key, search_engine_client
+from services.common.state import ServiceState, install_state
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -46,6 +47,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         client = search_engine_client(settings)
         await provide_search_key(settings)
         app.state.engine = engine
+        install_state(app, ServiceState(engine))
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)
         stop = asyncio.Event()

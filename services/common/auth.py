@@ -10,18 +10,13 @@ from sqlmodel import Session
 
 from services.common.db import session_scope
 from services.common.errors import Unauthorized
-from services.common.identity import InvalidIdentity, Principal, ReplayGuard, verify_identity_claims
+from services.common.identity import InvalidIdentity, Principal, verify_identity_claims
+from services.common.settings import IdentitySettingsMixin
+from services.common.state import ServiceState, request_state
 
 
 def _session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.engine)
-
-
-def _guard(request: Request) -> ReplayGuard:
-    guard = getattr(request.app.state, "replay_guard", None)
-    if guard is None:
-        guard = request.app.state.replay_guard = ReplayGuard()
-    return guard
+    yield from session_scope(request_state(request, ServiceState).engine)
 
 
 def _principal(
@@ -33,14 +28,13 @@ def _principal(
 ) -> Principal | None:
     if x_mi_identity is None:
         return None
-    secret = request.app.state.settings.identity_secret
-    if not secret:
+    settings: IdentitySettingsMixin = request.app.state.settings
+    if not settings.identity_secret:
         raise Unauthorized("Ce service n'accepte aucune identité : secret non configuré.")
-    guard = _guard(request)
+    service: str = request.app.state.service
     try:
-        audience = getattr(request.app.state, "service", None)
-        identity = verify_identity_claims(x_mi_identity, secret, audience=audience)
-        guard.accept(identity)
+        identity = verify_identity_claims(x_mi_identity, settings.identity_secret, audience=service)
+        request_state(request, ServiceState).replay_guard.accept(identity)
     except InvalidIdentity as exc:
         raise Unauthorized(f"Identité refusée : {exc}.") from exc
     return identity.principal

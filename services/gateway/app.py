@@ -18,6 +18,7 @@ from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
 from services.common.mail import MailRelay, mailer_for
+from services.common.state import ServiceState, install_state
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import load_perimeters
@@ -49,6 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             secret,
         )
         app.state.engine = make_engine(settings.database_url)
+        install_state(app, ServiceState(app.state.engine))
         app.state.perimeters = load_perimeters(settings.data_dir)
         with (settings.data_dir / "taxonomies/marche_secteurs.csv").open(
             encoding="utf-8"

@@ -15,6 +15,7 @@ from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
 from services.common.mail import MailRelay, mailer_for
 from services.common.search_engine import search_only_client
+from services.common.state import ServiceState, install_state
 from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
@@ -34,6 +35,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         app.state.vocabulary = SearchVocabulary.load(settings.data_dir)
         app.state.radius_values = RadiusValues()
         app.state.engine = make_engine(settings.database_url)
+        install_state(app, ServiceState(app.state.engine))
         catalog = pooled_client(settings.catalog_url, 10.0)
         mailer = mailer_for(
             settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
