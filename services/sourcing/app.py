@@ -15,16 +15,17 @@ from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
 from services.common.mail import MailRelay, mailer_for
 from services.common.search_engine import search_only_client
-from services.common.state import ServiceState, install_state
+from services.common.state import install_state, state_of
 from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
 from services.sourcing.needs.runner import NeedRunner
 from services.sourcing.reference.router import router as reference_router
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.router import router as search_router
-from services.sourcing.search.service import RadiusValues
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
+from services.sourcing.state import SourcingState
 
 
 def create_app(settings: SourcingSettings | None = None) -> FastAPI:
@@ -32,49 +33,44 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.vocabulary = SearchVocabulary.load(settings.data_dir)
-        app.state.radius_values = RadiusValues()
-        app.state.engine = make_engine(settings.database_url)
-        install_state(app, ServiceState(app.state.engine))
+        vocabulary = SearchVocabulary.load(settings.data_dir)
+        engine = make_engine(settings.database_url)
         catalog = pooled_client(settings.catalog_url, 10.0)
         mailer = mailer_for(
             settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
         )
-        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
-        app.state.meili = search_only_client(settings)
-        app.state.runner = NeedRunner(
-            app.state.engine,
-            app.state.meili,
+        mail_relay = MailRelay(engine, mailer, settings.mail_from)
+        search_engine = SearchEngine(search_only_client(settings), settings.meili_index)
+        runner = NeedRunner(
+            engine,
+            search_engine,
             settings,
-            app.state.vocabulary,
-            app.state.radius_values,
+            vocabulary,
             CatalogDirectory(catalog, settings.identity_secret),
-            app.state.mail_relay,
+            mail_relay,
+        )
+        install_state(
+            app, SourcingState(engine, settings, vocabulary, search_engine, mail_relay, runner)
         )
         stop = asyncio.Event()
-        task = (
-            asyncio.create_task(app.state.runner.run(stop)) if settings.background_enabled else None
-        )
+        task = asyncio.create_task(runner.run(stop)) if settings.background_enabled else None
         try:
             yield
         finally:
             stop.set()
             if task is not None:
                 await task
-            await app.state.meili.aclose()
+            await search_engine.aclose()
             await catalog.aclose()
-            app.state.engine.dispose()
+            engine.dispose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
-        async def search_engine() -> None:
-            await app.state.meili.health()
-            # A search, which the search-only key may do (reading the index's metadata is not).
-            await app.state.meili.index(settings.meili_index).search("", limit=0)
+        state = state_of(app, SourcingState)
 
         async def database() -> None:
-            await to_thread.run_sync(ping, app.state.engine)
+            await to_thread.run_sync(ping, state.engine)
 
-        return {"search_engine": search_engine, "database": database}
+        return {"search_engine": state.search_engine.check, "database": database}
 
     return create_service_app(
         service="sourcing",

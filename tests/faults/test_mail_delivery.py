@@ -21,8 +21,10 @@ from services.catalog.app import create_app as create_catalog_app
 from services.common.db import make_engine
 from services.common.identity import Role
 from services.common.mail import MAX_ATTEMPTS, OutgoingMail
+from services.common.state import state_of
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.needs.directory import CatalogDirectory
+from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, catalog_settings, identity
 from tests.conftest import IndexedCatalog
 from tests.support import IDENTITY_SECRET, copy_sqlite, free_port, sourcing_settings, wait_until
@@ -76,7 +78,7 @@ class Notifying:
     managers: set[str]
 
     def deliver(self) -> int:
-        return int(self.sourcing.app.state.mail_relay.deliver_pending())  # type: ignore[attr-defined]
+        return int(state_of(self.sourcing.app, SourcingState).mail_relay.deliver_pending())  # type: ignore[arg-type]
 
     def deliver_until(self, count: int) -> None:
         """Passes of the mail relay until `count` mails went out (retries wait their turn)."""
@@ -91,7 +93,7 @@ class Notifying:
 
     def cycle(self) -> None:
         """What the background loop does each turn: match, notify, remind, deliver."""
-        runner = self.sourcing.app.state.runner  # type: ignore[attr-defined]
+        runner = state_of(self.sourcing.app, SourcingState).runner  # type: ignore[arg-type]
         self.sourcing.portal.call(runner.cycle)  # type: ignore[union-attr]
 
     def publish(self) -> int:
@@ -127,7 +129,7 @@ def notifying(
         catalog_settings(url, folder / "mail", meili.url, meili.key, indexed_catalog.index)
     )
     with TestClient(catalog_app) as catalog, TestClient(create_sourcing_app(settings)) as sourcing:  # type: ignore[arg-type]
-        sourcing.app.state.runner.directory = CatalogDirectory(  # type: ignore[attr-defined]
+        state_of(sourcing.app, SourcingState).runner.directory = CatalogDirectory(  # type: ignore[arg-type]
             httpx.AsyncClient(transport=httpx.ASGITransport(app=catalog_app), base_url="http://c"),
             IDENTITY_SECRET,
         )

@@ -23,6 +23,7 @@ from services.catalog.app import create_app as create_catalog_app
 from services.common.db import make_engine
 from services.common.errors import Conflict, Forbidden
 from services.common.identity import Principal, Role
+from services.common.state import state_of
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.needs import service
 from services.sourcing.needs.directory import CatalogDirectory
@@ -30,6 +31,7 @@ from services.sourcing.needs.links import make_token
 from services.sourcing.needs.models import NeedStatus
 from services.sourcing.needs.schemas import NeedCreate
 from services.sourcing.search.vocabulary import SearchVocabulary
+from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
 from tests.conftest import drain
 from tests.support import (
@@ -66,11 +68,11 @@ class Market:
     index: str
 
     def deliver(self) -> int:
-        relay = self.sourcing.app.state.mail_relay  # type: ignore[attr-defined]
+        relay = state_of(self.sourcing.app, SourcingState).mail_relay  # type: ignore[arg-type]
         return int(relay.deliver_pending())
 
     def run(self, reminders: bool = False) -> int:
-        runner = self.sourcing.app.state.runner  # type: ignore[attr-defined]
+        runner = state_of(self.sourcing.app, SourcingState).runner  # type: ignore[arg-type]
         return int(self.sourcing.portal.call(runner.notify_pending, reminders))  # type: ignore[union-attr]
 
 
@@ -102,7 +104,7 @@ def market(tmp_path_factory: pytest.TempPathFactory, meili: Meili, run_id: str) 
         directory = CatalogDirectory(
             httpx.AsyncClient(transport=transport, base_url="http://catalog"), IDENTITY_SECRET
         )
-        sourcing.app.state.runner.directory = directory  # type: ignore[attr-defined]
+        state_of(sourcing.app, SourcingState).runner.directory = directory  # type: ignore[arg-type]
         hits = sourcing.get(
             "/v1/search", params={"sector": CLEANING, "department": "93", "per_page": 2}
         ).json()["hits"]
@@ -328,7 +330,7 @@ def test_later_catalog_changes_are_matched_and_told(
     )
     assert added.status_code == 201, added.text
     asyncio.run(drain(market.engine, meili, market.index))
-    runner = market.sourcing.app.state.runner  # type: ignore[attr-defined]
+    runner = state_of(market.sourcing.app, SourcingState).runner  # type: ignore[arg-type]
     market.sourcing.portal.call(runner.cycle)  # type: ignore[union-attr]
     matched = {
         m["structure_id"]

@@ -6,38 +6,18 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
 
 from services.sourcing.market import law
-from services.sourcing.search.engine import engine_errors
+from services.sourcing.market.schemas import InsertionHours, MarketDepth, Option
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.places import Place, Territory
 from services.sourcing.search.request import SearchParameters, search_parameters
 from services.sourcing.search.service import SearchRequest, filters_for
+from services.sourcing.state import SourcingStateDep
 
 router = APIRouter(prefix="/v1", tags=["profondeur de marché"])
 # Below this many eligible suppliers, reserving a contract risks an unsuccessful tender.
 MIN_SUPPLIERS_FOR_RESERVATION = 3
-
-
-class Option(BaseModel):
-    article: str
-    label: str
-    possible: bool
-    eligible_suppliers: int | None = None
-    why: str
-
-
-class MarketDepth(BaseModel):
-    domain: dict[str, Any]
-    territory: list[str]
-    eligible_suppliers: int = Field(
-        description="Structures dont une activité sert ce domaine sur ce territoire"
-    )
-    local_suppliers: int = Field(description="Dont implantées sur le territoire")
-    by_family: dict[str, int]
-    by_kind: dict[str, int]
-    options: list[Option]
-    law: dict[str, Any]
 
 
 def _local(request: SearchRequest) -> SearchRequest:
@@ -55,14 +35,12 @@ def _local(request: SearchRequest) -> SearchRequest:
 
 
 async def _count(
-    request: Request, search: SearchRequest, facets: list[str]
+    engine: SearchEngine, search: SearchRequest, facets: list[str]
 ) -> tuple[int, dict[str, Any]]:
-    state = request.app.state
-    with engine_errors():
-        radii = await state.radius_values.get(state.meili, state.settings.meili_index)
-        result = await state.meili.index(state.settings.meili_index).search(
-            "", filter=filters_for(search, radii) or None, facets=facets, page=1, hits_per_page=1
-        )
+    radii = await engine.radius_values()
+    result = await engine.search(
+        "", filter=filters_for(search, radii) or None, facets=facets, page=1, hits_per_page=1
+    )
     return result.total_hits or 0, result.facet_distribution or {}
 
 
@@ -72,13 +50,16 @@ async def _count(
     summary="Profondeur du marché inclusif avant un achat",
 )
 async def market_depth(
-    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
+    request: Request,
+    parameters: Annotated[SearchParameters, Depends(search_parameters)],
+    state: SourcingStateDep,
 ) -> MarketDepth:
-    search = parameters.to_request(request, request.app.state.vocabulary)
-    total, facets = await _count(request, search, ["family", "kind", "reservations"])
+    search = parameters.to_request(request, state.vocabulary)
+    engine = state.search_engine
+    total, facets = await _count(engine, search, ["family", "kind", "reservations"])
     local = 0
     if not search.territory.empty:
-        local, _ = await _count(request, _local(search), [])
+        local, _ = await _count(engine, _local(search), [])
     reservations = facets.get("reservations", {})
     disability, insertion = reservations.get("L2113-12", 0), reservations.get("L2113-13", 0)
     enough = MIN_SUPPLIERS_FOR_RESERVATION
@@ -138,17 +119,6 @@ async def market_depth(
             "european_thresholds_2026_2027_eur_ht": law.EUROPEAN_THRESHOLDS_2026_2027,
         },
     )
-
-
-class InsertionHours(BaseModel):
-    amount_eur: float
-    labour_share_percent: float
-    insertion_rate_percent: float
-    hourly_cost_eur: float
-    hours: float = Field(
-        description="montant × part de main-d'œuvre × taux d'insertion ÷ coût horaire chargé"
-    )
-    formula: str
 
 
 @router.get(

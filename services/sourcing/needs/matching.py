@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from meilisearch_python_sdk import AsyncClient
-
 from services.sourcing.needs.models import Need
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.matching import distance_km, explain
 from services.sourcing.search.places import Territory, commune_place, department_place, region_place
-from services.sourcing.search.service import RadiusValues, SearchRequest, filters_for
+from services.sourcing.search.service import SearchRequest, filters_for
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 RESERVATION_KINDS = {
@@ -101,15 +100,13 @@ def score(
 
 
 async def find_candidates(
-    client: AsyncClient,
-    index_uid: str,
+    engine: SearchEngine,
     need: Need,
     vocabulary: SearchVocabulary,
-    radius_values: RadiusValues,
     responsiveness: dict[int, float],
 ) -> list[Candidate]:
     request = search_request_for(need, vocabulary)
-    radii = await radius_values.get(client, index_uid)
+    radii = await engine.radius_values()
     filters: list[str | list[str]] | None = list(filters_for(request, radii)) or None
     place = request.territory.places[0] if request.territory.places else None
     origin = place.centre if place else None
@@ -117,12 +114,7 @@ async def find_candidates(
     candidates: list[Candidate] = []
     page = 1
     while True:
-        result = await client.index(index_uid).search(
-            "",
-            filter=filters,
-            page=page,
-            hits_per_page=PAGE,
-        )
+        result = await engine.search("", filter=filters, page=page, hits_per_page=PAGE)
         for document in result.hits:
             located = place is not None and document.get(field[place.level]) == place.code
             total, parts = score(

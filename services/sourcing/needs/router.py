@@ -7,18 +7,18 @@ import io
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.db import utcnow
-from services.common.errors import Forbidden, UpstreamUnavailable
+from services.common.errors import Forbidden, UpstreamTimeout, UpstreamUnavailable
+from services.common.params import IdPath
 from services.sourcing.needs import service
 from services.sourcing.needs.links import read_token
 from services.sourcing.needs.models import Need, NeedAnswer, NeedMatch, NeedStatus
-from services.sourcing.needs.runner import NeedRunner
 from services.sourcing.needs.schemas import (
     AnswerCreate,
     AnswerPublic,
@@ -28,37 +28,32 @@ from services.sourcing.needs.schemas import (
     NeedPublic,
 )
 from services.sourcing.search.export import safe_cell
+from services.sourcing.state import SourcingState, SourcingStateDep
 
 router = APIRouter(prefix="/v1", tags=["besoins"])
-NeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Token = Annotated[str, Path(min_length=10, max_length=200)]
 
 
-def _runner(request: Request) -> NeedRunner:
-    runner: NeedRunner = request.app.state.runner
-    return runner
-
-
-async def _match_now(request: Request, need: Need) -> int:
+async def _match_now(state: SourcingState, need: Need) -> int:
     """At once on publication; if the engine or the database is down, the background cycle
     catches up. Returns how many matches it recorded."""
     if need.status != NeedStatus.PUBLISHED or need.id is None:
         return 0
     matched = 0
     try:
-        matched = await _runner(request).match(need.id)
-        await _runner(request).notify_pending()
-    except (UpstreamUnavailable, OSError, RuntimeError, OperationalError):
+        matched = await state.runner.match(need.id)
+        await state.runner.notify_pending()
+    except (UpstreamUnavailable, UpstreamTimeout, OSError, RuntimeError, OperationalError):
         pass
     return matched
 
 
-async def _commit_then_match(request: Request, session: Session, need: Need) -> NeedPublic:
+async def _commit_then_match(state: SourcingState, session: Session, need: Need) -> NeedPublic:
     """Read before the commit: once the need is saved, a connection lost while reading it back
     would answer 503, and the buyer, told to try again, would deposit or publish it twice."""
     saved = service.to_public(session, need)
     session.commit()
-    matched = await _match_now(request, need)
+    matched = await _match_now(state, need)
     return saved.model_copy(update={"matches": saved.matches + matched})
 
 
@@ -69,16 +64,12 @@ async def _commit_then_match(request: Request, session: Session, need: Need) -> 
     summary="Déposer un besoin (brouillon ou publié)",
 )
 async def create_need(
-    payload: NeedCreate, session: SessionDep, principal: PrincipalDep, request: Request
+    payload: NeedCreate, session: SessionDep, principal: PrincipalDep, state: SourcingStateDep
 ) -> NeedPublic:
     need = service.create_need(
-        session,
-        principal,
-        payload,
-        request.app.state.vocabulary,
-        request.app.state.settings.moderation,
+        session, principal, payload, state.vocabulary, state.settings.moderation
     )
-    return await _commit_then_match(request, session, need)
+    return await _commit_then_match(state, session, need)
 
 
 @router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
@@ -91,7 +82,7 @@ def list_needs(session: SessionDep, principal: PrincipalDep) -> list[NeedPublic]
 
 
 @router.get("/needs/{need_id}", response_model=NeedPublic, summary="Suivre un besoin")
-def get_need(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+def get_need(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
     return service.to_public(session, service.get_need(session, principal, need_id))
 
 
@@ -101,15 +92,15 @@ def get_need(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> N
     summary="Publier (ou valider, pour l'équipe)",
 )
 async def publish(
-    need_id: NeedId, session: SessionDep, principal: PrincipalDep, request: Request
+    need_id: IdPath, session: SessionDep, principal: PrincipalDep, state: SourcingStateDep
 ) -> NeedPublic:
     need = service.get_need(session, principal, need_id)
-    service.publish(session, principal, need, request.app.state.settings.moderation)
-    return await _commit_then_match(request, session, need)
+    service.publish(session, principal, need, state.settings.moderation)
+    return await _commit_then_match(state, session, need)
 
 
 @router.post("/needs/{need_id}/close", response_model=NeedPublic, summary="Clore un besoin")
-def close(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+def close(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
     return service.to_public(
         session,
         service.change_status(
@@ -119,7 +110,7 @@ def close(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> Need
 
 
 @router.post("/needs/{need_id}/cancel", response_model=NeedPublic, summary="Annuler un besoin")
-def cancel(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
+def cancel(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
     return service.to_public(
         session,
         service.change_status(
@@ -133,7 +124,7 @@ def cancel(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> Nee
     response_model=list[MatchPublic],
     summary="Structures trouvées, classées, avec leurs raisons",
 )
-def matches(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> list[MatchPublic]:
+def matches(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[MatchPublic]:
     service.get_need(session, principal, need_id)
     answers = {
         a.structure_id: a.status
@@ -164,7 +155,7 @@ def matches(need_id: NeedId, session: SessionDep, principal: PrincipalDep) -> li
     summary="Réponses reçues (format=csv pour les exporter)",
 )
 def answers(
-    need_id: NeedId,
+    need_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
@@ -197,8 +188,8 @@ def answers(
     )
 
 
-def _link(request: Request, token: str, session: Session) -> tuple[NeedMatch, Need]:
-    link = read_token(request.app.state.settings.identity_secret, token)
+def _link(state: SourcingState, token: str, session: Session) -> tuple[NeedMatch, Need]:
+    link = read_token(state.settings.identity_secret, token)
     return service.match_of(session, link.need_id, link.structure_id)
 
 
@@ -207,8 +198,8 @@ def _link(request: Request, token: str, session: Session) -> tuple[NeedMatch, Ne
     response_model=NeedForStructure,
     summary="Lire un besoin reçu (lien signé, sans connexion)",
 )
-def read_need(token: Token, session: SessionDep, request: Request) -> NeedForStructure:
-    match, need = _link(request, token, session)
+def read_need(token: Token, session: SessionDep, state: SourcingStateDep) -> NeedForStructure:
+    match, need = _link(state, token, session)
     if match.opened_at is None:
         match.opened_at = utcnow()
         session.add(match)
@@ -236,9 +227,9 @@ def read_need(token: Token, session: SessionDep, request: Request) -> NeedForStr
     summary="Répondre à un besoin (lien signé, sans connexion)",
 )
 def answer_need(
-    token: Token, payload: AnswerCreate, session: SessionDep, request: Request
+    token: Token, payload: AnswerCreate, session: SessionDep, state: SourcingStateDep
 ) -> AnswerPublic:
-    match, need = _link(request, token, session)
+    match, need = _link(state, token, session)
     if match.opened_at is None:
         match.opened_at = utcnow()
         session.add(match)
@@ -264,7 +255,7 @@ class OpenNeed(BaseModel):
     summary="Besoins publiés qui correspondent à une structure (pour ses gestionnaires, via la passerelle)",
 )
 def needs_for_structure(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
 ) -> list[OpenNeed]:

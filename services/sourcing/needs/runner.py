@@ -8,7 +8,6 @@ import logging
 from datetime import timedelta
 
 from anyio import to_thread
-from meilisearch_python_sdk import AsyncClient
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -19,7 +18,7 @@ from services.sourcing.needs import service
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.matching import Candidate, find_candidates
 from services.sourcing.needs.models import Need, NeedMatch, NeedStatus
-from services.sourcing.search.service import RadiusValues
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings
 
@@ -30,16 +29,14 @@ class NeedRunner:
     def __init__(
         self,
         engine: Engine,
-        meili: AsyncClient,
+        search_engine: SearchEngine,
         settings: SourcingSettings,
         vocabulary: SearchVocabulary,
-        radius_values: RadiusValues,
         directory: CatalogDirectory,
         mail_relay: MailRelay,
     ) -> None:
-        self.engine, self.meili, self.settings = engine, meili, settings
-        self.vocabulary, self.radius_values = vocabulary, radius_values
-        self.directory, self.mail_relay = directory, mail_relay
+        self.engine, self.search_engine, self.settings = engine, search_engine, settings
+        self.vocabulary, self.directory, self.mail_relay = vocabulary, directory, mail_relay
 
     def _need_and_history(self, need_id: int) -> tuple[Need, dict[int, float]]:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -57,14 +54,7 @@ class NeedRunner:
         need, history = await to_thread.run_sync(self._need_and_history, need_id)
         if need.status != NeedStatus.PUBLISHED:
             return 0
-        candidates = await find_candidates(
-            self.meili,
-            self.settings.meili_index,
-            need,
-            self.vocabulary,
-            self.radius_values,
-            history,
-        )
+        candidates = await find_candidates(self.search_engine, need, self.vocabulary, history)
         return await to_thread.run_sync(self._record, need_id, candidates)
 
     def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:

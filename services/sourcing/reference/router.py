@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.catalog.structures.kinds import (
@@ -14,15 +14,10 @@ from services.catalog.structures.kinds import (
     PRESTA_TYPE_LABELS,
     family_of,
 )
-from services.sourcing.search.vocabulary import SearchVocabulary
+from services.sourcing.state import SourcingStateDep
 
 router = APIRouter(prefix="/v1/reference", tags=["référentiels"])
 MAX_SUGGESTIONS = 20
-
-
-def _vocabulary(request: Request) -> SearchVocabulary:
-    vocabulary: SearchVocabulary = request.app.state.vocabulary
-    return vocabulary
 
 
 def _folded(text: str) -> str:
@@ -49,9 +44,9 @@ def presta_types() -> list[dict[str, str]]:
 
 
 @router.get("/sectors", summary="Secteurs d'achat, par groupe")
-def sectors(request: Request) -> list[dict[str, Any]]:
+def sectors(state: SourcingStateDep) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
-    for row in _vocabulary(request).sector_rows:
+    for row in state.vocabulary.sector_rows:
         group = groups.setdefault(
             row["groupe_slug"], {"slug": row["groupe_slug"], "name": row["groupe"], "sectors": []}
         )
@@ -68,10 +63,10 @@ class CpvEntry(BaseModel):
 
 @router.get("/cpv", response_model=list[CpvEntry], summary="Chercher un code CPV (code ou libellé)")
 def cpv(
-    request: Request,
+    state: SourcingStateDep,
     q: Annotated[str, Query(min_length=2, max_length=100, examples=["nettoyage"])],
 ) -> list[CpvEntry]:
-    vocabulary = _vocabulary(request)
+    vocabulary = state.vocabulary
     query = q.strip()
     if query.replace("-", "").isdigit():
         codes = [c for c in vocabulary.cpv_labels if c.startswith(query[:8])]
@@ -100,10 +95,10 @@ def cpv(
 
 @router.get("/communes", summary="Autocomplétion des communes (nom, code postal ou code INSEE)")
 def communes(
-    request: Request,
+    state: SourcingStateDep,
     q: Annotated[str, Query(min_length=2, max_length=80, examples=["saint-denis", "93200"])],
 ) -> list[dict[str, Any]]:
-    vocabulary = _vocabulary(request)
+    vocabulary = state.vocabulary
     query = q.strip()
     if query.isdigit() or query.upper().startswith("2A") or query.upper().startswith("2B"):
         found = [

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import xlsxwriter
-from meilisearch_python_sdk import AsyncClient
 
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.service import SearchRequest, filters_for
 
 PAGE = 1000
@@ -45,15 +45,14 @@ def safe_cell(value: Any) -> str:
 
 
 async def documents(
-    client: AsyncClient, index_uid: str, request: SearchRequest, radius_values: list[int]
+    engine: SearchEngine, request: SearchRequest, radius_values: list[int]
 ) -> AsyncIterator[dict[str, Any]]:
-    index = client.index(index_uid)
     filters = filters_for(request, radius_values) or None
     page = 1
     while True:
-        result = await index.search(
+        result = await engine.search(
             request.q,
-            filter=filters,  # type: ignore[arg-type]
+            filter=filters,
             page=page,
             hits_per_page=PAGE,
             attributes_to_retrieve=[name for name, _ in COLUMNS],

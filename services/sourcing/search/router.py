@@ -8,19 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.export import csv_chunks, documents, xlsx_file
 from services.sourcing.search.request import SearchParameters, search_parameters
 from services.sourcing.search.schemas import SearchResponse
 from services.sourcing.search.service import SearchRequest, search_structures
+from services.sourcing.state import SourcingStateDep
 
 router = APIRouter(prefix="/v1", tags=["recherche"])
 
 
 async def search_request(
-    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
+    request: Request,
+    parameters: Annotated[SearchParameters, Depends(search_parameters)],
+    state: SourcingStateDep,
 ) -> SearchRequest:
-    return parameters.to_request(request, request.app.state.vocabulary)
+    return parameters.to_request(request, state.vocabulary)
 
 
 SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
@@ -28,9 +30,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def export_request(
-    request: Request, parameters: Annotated[SearchParameters, Depends(search_parameters)]
+    request: Request,
+    parameters: Annotated[SearchParameters, Depends(search_parameters)],
+    state: SourcingStateDep,
 ) -> SearchRequest:
-    return parameters.to_request(request, request.app.state.vocabulary, extra=frozenset({"format"}))
+    return parameters.to_request(request, state.vocabulary, extra=frozenset({"format"}))
 
 
 ExportRequestDep = Annotated[SearchRequest, Depends(export_request)]
@@ -56,14 +60,8 @@ ExportRequestDep = Annotated[SearchRequest, Depends(export_request)]
         }
     },
 )
-async def search(request: Request, search_request: SearchRequestDep) -> Response:
-    found = await search_structures(
-        request.app.state.meili,
-        request.app.state.settings.meili_index,
-        search_request,
-        request.app.state.vocabulary,
-        request.app.state.radius_values,
-    )
+async def search(state: SourcingStateDep, search_request: SearchRequestDep) -> Response:
+    found = await search_structures(state.search_engine, search_request, state.vocabulary)
     # Built and checked once by `search_structures`: serialised directly, not validated again.
     return Response(found.model_dump_json(), media_type="application/json")
 
@@ -75,14 +73,12 @@ async def search(request: Request, search_request: SearchRequestDep) -> Response
     responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
 )
 async def export(
-    request: Request,
+    state: SourcingStateDep,
     search_request: ExportRequestDep,
     format: Annotated[str, Query(pattern="^(csv|xlsx)$", description="csv ou xlsx")] = "csv",
 ) -> StreamingResponse:
-    state = request.app.state
-    with engine_errors():
-        radii = await state.radius_values.get(state.meili, state.settings.meili_index)
-    rows = documents(state.meili, state.settings.meili_index, search_request, radii)
+    radii = await state.search_engine.radius_values()
+    rows = documents(state.search_engine, search_request, radii)
     if format == "csv":
         return StreamingResponse(
             csv_chunks(rows),

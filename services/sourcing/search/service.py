@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.search import SearchResults
 from meilisearch_python_sdk.types import JsonDict
 
-from services.sourcing.search.engine import engine_errors
+from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.filters import FACET_FIELDS, build_filter, coverage_filter
 from services.sourcing.search.matching import distance_km, explain
 from services.sourcing.search.places import Territory
@@ -23,7 +21,6 @@ _RETRIEVED = [*StructureHit.model_fields, "_geo"]
 # The engine client parametrises its result model on every search; pydantic caches that class
 # only while something holds it, so it is held here rather than rebuilt per search.
 _RESULT_MODEL = SearchResults[JsonDict]
-RADIUS_VALUES_TTL_S = 30.0
 
 
 @dataclass
@@ -38,22 +35,6 @@ class SearchRequest:
     point: tuple[float, float, int] | None = None
     sort: str = "pertinence"
     domain: dict[str, Any] = field(default_factory=dict)
-
-
-class RadiusValues:
-    """The distinct radii activities use, read from the index and kept briefly."""
-
-    def __init__(self) -> None:
-        self.values: list[int] = []
-        self.read_at = 0.0
-
-    async def get(self, client: AsyncClient, index_uid: str) -> list[int]:
-        if time.monotonic() - self.read_at > RADIUS_VALUES_TTL_S:
-            result = await client.index(index_uid).search("", limit=0, facets=["radius_values"])
-            distribution = (result.facet_distribution or {}).get("radius_values", {})
-            self.values = sorted(int(v) for v in distribution)
-            self.read_at = time.monotonic()
-        return self.values
 
 
 def filters_for(request: SearchRequest, radius_values: Sequence[int]) -> list[str]:
@@ -90,15 +71,10 @@ def engine_query(request: SearchRequest, radii: Sequence[int]) -> dict[str, Any]
 
 
 async def search_structures(
-    client: AsyncClient,
-    index_uid: str,
-    request: SearchRequest,
-    vocabulary: SearchVocabulary,
-    radius_values: RadiusValues,
+    engine: SearchEngine, request: SearchRequest, vocabulary: SearchVocabulary
 ) -> SearchResponse:
-    with engine_errors():
-        radii = await radius_values.get(client, index_uid)
-        results = await client.index(index_uid).search(**engine_query(request, radii))
+    radii = await engine.radius_values()
+    results = await engine.search(**engine_query(request, radii))
     distribution = results.facet_distribution or {}
     total = results.total_hits or 0
     origin = request.point[:2] if request.point else request.territory.centre
