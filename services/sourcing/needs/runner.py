@@ -8,16 +8,18 @@ import logging
 from datetime import timedelta
 
 from anyio import to_thread
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from services.common.db import utcnow
+from services.common.errors import UpstreamTimeout, UpstreamUnavailable
 from services.common.mail import MailRelay
 from services.sourcing.needs import service
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.matching import Candidate, find_candidates
-from services.sourcing.needs.models import Need, NeedMatch, NeedStatus
+from services.sourcing.needs.models import Need, NeedStatus
+from services.sourcing.needs.repository import NeedRepository
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings
@@ -40,7 +42,7 @@ class NeedRunner:
 
     def _need_and_history(self, need_id: int) -> tuple[Need, dict[int, float]]:
         with Session(self.engine, expire_on_commit=False) as session:
-            need = session.get(Need, need_id)
+            need = NeedRepository(session).get(need_id)
             assert need is not None
             return need, service.responsiveness(session)
 
@@ -57,24 +59,28 @@ class NeedRunner:
         candidates = await find_candidates(self.search_engine, need, self.vocabulary, history)
         return await to_thread.run_sync(self._record, need_id, candidates)
 
+    async def match_published(self, need: Need) -> int:
+        """At once on publication; if the engine or the database is down, the background cycle
+        catches up. Returns how many matches it recorded."""
+        if need.status != NeedStatus.PUBLISHED or need.id is None:
+            return 0
+        matched = 0
+        try:
+            matched = await self.match(need.id)
+            await self.notify_pending()
+        except (UpstreamUnavailable, UpstreamTimeout, OSError, RuntimeError, OperationalError):
+            pass
+        return matched
+
     def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:
         with Session(self.engine) as session:
-            match = session.get(NeedMatch, match_id)
-            need = session.get(Need, match.need_id) if match else None
+            needs = NeedRepository(session)
+            match = needs.match(match_id)
+            need = needs.get(match.need_id) if match else None
             if match is None or need is None:
                 return False
-            now = utcnow()
-            statement = update(NeedMatch).where(col(NeedMatch.id) == match_id)
-            if reminder:
-                statement = statement.where(col(NeedMatch.reminders) == match.reminders).values(
-                    reminders=match.reminders + 1, last_reminder_at=now
-                )
-            else:
-                statement = statement.where(col(NeedMatch.notified_at).is_(None)).values(
-                    notified_at=now
-                )
             # Taken by this conditional update, in the transaction that queues the mail.
-            if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+            if not needs.take_for_telling(match, reminder, utcnow()):
                 return False
             service.notify(
                 session,
@@ -99,7 +105,7 @@ class NeedRunner:
                     self.settings.reminder_cap,
                 )
             else:
-                due = service.unnotified(session, self.settings.notify_batch_size)
+                due = NeedRepository(session).unnotified(self.settings.notify_batch_size)
             return [(m.id, m.structure_id) for m, _ in due if m.id is not None]
 
     async def notify_pending(self, reminders: bool = False) -> int:
@@ -112,11 +118,7 @@ class NeedRunner:
 
     def _published(self) -> list[int]:
         with Session(self.engine) as session:
-            return [
-                n
-                for n in session.exec(select(Need.id).where(Need.status == NeedStatus.PUBLISHED))
-                if n is not None
-            ]
+            return NeedRepository(session).published_ids()
 
     async def cycle(self) -> None:
         for need_id in await to_thread.run_sync(self._published):

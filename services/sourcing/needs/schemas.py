@@ -162,3 +162,15 @@ class NeedForStructure(BaseModel):
     questions: list[str]
     status: NeedStatus
     your_answer: AnswerStatus | None
+
+
+class OpenNeed(BaseModel):
+    """A published need as a structure's managers see it in their space."""
+
+    need_id: int
+    kind: str
+    title: str
+    deadline: date | None
+    score: float
+    opened: bool
+    answer: str | None

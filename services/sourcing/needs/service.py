@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, func, select
+from anyio import to_thread
+from sqlmodel import Session
 
-from services.common.db import utcnow
+from services.common.db import session_scope, utcnow
 from services.common.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from services.common.identity import Principal, Role
 from services.common.mail import queue_mail
-from services.sourcing.needs.links import make_token
+from services.sourcing.needs.links import make_token, read_token
 from services.sourcing.needs.matching import Candidate
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
-from services.sourcing.needs.schemas import AnswerCreate, NeedCreate, NeedPublic
+from services.sourcing.needs.repository import NeedRepository
+from services.sourcing.needs.schemas import (
+    AnswerCreate,
+    AnswerPublic,
+    MatchPublic,
+    NeedCreate,
+    NeedForStructure,
+    NeedPublic,
+    OpenNeed,
+)
+from services.sourcing.search.export import safe_cell
 from services.sourcing.search.vocabulary import SearchVocabulary
+
+if TYPE_CHECKING:
+    from services.sourcing.state import SourcingState
 
 BUYERS = {Role.PUBLIC_BUYER, Role.PRIVATE_BUYER, Role.STAFF}
 
@@ -65,14 +84,10 @@ def create_need(
         "place_level": payload.place.level if payload.place else None,
         "place_code": payload.place.code if payload.place else None,
     }
+    needs = NeedRepository(session)
     existing = None
     if payload.external_ref:
-        existing = session.exec(
-            select(Need).where(
-                Need.buyer_account_id == principal.account_id,
-                Need.external_ref == payload.external_ref,
-            )
-        ).first()
+        existing = needs.by_external_ref(principal.account_id, payload.external_ref)
     if existing is not None:
         if existing.status in (NeedStatus.CLOSED, NeedStatus.CANCELLED):
             raise Conflict(
@@ -81,8 +96,7 @@ def create_need(
         for name, value in data.items():
             setattr(existing, name, value)
         existing.updated_at = utcnow()
-        session.add(existing)
-        session.flush()
+        needs.save(existing)
         if payload.publish and existing.status == NeedStatus.DRAFT:
             publish(session, principal, existing, moderation)
         return existing
@@ -92,15 +106,57 @@ def create_need(
         buyer_email=principal.email,
         status=NeedStatus.DRAFT,
     )
-    session.add(need)
-    session.flush()
+    needs.save(need)
     if payload.publish:
         publish(session, principal, need, moderation)
     return need
 
 
+_transaction = contextmanager(session_scope)
+
+
+def _saved(state: SourcingState, write: Callable[[Session], Need]) -> tuple[Need, NeedPublic]:
+    """Read before the commit: once the need is saved, a connection lost while reading it back
+    would answer 503, and the buyer, told to try again, would deposit or publish it twice."""
+    with _transaction(state.engine) as session:
+        need = write(session)
+        return need, to_public(session, need)
+
+
+async def _saved_then_matched(state: SourcingState, write: Callable[[Session], Need]) -> NeedPublic:
+    """The request's one commit comes before matching, which reads the need in sessions of its
+    own, and whose count the answer gives."""
+    need, saved = await to_thread.run_sync(_saved, state, write)
+    matched = await state.runner.match_published(need)
+    return saved.model_copy(update={"matches": saved.matches + matched})
+
+
+async def deposit(state: SourcingState, principal: Principal, payload: NeedCreate) -> NeedPublic:
+    moderation = state.settings.moderation
+    return await _saved_then_matched(
+        state,
+        lambda session: create_need(session, principal, payload, state.vocabulary, moderation),
+    )
+
+
+async def publish_now(state: SourcingState, principal: Principal, need_id: int) -> NeedPublic:
+    moderation = state.settings.moderation
+    return await _saved_then_matched(
+        state,
+        lambda session: publish(
+            session, principal, get_need(session, principal, need_id), moderation
+        ),
+    )
+
+
+def latest_needs(session: Session, principal: Principal) -> list[NeedPublic]:
+    require_buyer(principal)
+    buyer = None if principal.is_staff else principal.account_id
+    return [to_public(session, n) for n in NeedRepository(session).latest(buyer)]
+
+
 def get_need(session: Session, principal: Principal, need_id: int) -> Need:
-    need = session.get(Need, need_id)
+    need = NeedRepository(session).get(need_id)
     # Another buyer's need does not exist for you.
     if need is None or (need.buyer_account_id != principal.account_id and not principal.is_staff):
         raise NotFound(f"Aucun besoin n° {need_id}.")
@@ -117,8 +173,7 @@ def publish(session: Session, principal: Principal, need: Need, moderation: bool
     else:
         need.status, need.published_at = NeedStatus.PUBLISHED, utcnow()
     need.updated_at = utcnow()
-    session.add(need)
-    session.flush()
+    NeedRepository(session).save(need)
     return need
 
 
@@ -130,18 +185,14 @@ def change_status(session: Session, need: Need, status: NeedStatus) -> Need:
     if need.status not in allowed:
         raise Conflict(f"Un besoin « {need.status} » ne peut passer à « {status} ».")
     need.status, need.updated_at = status, utcnow()
-    session.add(need)
-    session.flush()
+    NeedRepository(session).save(need)
     return need
 
 
 def to_public(session: Session, need: Need) -> NeedPublic:
-    matches = session.exec(
-        select(func.count()).select_from(NeedMatch).where(NeedMatch.need_id == need.id)
-    ).one()
-    answers = Counter(
-        str(a.status) for a in session.exec(select(NeedAnswer).where(NeedAnswer.need_id == need.id))
-    )
+    needs = NeedRepository(session)
+    matches = needs.match_count(need.id)
+    answers = Counter(str(status) for status in needs.answers_by_structure(need.id).values())
     return NeedPublic.model_validate(
         {**need.model_dump(), "matches": matches, "answers": dict(answers)}
     )
@@ -149,46 +200,29 @@ def to_public(session: Session, need: Need) -> NeedPublic:
 
 def responsiveness(session: Session) -> dict[int, float]:
     """Per structure: the share of needs it was told of that it answered."""
-    notified = Counter(
-        sid
-        for sid in session.exec(
-            select(NeedMatch.structure_id).where(col(NeedMatch.notified_at).is_not(None))
-        )
-    )
-    answered = Counter(sid for sid in session.exec(select(NeedAnswer.structure_id)))
+    needs = NeedRepository(session)
+    notified = Counter(needs.notified_structure_ids())
+    answered = Counter(needs.answering_structure_ids())
     return {sid: min(1.0, answered[sid] / count) for sid, count in notified.items()}
 
 
 def record_matches(session: Session, need_id: int, candidates: list[Candidate]) -> int:
     """New candidates become matches; known ones keep their notification state."""
-    known = set(session.exec(select(NeedMatch.structure_id).where(NeedMatch.need_id == need_id)))
-    added = 0
-    for candidate in candidates:
-        if candidate.structure_id in known:
-            continue
-        session.add(
-            NeedMatch(
-                need_id=need_id,
-                structure_id=candidate.structure_id,
-                structure_name=candidate.name[:255],
-                score=candidate.score,
-                reasons=candidate.reasons,
-            )
+    needs = NeedRepository(session)
+    known = needs.matched_structure_ids(need_id)
+    added = [
+        NeedMatch(
+            need_id=need_id,
+            structure_id=candidate.structure_id,
+            structure_name=candidate.name[:255],
+            score=candidate.score,
+            reasons=candidate.reasons,
         )
-        added += 1
-    session.flush()
-    return added
-
-
-def unnotified(session: Session, limit: int) -> list[tuple[NeedMatch, Need]]:
-    rows = session.exec(
-        select(NeedMatch, Need)
-        .join(Need, col(Need.id) == NeedMatch.need_id)
-        .where(col(NeedMatch.notified_at).is_(None), Need.status == NeedStatus.PUBLISHED)
-        .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
-        .limit(limit)
-    ).all()
-    return [(m, n) for m, n in rows]
+        for candidate in candidates
+        if candidate.structure_id not in known
+    ]
+    needs.save(*added)
+    return len(added)
 
 
 def notify(
@@ -216,44 +250,98 @@ def notify(
         queue_mail(session, recipient, subject, body)
 
 
+def matches_of(session: Session, principal: Principal, need_id: int) -> list[MatchPublic]:
+    get_need(session, principal, need_id)
+    needs = NeedRepository(session)
+    answers = needs.answers_by_structure(need_id)
+    return [
+        MatchPublic(
+            structure_id=m.structure_id,
+            structure_name=m.structure_name,
+            score=m.score,
+            reasons=m.reasons,
+            notified=m.notified_at is not None,
+            opened=m.opened_at is not None,
+            answer=answers.get(m.structure_id),
+        )
+        for m in needs.matches_of(need_id)
+    ]
+
+
+def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
+    """The published needs a structure matched, best first, with what it did of them."""
+    needs = NeedRepository(session)
+    rows = needs.published_matches_of_structure(structure_id)
+    answers = needs.answers_by_need(structure_id)
+    return [
+        OpenNeed(
+            need_id=need.id or 0,
+            kind=str(need.kind),
+            title=need.title,
+            deadline=need.deadline,
+            score=match.score,
+            opened=match.opened_at is not None,
+            answer=str(answers[need.id]) if need.id in answers else None,
+        )
+        for match, need in rows
+    ]
+
+
 def reminders_due(session: Session, after: timedelta, cap: int) -> list[tuple[NeedMatch, Need]]:
     threshold = utcnow() - after
-    rows = session.exec(
-        select(NeedMatch, Need)
-        .join(Need, col(Need.id) == NeedMatch.need_id)
-        .where(
-            Need.status == NeedStatus.PUBLISHED,
-            col(NeedMatch.notified_at).is_not(None),
-            col(NeedMatch.opened_at).is_(None),
-            NeedMatch.reminders < cap,
-        )
-    ).all()
+    needs = NeedRepository(session)
     due = []
-    for match, need in rows:
+    for match, need in needs.unopened(cap):
         last = match.last_reminder_at or match.notified_at
-        answered = session.exec(
-            select(NeedAnswer.id).where(
-                NeedAnswer.need_id == need.id, NeedAnswer.structure_id == match.structure_id
-            )
-        ).first()
         if (
             last is not None
             and last.replace(tzinfo=threshold.tzinfo) <= threshold
-            and answered is None
+            and needs.answer_of(need.id, match.structure_id) is None
         ):
             due.append((match, need))
     return due
 
 
 def match_of(session: Session, need_id: int, structure_id: int) -> tuple[NeedMatch, Need]:
-    row = session.exec(
-        select(NeedMatch, Need)
-        .join(Need, col(Need.id) == NeedMatch.need_id)
-        .where(NeedMatch.need_id == need_id, NeedMatch.structure_id == structure_id)
-    ).first()
+    row = NeedRepository(session).match_of(need_id, structure_id)
     if row is None:
         raise NotFound("Ce besoin n'a pas été adressé à cette structure.")
-    return row[0], row[1]
+    return row
+
+
+def _opened_by_link(session: Session, secret: str, token: str) -> tuple[NeedMatch, Need]:
+    link = read_token(secret, token)
+    match, need = match_of(session, link.need_id, link.structure_id)
+    if match.opened_at is None:
+        match.opened_at = utcnow()
+        NeedRepository(session).save(match)
+    return match, need
+
+
+def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
+    match, need = _opened_by_link(session, secret, token)
+    answer = NeedRepository(session).answer_of(need.id, match.structure_id)
+    return NeedForStructure(
+        need_id=need.id or 0,
+        structure_id=match.structure_id,
+        kind=need.kind,
+        title=need.title,
+        description=need.description,
+        deadline=need.deadline,
+        questions=need.questions,
+        status=need.status,
+        your_answer=answer.status if answer else None,
+    )
+
+
+def answer_by_link(
+    session: Session, secret: str, token: str, payload: AnswerCreate
+) -> AnswerPublic:
+    match, need = _opened_by_link(session, secret, token)
+    record = answer(session, need, match.structure_id, payload)
+    return AnswerPublic(
+        structure_name=match.structure_name, **record.model_dump(exclude={"id", "need_id"})
+    )
 
 
 def answer(session: Session, need: Need, structure_id: int, payload: AnswerCreate) -> NeedAnswer:
@@ -264,32 +352,47 @@ def answer(session: Session, need: Need, structure_id: int, payload: AnswerCreat
             raise InvalidParameter(
                 f"answers/{key[:10]}", "question inconnue (clés : numéros des questions)", "body"
             )
-    existing = session.exec(
-        select(NeedAnswer).where(
-            NeedAnswer.need_id == need.id, NeedAnswer.structure_id == structure_id
-        )
-    ).first()
-    record = existing or NeedAnswer(
+    needs = NeedRepository(session)
+    record = needs.answer_of(need.id, structure_id) or NeedAnswer(
         need_id=need.id or 0, structure_id=structure_id, status=payload.status
     )
     record.status, record.reason, record.answers = payload.status, payload.reason, payload.answers
     record.contact_email, record.answered_at = payload.contact_email, utcnow()
-    session.add(record)
-    session.flush()
+    needs.save(record)
     return record
 
 
-def answers_of(session: Session, need_id: int) -> list[tuple[NeedAnswer, str | None]]:
-    names = {
-        m.structure_id: m.structure_name
-        for m in session.exec(select(NeedMatch).where(NeedMatch.need_id == need_id))
-    }
-    rows = session.exec(
-        select(NeedAnswer)
-        .where(NeedAnswer.need_id == need_id)
-        .order_by(col(NeedAnswer.answered_at))
-    )
-    return [(a, names.get(a.structure_id)) for a in rows]
+def answers_to(
+    session: Session, principal: Principal, need_id: int
+) -> tuple[Need, list[AnswerPublic]]:
+    need = get_need(session, principal, need_id)
+    needs = NeedRepository(session)
+    names = needs.structure_names(need_id)
+    return need, [
+        AnswerPublic(
+            structure_name=names.get(a.structure_id), **a.model_dump(exclude={"id", "need_id"})
+        )
+        for a in needs.answers_of(need_id)
+    ]
+
+
+def answers_csv(need: Need, rows: list[AnswerPublic]) -> str:
+    """For a spreadsheet: `;`-separated, a byte-order mark, cells it will not run as formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Structure", "Réponse", "Raison", *need.questions, "Contact", "Date"])
+    for row in rows:
+        writer.writerow(
+            [
+                safe_cell(row.structure_name),
+                ANSWER_LABELS[row.status],
+                safe_cell(row.reason),
+                *(safe_cell(row.answers.get(str(i))) for i in range(len(need.questions))),
+                safe_cell(row.contact_email),
+                row.answered_at.isoformat(timespec="minutes"),
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()
 
 
 ANSWER_LABELS = {

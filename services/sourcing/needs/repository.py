@@ -1,0 +1,172 @@
+"""Every query the sourcing service runs on needs, their matches and their answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel, col, func, select
+
+from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
+
+# A buyer's list shows the most recent needs only.
+LIST_LIMIT = 200
+
+
+class NeedRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, *rows: SQLModel) -> None:
+        """Added and flushed, so that their ids are known; the commit is the caller's."""
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def get(self, need_id: int) -> Need | None:
+        return self.session.get(Need, need_id)
+
+    def by_external_ref(self, buyer_account_id: str, external_ref: str) -> Need | None:
+        return self.session.exec(
+            select(Need).where(
+                Need.buyer_account_id == buyer_account_id, Need.external_ref == external_ref
+            )
+        ).first()
+
+    def latest(self, buyer_account_id: str | None) -> Sequence[Need]:
+        """The latest needs of a buyer, or of every buyer when `buyer_account_id` is None."""
+        statement = select(Need).order_by(col(Need.id).desc()).limit(LIST_LIMIT)
+        if buyer_account_id is not None:
+            statement = statement.where(Need.buyer_account_id == buyer_account_id)
+        return self.session.exec(statement).all()
+
+    def published_ids(self) -> list[int]:
+        return [
+            n
+            for n in self.session.exec(select(Need.id).where(Need.status == NeedStatus.PUBLISHED))
+            if n is not None
+        ]
+
+    def match_count(self, need_id: int | None) -> int:
+        return self.session.exec(
+            select(func.count()).select_from(NeedMatch).where(NeedMatch.need_id == need_id)
+        ).one()
+
+    def matches_of(self, need_id: int) -> Sequence[NeedMatch]:
+        """Best first."""
+        return self.session.exec(
+            select(NeedMatch)
+            .where(NeedMatch.need_id == need_id)
+            .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
+        ).all()
+
+    def matched_structure_ids(self, need_id: int) -> set[int]:
+        return set(
+            self.session.exec(select(NeedMatch.structure_id).where(NeedMatch.need_id == need_id))
+        )
+
+    def structure_names(self, need_id: int) -> dict[int, str]:
+        return {
+            m.structure_id: m.structure_name
+            for m in self.session.exec(select(NeedMatch).where(NeedMatch.need_id == need_id))
+        }
+
+    def match(self, match_id: int) -> NeedMatch | None:
+        return self.session.get(NeedMatch, match_id)
+
+    def match_of(self, need_id: int, structure_id: int) -> tuple[NeedMatch, Need] | None:
+        row = self.session.exec(
+            select(NeedMatch, Need)
+            .join(Need, col(Need.id) == NeedMatch.need_id)
+            .where(NeedMatch.need_id == need_id, NeedMatch.structure_id == structure_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def published_matches_of_structure(self, structure_id: int) -> list[tuple[NeedMatch, Need]]:
+        """Best first."""
+        rows = self.session.exec(
+            select(NeedMatch, Need)
+            .join(Need, col(Need.id) == NeedMatch.need_id)
+            .where(NeedMatch.structure_id == structure_id, Need.status == NeedStatus.PUBLISHED)
+            .order_by(col(NeedMatch.score).desc())
+        ).all()
+        return [(m, n) for m, n in rows]
+
+    def unnotified(self, limit: int) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs not told yet, best first."""
+        rows = self.session.exec(
+            select(NeedMatch, Need)
+            .join(Need, col(Need.id) == NeedMatch.need_id)
+            .where(col(NeedMatch.notified_at).is_(None), Need.status == NeedStatus.PUBLISHED)
+            .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
+            .limit(limit)
+        ).all()
+        return [(m, n) for m, n in rows]
+
+    def unopened(self, reminder_cap: int) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs told but not opened, reminded fewer times than the cap."""
+        rows = self.session.exec(
+            select(NeedMatch, Need)
+            .join(Need, col(Need.id) == NeedMatch.need_id)
+            .where(
+                Need.status == NeedStatus.PUBLISHED,
+                col(NeedMatch.notified_at).is_not(None),
+                col(NeedMatch.opened_at).is_(None),
+                NeedMatch.reminders < reminder_cap,
+            )
+        ).all()
+        return [(m, n) for m, n in rows]
+
+    def take_for_telling(self, match: NeedMatch, reminder: bool, now: datetime) -> bool:
+        """Marks the match told (or reminded once more) unless another process did first."""
+        statement = update(NeedMatch).where(col(NeedMatch.id) == match.id)
+        if reminder:
+            statement = statement.where(col(NeedMatch.reminders) == match.reminders).values(
+                reminders=match.reminders + 1, last_reminder_at=now
+            )
+        else:
+            statement = statement.where(col(NeedMatch.notified_at).is_(None)).values(
+                notified_at=now
+            )
+        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def notified_structure_ids(self) -> list[int]:
+        """One entry per match told, so a structure appears once per need."""
+        return list(
+            self.session.exec(
+                select(NeedMatch.structure_id).where(col(NeedMatch.notified_at).is_not(None))
+            )
+        )
+
+    def answer_of(self, need_id: int | None, structure_id: int) -> NeedAnswer | None:
+        return self.session.exec(
+            select(NeedAnswer).where(
+                NeedAnswer.need_id == need_id, NeedAnswer.structure_id == structure_id
+            )
+        ).first()
+
+    def answers_of(self, need_id: int | None) -> Sequence[NeedAnswer]:
+        """In the order they came."""
+        return self.session.exec(
+            select(NeedAnswer)
+            .where(NeedAnswer.need_id == need_id)
+            .order_by(col(NeedAnswer.answered_at))
+        ).all()
+
+    def answers_by_structure(self, need_id: int | None) -> dict[int, AnswerStatus]:
+        return {
+            a.structure_id: a.status
+            for a in self.session.exec(select(NeedAnswer).where(NeedAnswer.need_id == need_id))
+        }
+
+    def answers_by_need(self, structure_id: int) -> dict[int, AnswerStatus]:
+        return {
+            a.need_id: a.status
+            for a in self.session.exec(
+                select(NeedAnswer).where(NeedAnswer.structure_id == structure_id)
+            )
+        }
+
+    def answering_structure_ids(self) -> list[int]:
+        """One entry per answer."""
+        return list(self.session.exec(select(NeedAnswer.structure_id)))
