@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel.sql.expression import Select
 
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
 
@@ -14,9 +15,16 @@ from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedM
 LIST_LIMIT = 200
 
 
+def _with_need() -> Select[NeedMatch, Need]:
+    return select(NeedMatch, Need).join(Need, col(Need.id) == NeedMatch.need_id)
+
+
 class NeedRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _pairs(self, statement: Select[NeedMatch, Need]) -> list[tuple[NeedMatch, Need]]:
+        return [(m, n) for m, n in self.session.exec(statement).all()]
 
     def save(self, *rows: SQLModel) -> None:
         """Added and flushed, so that their ids are known; the commit is the caller's."""
@@ -76,46 +84,37 @@ class NeedRepository:
 
     def match_of(self, need_id: int, structure_id: int) -> tuple[NeedMatch, Need] | None:
         row = self.session.exec(
-            select(NeedMatch, Need)
-            .join(Need, col(Need.id) == NeedMatch.need_id)
-            .where(NeedMatch.need_id == need_id, NeedMatch.structure_id == structure_id)
+            _with_need().where(NeedMatch.need_id == need_id, NeedMatch.structure_id == structure_id)
         ).first()
         return None if row is None else (row[0], row[1])
 
     def published_matches_of_structure(self, structure_id: int) -> list[tuple[NeedMatch, Need]]:
         """Best first."""
-        rows = self.session.exec(
-            select(NeedMatch, Need)
-            .join(Need, col(Need.id) == NeedMatch.need_id)
+        return self._pairs(
+            _with_need()
             .where(NeedMatch.structure_id == structure_id, Need.status == NeedStatus.PUBLISHED)
             .order_by(col(NeedMatch.score).desc())
-        ).all()
-        return [(m, n) for m, n in rows]
+        )
 
     def unnotified(self, limit: int) -> list[tuple[NeedMatch, Need]]:
         """Matches of published needs not told yet, best first."""
-        rows = self.session.exec(
-            select(NeedMatch, Need)
-            .join(Need, col(Need.id) == NeedMatch.need_id)
+        return self._pairs(
+            _with_need()
             .where(col(NeedMatch.notified_at).is_(None), Need.status == NeedStatus.PUBLISHED)
             .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
             .limit(limit)
-        ).all()
-        return [(m, n) for m, n in rows]
+        )
 
     def unopened(self, reminder_cap: int) -> list[tuple[NeedMatch, Need]]:
         """Matches of published needs told but not opened, reminded fewer times than the cap."""
-        rows = self.session.exec(
-            select(NeedMatch, Need)
-            .join(Need, col(Need.id) == NeedMatch.need_id)
-            .where(
+        return self._pairs(
+            _with_need().where(
                 Need.status == NeedStatus.PUBLISHED,
                 col(NeedMatch.notified_at).is_not(None),
                 col(NeedMatch.opened_at).is_(None),
                 NeedMatch.reminders < reminder_cap,
             )
-        ).all()
-        return [(m, n) for m, n in rows]
+        )
 
     def take_for_telling(self, match: NeedMatch, reminder: bool, now: datetime) -> bool:
         """Marks the match told (or reminded once more) unless another process did first."""
