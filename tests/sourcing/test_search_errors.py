@@ -10,9 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from meilisearch_python_sdk import AsyncClient
 
+from services.common.identity import Role
 from services.sourcing.app import create_app
 from services.sourcing.search.filters import build_filter, coverage_filter, quote
 from services.sourcing.search.places import Territory
+from tests.catalog.api_support import identity
 from tests.conftest import IndexedCatalog
 from tests.support import Meili, free_port, sourcing_settings, wait_until
 
@@ -126,3 +128,27 @@ def meili_index_without_settings(meili: Meili, run_id: str) -> str:
         )
     )
     return uid
+
+
+def test_publishing_while_the_engine_is_down_saves_the_need_unmatched(
+    indexed_catalog: IndexedCatalog, tmp_path: Path
+) -> None:
+    """Matching at publication fails with the engine's 503; the need is published all the same
+    and the background cycle matches it later."""
+    settings = sourcing_settings(
+        f"http://127.0.0.1:{free_port()}", "k", indexed_catalog.index, tmp_path
+    )
+    buyer = identity("acheteur-moteur-absent", Role.PUBLIC_BUYER)
+    need = {
+        "kind": "demande_devis",
+        "title": "Nettoyage des vitres",
+        "description": "Deux passages par an sur trois bâtiments.",
+        "sectors": ["nettoyage-de-locaux-16"],
+        "publish": True,
+    }
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
+        response = client.post("/v1/needs", json=need, headers=buyer)
+        assert response.status_code == 201, response.text
+        assert response.json()["status"] == "published" and response.json()["matches"] == 0
+        listed = client.get("/v1/needs", headers=buyer).json()
+        assert [n["title"] for n in listed] == ["Nettoyage des vitres"]
