@@ -12,6 +12,7 @@ from sqlmodel import Session
 from services.common.errors import Forbidden, Unauthorized
 from services.gateway.accounts.service import Caller, authenticate
 from services.gateway.settings import GatewaySettings
+from services.gateway.state import GatewayStateDep
 
 
 def credential_of(authorization: str | None, x_api_key: str | None) -> str | None:
@@ -27,6 +28,7 @@ def credential_of(authorization: str | None, x_api_key: str | None) -> str | Non
 
 async def caller_dependency(
     request: Request,
+    state: GatewayStateDep,
     authorization: Annotated[
         str | None, Header(description="Bearer <jeton d'accès ou clé d'API>")
     ] = None,
@@ -35,9 +37,7 @@ async def caller_dependency(
     credential = credential_of(authorization, x_api_key)
     if credential is None:
         return None
-    caller = await to_thread.run_sync(
-        _authenticate, request.app.state.engine, credential, request.app.state.settings
-    )
+    caller = await to_thread.run_sync(_authenticate, state.engine, credential, state.settings)
     request.state.caller = caller
     return caller
 

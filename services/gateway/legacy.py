@@ -3,10 +3,7 @@ switch by changing their base URL. A facade: every answer comes from the catalog
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +13,7 @@ from sqlmodel import Session
 from services.common.errors import PROBLEM_JSON, AppError, NotFound, problem_response
 from services.common.text import slugify
 from services.gateway.accounts.service import authenticate
+from services.gateway.state import GatewayStateDep, gateway_state
 
 router = APIRouter(prefix="/api", tags=["compatibilité (API historique)"])
 DEFAULT_LIMIT = 100
@@ -44,69 +42,6 @@ class LegacyError(AppError):
     status, slug, title = 503, "upstream-unavailable", "Service momentanément indisponible"
 
 
-@dataclass(frozen=True)
-class Perimeter:
-    id: str
-    name: str
-    slug: str
-    kind: str
-    insee_code: str
-    post_codes: list[str]
-    department_code: str | None
-    region_code: str | None
-
-    def public(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
-def load_perimeters(data_dir: Path) -> list[Perimeter]:
-    def rows(name: str) -> list[dict[str, str]]:
-        with (data_dir / name).open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
-
-    found = [
-        Perimeter(
-            f"region-{r['code_region']}",
-            r["nom"],
-            f"{slugify(r['nom'])}-region",
-            "REGION",
-            r["code_region"],
-            [],
-            None,
-            r["code_region"],
-        )
-        for r in rows("geo/regions.csv")
-    ]
-    found += [
-        Perimeter(
-            f"departement-{d['code_departement']}",
-            d["nom"],
-            slugify(d["nom"]),
-            "DEPARTMENT",
-            d["code_departement"],
-            [],
-            d["code_departement"],
-            d["code_region"],
-        )
-        for d in rows("geo/departements.csv")
-    ]
-    found += [
-        Perimeter(
-            f"commune-{c['code_insee']}",
-            c["nom"],
-            f"{slugify(c['nom'])}-{c['code_departement'].lower()}",
-            "CITY",
-            c["code_insee"],
-            [p for p in c["codes_postaux"].split("|") if p],
-            c["code_departement"],
-            c["code_region"],
-        )
-        for c in rows("geo/communes.csv")
-        if c["type"] == "COM"
-    ]
-    return found
-
-
 def _unauthorized(request: Request, detail: str) -> JSONResponse:
     return problem_response(
         401,
@@ -127,11 +62,10 @@ def _caller_or_401(request: Request) -> JSONResponse | None:
         return _unauthorized(request, "Jeton absent : « Authorization: Bearer <jeton> ».")
     if not re.fullmatch(r"[A-Za-z0-9]{64,}", token):
         return _unauthorized(request, "Jeton invalide.")
-    with Session(request.app.state.engine) as session:
+    state = gateway_state(request)
+    with Session(state.engine) as session:
         try:
-            request.state.caller = authenticate(
-                session, token, request.app.state.settings.session_secret
-            )
+            request.state.caller = authenticate(session, token, state.settings.session_secret)
         except AppError as exc:
             return _unauthorized(request, exc.detail)
         session.commit()
@@ -168,7 +102,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
-    fetched = await request.app.state.catalog.fetch("/v1/legacy/siae", request, params)
+    fetched = await gateway_state(request).catalog.fetch("/v1/legacy/siae", request, params)
     if fetched is None:
         raise LegacyError("Le catalogue est momentanément indisponible.")
     return fetched[0], dict(fetched[1])
@@ -271,7 +205,7 @@ async def presta_types(
 
 @router.get("/sectors/", summary="Secteurs d'activité")
 async def sectors(
-    request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    request: Request, state: GatewayStateDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
     items = [
         {
@@ -279,7 +213,7 @@ async def sectors(
             "slug": row["secteur_slug"],
             "group": {"name": row["groupe"], "slug": row["groupe_slug"]},
         }
-        for row in request.app.state.legacy_sectors
+        for row in state.legacy_sectors
     ]
     return _listing(request, items, limit, offset)
 
@@ -294,17 +228,18 @@ async def networks(
 @router.get("/perimeters/", summary="Périmètres : communes, départements, régions")
 async def perimeters(
     request: Request,
+    state: GatewayStateDep,
     kind: Annotated[str | None, Query(pattern="^(CITY|DEPARTMENT|REGION)$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> JSONResponse:
-    items = [p.public() for p in request.app.state.perimeters if kind is None or p.kind == kind]
+    items = [p.public() for p in state.perimeters if kind is None or p.kind == kind]
     return _listing(request, items, limit, offset)
 
 
 @router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
 async def autocomplete(
-    request: Request,
+    state: GatewayStateDep,
     q: Annotated[str, Query(min_length=1, max_length=80)],
     kind: Annotated[str | None, Query(pattern="^(CITY|DEPARTMENT|REGION)$")] = None,
     results: Annotated[int, Query(ge=1, le=20)] = 10,
@@ -312,7 +247,7 @@ async def autocomplete(
     query = q.strip()
     folded = slugify(query)
     found = []
-    for perimeter in request.app.state.perimeters:
+    for perimeter in state.perimeters:
         if kind is not None and perimeter.kind != kind:
             continue
         if query.isdigit():

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
 from services.gateway.legacy import AMOUNTS, _caller_or_401, router
+from services.gateway.perimeters import Perimeter
+from services.gateway.state import GatewayStateDep
 
 KINDS = {"TENDER": "appel_offres", "QUOTE": "demande_devis", "PROJ": "projet_achat"}
 AMOUNT_BOUNDS: dict[str, tuple[int | None, int | None]] = {
@@ -87,18 +89,20 @@ _DETAILS = (
 )
 
 
-def _place(request: Request, tender: LegacyTender) -> dict[str, str] | None:
+def _place(perimeters: list[Perimeter], tender: LegacyTender) -> dict[str, str] | None:
     if tender.is_country_area or not tender.location:
         return None
     level = {"CITY": "commune", "DEPARTMENT": "departement", "REGION": "region"}
-    for perimeter in request.app.state.perimeters:
+    for perimeter in perimeters:
         if perimeter.slug == tender.location:
             return {"level": level[perimeter.kind], "code": perimeter.insee_code}
     raise InvalidParameter("location", f"périmètre inconnu « {tender.location[:60]} »", "body")
 
 
 @router.post("/tenders/", status_code=201, summary="Déposer un besoin (API historique)")
-async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
+async def create_tender(
+    tender: LegacyTender, request: Request, state: GatewayStateDep
+) -> JSONResponse:
     if (refused := _caller_or_401(request)) is not None:
         return refused
     if "needs:write" not in request.state.caller.scopes:
@@ -110,7 +114,7 @@ async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
         "title": tender.title,
         "description": tender.description,
         "sectors": tender.sectors,
-        "place": _place(request, tender),
+        "place": _place(state.perimeters, tender),
         "presta_types": tender.presta_type,
         "kinds": tender.siae_kind,
         "amount_min_eur": tender.amount_exact if tender.amount_exact is not None else low,
@@ -120,7 +124,7 @@ async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
         "details": tender.model_dump(mode="json", include=set(_DETAILS)),
         "publish": True,
     }
-    upstream = await request.app.state.sourcing.post_json("/v1/needs", request, body)
+    upstream = await state.sourcing.post_json("/v1/needs", request, body)
     if upstream.status_code != 201:
         return JSONResponse(
             upstream.json(),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from services.common.errors import NotFound, UpstreamUnavailable
+from services.common.params import IdPath
 from services.gateway.auth import OptionalCallerDep, open_or
-from services.gateway.upstream import Upstream
+from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["structures"], dependencies=[open_or("catalog:read")])
 
@@ -26,21 +27,18 @@ class StructurePage(BaseModel):
     missing: list[str] = Field(description="Parties indisponibles pour l'instant")
 
 
-def _upstreams(request: Request) -> tuple[Upstream, Upstream]:
-    return request.app.state.catalog, request.app.state.sourcing
-
-
 @router.get(
     "/structures/{structure_id}/page",
     response_model=StructurePage,
     summary="Page complète d'une structure",
 )
 async def structure_page(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     request: Request,
     caller: OptionalCallerDep,
+    state: GatewayStateDep,
 ) -> StructurePage:
-    catalog, sourcing = _upstreams(request)
+    catalog, sourcing = state.catalog, state.sourcing
     base = f"/v1/structures/{structure_id}"
     structure, offers = await asyncio.gather(
         catalog.fetch(base, request), catalog.fetch(f"{base}/offers", request)

@@ -9,8 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
 from services.common.identity import InvalidIdentity, verify_identity
+from services.common.state import state_of
 from services.gateway.accounts.service import ACCESS_PREFIX
-from services.gateway.quotas import Quotas
+from services.gateway.state import GatewayState
 
 _EXEMPT_PREFIXES = ("/api/docs", "/api/openapi")
 
@@ -51,16 +52,15 @@ class QuotaMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        quotas: Quotas = state.quotas
+        state = state_of(scope["app"], GatewayState)
         credential = _credential(scope)
         if credential is not None:
-            decision = await quotas.check(
+            decision = await state.quotas.check(
                 _subject(credential, state.settings.session_secret), state.identified_limits
             )
         else:
             client = scope.get("client")
-            decision = await quotas.check(f"ip:{client[0] if client else 'unknown'}")
+            decision = await state.quotas.check(f"ip:{client[0] if client else 'unknown'}")
         headers = decision.headers()
         if not decision.allowed:
             response = problem_response(

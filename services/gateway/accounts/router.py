@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from services.common.auth import SessionDep
 from services.common.errors import Unauthorized
+from services.common.params import IdPath
 from services.gateway.accounts import service
 from services.gateway.accounts.models import ApiKey
 from services.gateway.accounts.schemas import (
@@ -26,14 +25,9 @@ from services.gateway.accounts.schemas import (
 )
 from services.gateway.auth import CallerDep, requires
 from services.gateway.quotas import Limit
+from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["comptes et clés"])
-KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _settings(request: Request) -> tuple[str, str]:
-    settings = request.app.state.settings
-    return settings.session_secret, settings.public_url
 
 
 def _tokens(tokens: service.Tokens) -> TokensPublic:
@@ -47,9 +41,9 @@ def _tokens(tokens: service.Tokens) -> TokensPublic:
 @router.post(
     "/auth/register", status_code=201, response_model=AccountPublic, summary="Créer un compte"
 )
-def register(payload: Registration, session: SessionDep, request: Request) -> AccountPublic:
+def register(payload: Registration, session: SessionDep, state: GatewayStateDep) -> AccountPublic:
     account = service.register(
-        session, payload.email, payload.password, payload.role, _settings(request)[1]
+        session, payload.email, payload.password, payload.role, state.settings.public_url
     )
     return AccountPublic(
         id=account.id, email=account.email, role=account.role, email_verified=False
@@ -63,10 +57,12 @@ def verify(payload: TokenBody, session: SessionDep) -> AccountPublic:
 
 
 @router.post("/auth/login", response_model=TokensPublic, summary="Se connecter")
-async def login(payload: Credentials, session: SessionDep, request: Request) -> TokensPublic:
-    settings = request.app.state.settings
+async def login(
+    payload: Credentials, session: SessionDep, request: Request, state: GatewayStateDep
+) -> TokensPublic:
+    settings = state.settings
     client = request.client.host if request.client else "unknown"
-    throttle = request.app.state.login_throttle
+    throttle = state.login_throttle
     attempts = f"login:{payload.email.strip().lower()}:{client}"
     limit = Limit("failed-logins", settings.failed_logins_per_15_min, 900)
     if await throttle.peek(attempts, limit) >= limit.requests:
@@ -80,8 +76,8 @@ async def login(payload: Credentials, session: SessionDep, request: Request) -> 
 
 
 @router.post("/auth/refresh", response_model=TokensPublic, summary="Renouveler la session")
-def refresh(payload: RefreshBody, session: SessionDep, request: Request) -> TokensPublic:
-    return _tokens(service.refresh(session, payload.refresh_token, _settings(request)[0]))
+def refresh(payload: RefreshBody, session: SessionDep, state: GatewayStateDep) -> TokensPublic:
+    return _tokens(service.refresh(session, payload.refresh_token, state.settings.session_secret))
 
 
 @router.post(
@@ -95,8 +91,10 @@ def logout(payload: RefreshBody, session: SessionDep) -> Response:
 
 
 @router.post("/auth/password-reset", status_code=202, summary="Demander un nouveau mot de passe")
-def password_reset(payload: ResetRequest, session: SessionDep, request: Request) -> dict[str, str]:
-    service.request_reset(session, payload.email, _settings(request)[1])
+def password_reset(
+    payload: ResetRequest, session: SessionDep, state: GatewayStateDep
+) -> dict[str, str]:
+    service.request_reset(session, payload.email, state.settings.public_url)
     return {"detail": "Si un compte existe pour cette adresse, un e-mail vient de partir."}
 
 
@@ -147,7 +145,7 @@ def list_keys(session: SessionDep, caller: CallerDep) -> list[KeyPublic]:
     summary="Remplacer une clé (l'ancienne est révoquée)",
     dependencies=[requires("keys:manage")],
 )
-def rotate_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> KeyCreated:
+def rotate_key(key_id: IdPath, session: SessionDep, caller: CallerDep) -> KeyCreated:
     record, key = service.rotate_key(session, caller, key_id)
     return KeyCreated(**_key(record).model_dump(), key=key)
 
@@ -158,6 +156,6 @@ def rotate_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> KeyCrea
     summary="Révoquer une clé",
     dependencies=[requires("keys:manage")],
 )
-def revoke_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> Response:
+def revoke_key(key_id: IdPath, session: SessionDep, caller: CallerDep) -> Response:
     service.revoke_key(session, caller, key_id)
     return Response(status_code=204)
