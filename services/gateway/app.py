@@ -20,6 +20,7 @@ from services.common.mail import MailRelay, mailer_for
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
+from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
 from services.gateway.legacy_tenders import create_tender as _tenders  # noqa: F401  (registers the route)
 from services.gateway.openapi import merged_openapi
@@ -106,7 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[pages_router, api_router, accounts_router, legacy_router],
+        routers=[pages_router, api_router, accounts_router, legacy_router, legacy_open_router],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url=None,

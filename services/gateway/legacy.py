@@ -6,16 +6,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 
-from services.common.errors import PROBLEM_JSON, AppError, NotFound, problem_response
+from services.common.errors import (
+    PROBLEM_JSON,
+    AppError,
+    NotFound,
+    Unauthorized,
+    problem_response,
+)
 from services.common.text import slugify
-from services.gateway.accounts.service import authenticate
-from services.gateway.state import GatewayStateDep, gateway_state
+from services.gateway.auth import bearer_value, identify
+from services.gateway.state import GatewayState, GatewayStateDep, gateway_state
 
-router = APIRouter(prefix="/api", tags=["compatibilité (API historique)"])
+_TAG = "compatibilité (API historique)"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000  # as the catalog's own bound: refused here, by name
@@ -53,23 +58,36 @@ def _unauthorized(request: Request, detail: str) -> JSONResponse:
     )
 
 
-def _caller_or_401(request: Request) -> JSONResponse | None:
+async def _check_token(request: Request, state: GatewayStateDep) -> None:
+    """Runs before every handler that needs a token, so that the check never blocks the event
+    loop; the handler answers the refusal itself, after its parameters were validated."""
+    request.state.legacy_refusal = await _refusal(request, state)
+
+
+async def _refusal(request: Request, state: GatewayState) -> str | None:
     """Bearer token, or the legacy `?token=` (answered with a deprecation header)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else request.query_params.get("token")
+    token = bearer_value(request.headers.get("authorization", ""))
+    if token is None:
+        token = request.query_params.get("token")
     if not token:
-        return _unauthorized(request, "Jeton absent : « Authorization: Bearer <jeton> ».")
+        return "Jeton absent : « Authorization: Bearer <jeton> »."
     if not re.fullmatch(r"[A-Za-z0-9]{64,}", token):
-        return _unauthorized(request, "Jeton invalide.")
-    state = gateway_state(request)
-    with Session(state.engine) as session:
-        try:
-            request.state.caller = authenticate(session, token, state.settings.session_secret)
-        except AppError as exc:
-            return _unauthorized(request, exc.detail)
-        session.commit()
+        return "Jeton invalide."
+    try:
+        await identify(request, state, token)
+    except Unauthorized as exc:
+        return exc.detail
     return None
+
+
+def caller_or_401(request: Request) -> JSONResponse | None:
+    refusal: str | None = request.state.legacy_refusal
+    return None if refusal is None else _unauthorized(request, refusal)
+
+
+router = APIRouter(prefix="/api", tags=[_TAG], dependencies=[Depends(_check_token)])
+# The one call of the historical API that needs no token.
+open_router = APIRouter(prefix="/api", tags=[_TAG])
 
 
 def _page(
@@ -112,7 +130,7 @@ async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
 async def siae_list(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     params: list[tuple[str, str]] = [("limit", str(limit)), ("offset", str(offset))]
     for name in ("kind", "presta_types", "sectors", "networks"):
@@ -127,7 +145,7 @@ async def siae_list(
 
 
 async def _one(request: Request, **criteria: str) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     _, body = await _siae(request, {**criteria, "limit": "1"})
     if not body.get("results"):
@@ -146,7 +164,7 @@ async def siae_by_slug(slug: str, request: Request) -> JSONResponse:
 
 
 async def _many(request: Request, field: str, value: str, length: int) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     if len(value) != length:
         return problem_response(
@@ -171,7 +189,7 @@ async def siae_by_siret(siret: str, request: Request) -> JSONResponse:
 
 
 def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     return _answer(
         request, _page(request, items[offset : offset + limit], len(items), limit, offset)
@@ -237,7 +255,7 @@ async def perimeters(
     return _listing(request, items, limit, offset)
 
 
-@router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
+@open_router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
 async def autocomplete(
     state: GatewayStateDep,
     q: Annotated[str, Query(min_length=1, max_length=80)],

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
-from services.gateway.legacy import AMOUNTS, _caller_or_401, router
+from services.gateway.legacy import AMOUNTS, caller_or_401, router
 from services.gateway.perimeters import Perimeter
 from services.gateway.state import GatewayStateDep
 
@@ -103,7 +103,7 @@ def _place(perimeters: list[Perimeter], tender: LegacyTender) -> dict[str, str] 
 async def create_tender(
     tender: LegacyTender, request: Request, state: GatewayStateDep
 ) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     if "needs:write" not in request.state.caller.scopes:
         raise Forbidden("Ce jeton ne permet pas de déposer des besoins (portée needs:write).")

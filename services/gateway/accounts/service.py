@@ -266,13 +266,20 @@ def revoke_key(session: Session, caller: Caller, key_id: int) -> None:
         session.add(record)
 
 
+def session_principal(credential: str, session_secret: str) -> Principal | None:
+    """Who a session's access token names; None when `credential` is not an access token."""
+    if not credential.startswith(ACCESS_PREFIX):
+        return None
+    try:
+        return verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret)
+    except InvalidIdentity as exc:
+        raise Unauthorized(f"Jeton d'accès refusé : {exc}.") from exc
+
+
 def authenticate(session: Session, credential: str, session_secret: str) -> Caller:
     """An access token from a login, or an API key; anything else is refused (401)."""
-    if credential.startswith(ACCESS_PREFIX):
-        try:
-            principal = verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret)
-        except InvalidIdentity as exc:
-            raise Unauthorized(f"Jeton d'accès refusé : {exc}.") from exc
+    principal = session_principal(credential, session_secret)
+    if principal is not None:
         return Caller(principal, ROLE_SCOPES[principal.role], "session")
     prefix = prefix_of(credential)
     record = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix else None
