@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 
 from services.common.errors import (
     PROBLEM_JSON,
-    AppError,
     NotFound,
     Unauthorized,
+    UpstreamUnavailable,
     problem_response,
 )
 from services.common.text import slugify
@@ -41,10 +41,6 @@ AMOUNTS = [
     (">1M", "> 1 M€"),
 ]
 TENDER_KINDS = [("TENDER", "Appel d'offres"), ("QUOTE", "Demande de devis"), ("PROJ", "Sourcing")]
-
-
-class LegacyError(AppError):
-    status, slug, title = 503, "upstream-unavailable", "Service momentanément indisponible"
 
 
 def _unauthorized(request: Request, detail: str) -> JSONResponse:
@@ -122,7 +118,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
     fetched = await gateway_state(request).catalog.fetch("/v1/legacy/siae", request, params)
     if fetched is None:
-        raise LegacyError("Le catalogue est momentanément indisponible.")
+        raise UpstreamUnavailable("Le catalogue est momentanément indisponible.")
     return fetched[0], dict(fetched[1])
 
 
