@@ -89,11 +89,7 @@ class TokensPublic(BaseModel):
 
     @classmethod
     def of(cls, tokens: Tokens) -> TokensPublic:
-        return cls(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_in=tokens.expires_in,
-        )
+        return cls.model_validate(tokens, from_attributes=True)
 
 
 class KeyCreate(BaseModel):
@@ -127,7 +123,7 @@ class KeyPublic(BaseModel):
 
     @classmethod
     def of(cls, record: ApiKey) -> KeyPublic:
-        return KeyPublic.model_validate(record.model_dump())
+        return cls.model_validate(record.model_dump())
 
 
 class KeyCreated(KeyPublic):
