@@ -6,25 +6,14 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from services.common.errors import NotFound, UpstreamUnavailable
 from services.common.params import IdPath
 from services.gateway.auth import OptionalCallerDep, open_or
+from services.gateway.schemas import StructurePage
 from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["structures"], dependencies=[open_or("catalog:read")])
-
-
-class StructurePage(BaseModel):
-    structure: dict[str, Any]
-    offers: list[dict[str, Any]] | None
-    nearby: list[dict[str, Any]] | None = Field(description="Structures proches du même domaine")
-    open_needs: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Besoins publiés qui lui correspondent (ses gestionnaires seulement)",
-    )
-    missing: list[str] = Field(description="Parties indisponibles pour l'instant")
 
 
 @router.get(
