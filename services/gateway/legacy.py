@@ -4,6 +4,7 @@ switch by changing their base URL. A facade: every answer comes from the catalog
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,23 +25,46 @@ _TAG = "compatibilité (API historique)"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000  # as the catalog's own bound: refused here, by name
-AMOUNTS = [
-    ("0-1K", "0-1 K€"),
-    ("1-5K", "1-5 K€"),
-    ("5-10K", "5-10 K€"),
-    ("10-15K", "10-15 K€"),
-    ("15-20K", "15-20 K€"),
-    ("20-30K", "20-30 K€"),
-    ("30-40K", "30-40 K€"),
-    ("40-50K", "40-50 K€"),
-    ("50-100K", "50-100 K€"),
-    ("100-150K", "100-150 K€"),
-    ("150-200K", "150-200 K€"),
-    ("200-500K", "200-500 K€"),
-    ("500-1M", "500 K€-1 M€"),
-    (">1M", "> 1 M€"),
+
+
+@dataclass(frozen=True)
+class AmountBand:
+    code: str
+    label: str
+    low_eur: int | None
+    high_eur: int | None
+
+
+AMOUNT_BANDS = [
+    AmountBand("0-1K", "0-1 K€", 0, 1_000),
+    AmountBand("1-5K", "1-5 K€", 1_000, 5_000),
+    AmountBand("5-10K", "5-10 K€", 5_000, 10_000),
+    AmountBand("10-15K", "10-15 K€", 10_000, 15_000),
+    AmountBand("15-20K", "15-20 K€", 15_000, 20_000),
+    AmountBand("20-30K", "20-30 K€", 20_000, 30_000),
+    AmountBand("30-40K", "30-40 K€", 30_000, 40_000),
+    AmountBand("40-50K", "40-50 K€", 40_000, 50_000),
+    AmountBand("50-100K", "50-100 K€", 50_000, 100_000),
+    AmountBand("100-150K", "100-150 K€", 100_000, 150_000),
+    AmountBand("150-200K", "150-200 K€", 150_000, 200_000),
+    AmountBand("200-500K", "200-500 K€", 200_000, 500_000),
+    AmountBand("500-1M", "500 K€-1 M€", 500_000, 1_000_000),
+    AmountBand(">1M", "> 1 M€", 1_000_000, None),
 ]
-TENDER_KINDS = [("TENDER", "Appel d'offres"), ("QUOTE", "Demande de devis"), ("PROJ", "Sourcing")]
+
+
+@dataclass(frozen=True)
+class TenderKind:
+    code: str
+    label: str
+    need_kind: str  # what the sourcing service calls it
+
+
+TENDER_KINDS = [
+    TenderKind("TENDER", "Appel d'offres", "appel_offres"),
+    TenderKind("QUOTE", "Demande de devis", "demande_devis"),
+    TenderKind("PROJ", "Sourcing", "projet_achat"),
+]
 
 
 def _unauthorized(request: Request, detail: str) -> JSONResponse:
@@ -281,11 +305,11 @@ async def autocomplete(
 async def tender_kinds(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    return _listing(request, [{"id": k, "name": n} for k, n in TENDER_KINDS], limit, offset)
+    return _listing(request, [{"id": k.code, "name": k.label} for k in TENDER_KINDS], limit, offset)
 
 
 @router.get("/tenders/amounts/", summary="Tranches de montant")
 async def tender_amounts(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    return _listing(request, [{"id": k, "name": n} for k, n in AMOUNTS], limit, offset)
+    return _listing(request, [{"id": b.code, "name": b.label} for b in AMOUNT_BANDS], limit, offset)
