@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.kinds import Family, Kind, PrestaType
 from services.common.db import text_enum, utcnow  # also sets the naming convention
+from services.domain.kinds import Family, Kind, PrestaType
 
 
 def structure_reference() -> Any:
