@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.common.db import utcnow
+from services.common.settings import MailSettingsMixin
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
@@ -81,11 +82,6 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
-def mailer_for(backend: str, directory: Path, smtp_host: str, smtp_port: int) -> Mailer:
-    """SMTP in production; .eml files in a folder in development and tests."""
-    return SmtpMailer(smtp_host, smtp_port) if backend == "smtp" else FileMailer(directory)
-
-
 class MailRelay:
     def __init__(self, engine: Engine, mailer: Mailer, sender: str) -> None:
         self.engine, self.mailer, self.sender = engine, mailer, sender
@@ -134,3 +130,14 @@ class MailRelay:
                 logger.exception("mail relay failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+def make_mail_relay(engine: Engine, settings: MailSettingsMixin) -> MailRelay:
+    """The relay of a service's outgoing mail: SMTP in production; .eml files in a folder in
+    development and tests."""
+    mailer: Mailer = (
+        SmtpMailer(settings.smtp_host, settings.smtp_port)
+        if settings.mail_backend == "smtp"
+        else FileMailer(settings.mail_dir)
+    )
+    return MailRelay(engine, mailer, settings.mail_from)
