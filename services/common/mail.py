@@ -1,6 +1,7 @@
 """Mail: queued in the writer's transaction, delivered after commit by a relay that retries.
 
-Each service that sends mail keeps its own `outgoing_mail` table in its own database.
+Each service that sends mail keeps its own `outgoing_mail` table in its own database: one class
+maps them all, and `add_outgoing_mail` puts the table in each database's metadata.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -37,6 +39,11 @@ class OutgoingMail(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
+
+
+def add_outgoing_mail(metadata: MetaData) -> None:
+    """Gives a database that sends mail the `outgoing_mail` table, identical in every one."""
+    OutgoingMail.metadata.tables["outgoing_mail"].to_metadata(metadata)
 
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> None:
