@@ -17,7 +17,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import MailRelay, mailer_for
+from services.common.mail import make_mail_relay
 from services.common.state import ServiceState, install_state
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
@@ -56,10 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             encoding="utf-8"
         ) as handle:
             app.state.legacy_sectors = list(csv.DictReader(handle))
-        mailer = mailer_for(
-            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-        )
-        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
+        app.state.mail_relay = make_mail_relay(app.state.engine, settings)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         store: CounterStore = RedisStore(redis) if redis is not None else MemoryStore()
         app.state.quotas = Quotas(
