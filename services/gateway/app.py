@@ -16,7 +16,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import MailRelay, mailer_for
+from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
@@ -42,9 +42,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         timeout, connect = settings.upstream_timeout_s, settings.upstream_connect_timeout_s
         secret = settings.identity_secret
         engine = make_engine(settings.database_url)
-        mailer = mailer_for(
-            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-        )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         store: CounterStore = RedisStore(redis) if redis is not None else MemoryStore()
         state = GatewayState(
@@ -64,7 +61,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             perimeters=load_perimeters(settings.data_dir),
             legacy_sectors=load_legacy_sectors(settings.data_dir),
-            mail_relay=MailRelay(engine, mailer, settings.mail_from),
+            mail_relay=make_mail_relay(engine, settings),
             quotas=Quotas(
                 store,
                 [

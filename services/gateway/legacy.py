@@ -218,7 +218,7 @@ def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSO
 
 @router.get("/siae/kinds/", summary="Types de structure")
 async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> JSONResponse:
-    from services.catalog.structures.kinds import KIND_LABELS, Family, family_of
+    from services.domain.kinds import KIND_LABELS, Family, family_of
 
     items = [
         {
@@ -235,7 +235,7 @@ async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset =
 async def presta_types(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    from services.catalog.structures.kinds import PRESTA_TYPE_LABELS
+    from services.domain.kinds import PRESTA_TYPE_LABELS
 
     items = [{"id": p.value, "name": label} for p, label in PRESTA_TYPE_LABELS.items()]
     return _listing(request, items, limit, offset)

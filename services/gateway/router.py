@@ -8,10 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from services.domain.search import XLSX, SearchResponse, openapi_parameters
 from services.gateway.auth import OptionalCallerDep, caller_dependency, open_or, requires
 from services.gateway.upstream import Upstream
-from services.sourcing.search.router import XLSX
-from services.sourcing.search.schemas import SearchResponse
 
 # Credentials, when presented, are checked on every route, open ones included.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(caller_dependency)])
@@ -22,71 +21,7 @@ def _upstream(request: Request, name: str) -> Upstream:
     return upstream
 
 
-_MULTI = {"type": "array", "items": {"type": "string"}}
-_SEARCH_PARAMETERS = [
-    {
-        "name": "q",
-        "in": "query",
-        "schema": {"type": "string", "maxLength": 200},
-        "description": "Texte libre, en français, tolérant aux fautes de frappe",
-    },
-    *(
-        {
-            "name": name,
-            "in": "query",
-            "schema": _MULTI,
-            "style": "form",
-            "explode": True,
-            "description": description,
-        }
-        for name, description in (
-            ("kind", "Types de structure : EI, AI, ACI, ETTI, EITI, GEIQ, SEP, EA, EATT, ESAT"),
-            ("family", "Famille : insertion, handicap"),
-            ("reservation", "Marchés réservés : L2113-12 (EA, EATT, ESAT), L2113-13 (SIAE)"),
-            ("department", "Départements servis (ex. 93, 2A, 974)"),
-            ("region", "Régions servies (codes INSEE, ex. 11, 84)"),
-            ("commune", "Communes servies (codes INSEE, ex. 93066)"),
-            ("sector", "Secteurs d'achat (slugs de la taxonomie)"),
-            ("sector_group", "Groupes de secteurs (slugs)"),
-            ("cpv", "Codes CPV de l'avis de marché (8 chiffres)"),
-            ("naf", "Codes NAF des structures (ex. 81.21Z)"),
-            ("presta_type", "Types de prestation : DISP, PREST, BUILD"),
-            ("network", "Réseaux (slugs)"),
-            ("label", "Labels"),
-            ("headcount", "Tranches d'effectif en insertion : 0-9, 10-49, 50-249, 250+"),
-            (
-                "turnover",
-                "Tranches de chiffre d'affaires : 0-100k, 100k-500k, 500k-2M, 2M-10M, 10M+",
-            ),
-        )
-    ),
-    *(
-        {"name": name, "in": "query", "schema": {"type": "boolean"}, "description": description}
-        for name, description in (
-            ("qpv", "Commune comptant un quartier prioritaire (QPV 2024)"),
-            ("zrr", "Commune en zone de revitalisation rurale (ZRR 2022)"),
-            ("has_offers", "Avec des offres publiées"),
-        )
-    ),
-    {"name": "lat", "in": "query", "schema": {"type": "number"}, "description": "Point + rayon"},
-    {"name": "lng", "in": "query", "schema": {"type": "number"}, "description": "Point + rayon"},
-    {
-        "name": "radius_km",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-    },
-    {
-        "name": "sort",
-        "in": "query",
-        "schema": {"type": "string", "enum": ["pertinence", "distance", "nom"]},
-    },
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-    },
-]
+_SEARCH_PARAMETERS = openapi_parameters()
 
 
 @router.get(

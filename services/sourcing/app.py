@@ -13,7 +13,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import MailRelay, mailer_for
+from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
 from services.common.state import ServiceState, install_state
 from services.sourcing.market.router import router as market_router
@@ -37,10 +37,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         app.state.engine = make_engine(settings.database_url)
         install_state(app, ServiceState(app.state.engine))
         catalog = pooled_client(settings.catalog_url, 10.0)
-        mailer = mailer_for(
-            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-        )
-        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
+        app.state.mail_relay = make_mail_relay(app.state.engine, settings)
         app.state.meili = search_only_client(settings)
         app.state.runner = NeedRunner(
             app.state.engine,

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from services.domain.search import XLSX, SearchResponse
 from services.sourcing.search.engine import engine_errors
 from services.sourcing.search.export import csv_chunks, documents, xlsx_file
 from services.sourcing.search.request import SearchParameters, search_parameters
-from services.sourcing.search.schemas import SearchResponse
 from services.sourcing.search.service import SearchRequest, search_structures
 
 router = APIRouter(prefix="/v1", tags=["recherche"])
@@ -24,7 +24,6 @@ async def search_request(
 
 
 SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def export_request(
