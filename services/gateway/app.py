@@ -76,8 +76,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             login_throttle=Quotas(store, [], prefix="mi:auth"),
         )
         install_state(app, state)
-        # router.py still finds its upstreams by attribute name.
-        app.state.catalog, app.state.sourcing = state.catalog, state.sourcing
         stop = asyncio.Event()
         mail_task = asyncio.create_task(state.mail_relay.run(stop))
         try:

@@ -18,6 +18,7 @@ from services.common.errors import (
     problem_response,
 )
 from services.common.text import slugify
+from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS, Family, family_of
 from services.gateway.auth import bearer_value, identify
 from services.gateway.state import GatewayState, GatewayStateDep, gateway_state
 
@@ -218,8 +219,6 @@ def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSO
 
 @router.get("/siae/kinds/", summary="Types de structure")
 async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> JSONResponse:
-    from services.domain.kinds import KIND_LABELS, Family, family_of
-
     items = [
         {
             "id": k.value,
@@ -235,8 +234,6 @@ async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset =
 async def presta_types(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    from services.domain.kinds import PRESTA_TYPE_LABELS
-
     items = [{"id": p.value, "name": label} for p, label in PRESTA_TYPE_LABELS.items()]
     return _listing(request, items, limit, offset)
 

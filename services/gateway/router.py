@@ -8,17 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from services.common.params import IdPath
 from services.domain.search import XLSX, SearchResponse, openapi_parameters
 from services.gateway.auth import OptionalCallerDep, caller_dependency, open_or, requires
-from services.gateway.upstream import Upstream
+from services.gateway.state import upstream
 
 # Credentials, when presented, are checked on every route, open ones included.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(caller_dependency)])
-
-
-def _upstream(request: Request, name: str) -> Upstream:
-    upstream: Upstream = getattr(request.app.state, name)
-    return upstream
 
 
 _SEARCH_PARAMETERS = openapi_parameters()
@@ -33,16 +29,16 @@ _SEARCH_PARAMETERS = openapi_parameters()
     dependencies=[open_or("search:read")],
 )
 async def search(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/search", request)
+    return await upstream(request, "sourcing").get("/v1/search", request)
 
 
 @router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
 async def structure(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     request: Request,
     caller: OptionalCallerDep,
 ) -> Response:
-    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
+    return await upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
 
 
 @router.get(
@@ -72,7 +68,7 @@ async def structure(
     dependencies=[open_or("search:read")],
 )
 async def export(request: Request) -> Response:
-    return await _upstream(request, "sourcing").stream("/v1/search/export", request)
+    return await upstream(request, "sourcing").stream("/v1/search/export", request)
 
 
 @router.get(
@@ -83,7 +79,7 @@ async def export(request: Request) -> Response:
     dependencies=[open_or("search:read")],
 )
 async def market_depth(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/market-depth", request)
+    return await upstream(request, "sourcing").get("/v1/market-depth", request)
 
 
 @router.get(
@@ -109,7 +105,7 @@ async def market_depth(request: Request) -> Response:
     },
 )
 async def insertion_hours(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/insertion-hours", request)
+    return await upstream(request, "sourcing").get("/v1/insertion-hours", request)
 
 
 AnswerToken = Annotated[
@@ -121,7 +117,7 @@ AnswerToken = Annotated[
     "/answers/{token}", tags=["besoins"], summary="Lire un besoin reçu (lien signé, sans connexion)"
 )
 async def read_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/answers/{quote(token, safe='')}", request)
+    return await upstream(request, "sourcing").get(f"/v1/answers/{quote(token, safe='')}", request)
 
 
 @router.post(
@@ -143,9 +139,7 @@ async def read_need(token: AnswerToken, request: Request) -> Response:
     },
 )
 async def answer_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").post(
-        f"/v1/answers/{quote(token, safe='')}", request
-    )
+    return await upstream(request, "sourcing").post(f"/v1/answers/{quote(token, safe='')}", request)
 
 
 # Structures' sub-resources (activities, offers, members, audit), claims and needs:
@@ -160,12 +154,12 @@ Rest = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9/_-]*$")]
     summary="Activités, offres, gestionnaires, historique d'une structure",
 )
 async def structure_part(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     rest: Rest,
     request: Request,
     caller: OptionalCallerDep,
 ) -> Response:
-    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}/{rest}", request)
+    return await upstream(request, "catalog").get(f"/v1/structures/{structure_id}/{rest}", request)
 
 
 @router.patch(
@@ -174,23 +168,19 @@ async def structure_part(
     summary="Modifier la fiche (gestionnaires ; If-Match requis)",
     dependencies=[requires("catalog:write")],
 )
-async def structure_update(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
-) -> Response:
-    return await _upstream(request, "catalog").send(
+async def structure_update(structure_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "catalog").send(
         "PATCH", f"/v1/structures/{structure_id}", request
     )
 
 
-async def structure_write(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], rest: Rest, request: Request
-) -> Response:
+async def structure_write(structure_id: IdPath, rest: Rest, request: Request) -> Response:
     path = f"/v1/structures/{structure_id}/{rest}"
-    return await _upstream(request, "catalog").send(request.method, path, request)
+    return await upstream(request, "catalog").send(request.method, path, request)
 
 
 async def claims(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
+    return await upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
 
 
 # One operation per method, each with its own id in the OpenAPI document.
@@ -224,7 +214,7 @@ for _method in ("GET", "POST"):
     dependencies=[requires("needs:read")],
 )
 async def needs_read(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/needs{rest}", request)
+    return await upstream(request, "sourcing").get(f"/v1/needs{rest}", request)
 
 
 @router.api_route(
@@ -235,7 +225,7 @@ async def needs_read(rest: Rest, request: Request) -> Response:
     dependencies=[requires("needs:write")],
 )
 async def needs_write(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
+    return await upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
 
 
 @router.get(
@@ -247,4 +237,4 @@ async def reference(
     name: Annotated[str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes)$")],
     request: Request,
 ) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/reference/{name}", request)
+    return await upstream(request, "sourcing").get(f"/v1/reference/{name}", request)
