@@ -9,14 +9,14 @@ DATABASES := catalog sourcing gateway
 DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-.PHONY: run test setup meilisearch migrate lint typecheck pytest clean bench bench-large soak load-generator
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large soak load-generator
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
 
 test: setup lint typecheck pytest ## the same set-up, then every static check and test
 
-setup: $(STAMP) meilisearch
+setup: $(STAMP) meilisearch assets
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 meilisearch:
 	@./scripts/fetch_meilisearch.sh
+
+assets: ## front-end packages (API docs), pinned by sha256, served by our own processes
+	@./scripts/fetch_assets.sh
 
 migrate: $(STAMP)
 	@mkdir -p var

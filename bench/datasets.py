@@ -16,10 +16,10 @@ from sqlmodel import Session, col, func, select
 
 from services.catalog.reference.loader import load_reference_data
 from services.catalog.reference.models import Commune, Sector
-from services.catalog.structures.kinds import Kind, PrestaType, family_of
 from services.catalog.structures.models import Activity, RangeKind, Structure
 from services.catalog.structures.service import ZRR_CLASSED
 from services.common.db import make_engine
+from services.domain.kinds import Kind, PrestaType, family_of
 from tests.support import DATA, load_catalog, migrate
 
 # National spread of the inclusive offer by kind (order of magnitude of the public registers).

@@ -22,7 +22,7 @@ from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
-from services.common.mail import MailRelay, mailer_for
+from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
 from services.common.state import ServiceState, install_state
 
@@ -51,13 +51,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         app.state.meili = client
         app.state.relay = make_relay(settings, client, engine)
         stop = asyncio.Event()
-        app.state.mail_relay = MailRelay(
-            engine,
-            mailer_for(
-                settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-            ),
-            settings.mail_from,
-        )
+        app.state.mail_relay = make_mail_relay(engine, settings)
         tasks = []
         if settings.relay_enabled:
             tasks.append(asyncio.create_task(app.state.relay.run(stop)))

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
     IdentitySettingsMixin,
+    MailSettingsMixin,
     MeiliSettingsMixin,
     ServiceSettings,
     sqlite_url,
-    var_dir,
 )
 
 
-class CatalogSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings):
+class CatalogSettings(
+    IdentitySettingsMixin, MailSettingsMixin, MeiliSettingsMixin, ServiceSettings
+):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("catalog"))
@@ -26,11 +27,6 @@ class CatalogSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     rebuild_batch_size: int = Field(default=2000, ge=1)
     relay_max_backoff_s: float = 10.0
-    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
-    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
-    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
     mail_relay_enabled: bool = True
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, event, text
+from sqlalchemy import Enum, MetaData, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import registry
 from sqlmodel import Session, SQLModel, create_engine
 
 NAMING_CONVENTION = {
@@ -18,7 +19,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The mail table, common to every database, is declared on SQLModel's own metadata.
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def database_registry() -> registry:
+    """The mapper registry of one database's tables: its own metadata, with the shared names."""
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 def text_enum(enum: type[StrEnum], length: int) -> Enum:

@@ -1,6 +1,7 @@
 """Mail: queued in the writer's transaction, delivered after commit by a relay that retries.
 
-Each service that sends mail keeps its own `outgoing_mail` table in its own database.
+Each service that sends mail keeps its own `outgoing_mail` table in its own database: one class
+maps them all, and `add_outgoing_mail` puts the table in each database's metadata.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.common.db import utcnow
+from services.common.settings import MailSettingsMixin
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
@@ -36,6 +39,11 @@ class OutgoingMail(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
+
+
+def add_outgoing_mail(metadata: MetaData) -> None:
+    """Gives a database that sends mail the `outgoing_mail` table, identical in every one."""
+    OutgoingMail.metadata.tables["outgoing_mail"].to_metadata(metadata)
 
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> None:
@@ -79,11 +87,6 @@ class SmtpMailer:
     def send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
             smtp.send_message(message)
-
-
-def mailer_for(backend: str, directory: Path, smtp_host: str, smtp_port: int) -> Mailer:
-    """SMTP in production; .eml files in a folder in development and tests."""
-    return SmtpMailer(smtp_host, smtp_port) if backend == "smtp" else FileMailer(directory)
 
 
 class MailRelay:
@@ -134,3 +137,14 @@ class MailRelay:
                 logger.exception("mail relay failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+def make_mail_relay(engine: Engine, settings: MailSettingsMixin) -> MailRelay:
+    """The relay of a service's outgoing mail: SMTP in production; .eml files in a folder in
+    development and tests."""
+    mailer: Mailer = (
+        SmtpMailer(settings.smtp_host, settings.smtp_port)
+        if settings.mail_backend == "smtp"
+        else FileMailer(settings.mail_dir)
+    )
+    return MailRelay(engine, mailer, settings.mail_from)

@@ -96,3 +96,13 @@ class IdentitySettingsMixin(BaseSettings):
         if isinstance(self, ServiceSettings):
             self.refuse_placeholder("MI_IDENTITY_SECRET", self.identity_secret)
         return self
+
+
+class MailSettingsMixin(BaseSettings):
+    """How a service sends mail; read under the service's own prefix (`CATALOG_MAIL_BACKEND`...)."""
+
+    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
+    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
+    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
@@ -17,19 +16,21 @@ from services.common.app import create_service_app
 from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import MailRelay, mailer_for
-from services.common.state import ServiceState, install_state
+from services.common.mail import make_mail_relay
+from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
 from services.gateway.edge import EdgeMiddleware
-from services.gateway.legacy import load_perimeters
+from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
 from services.gateway.legacy_tenders import create_tender as _tenders  # noqa: F401  (registers the route)
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
+from services.gateway.perimeters import load_legacy_sectors, load_perimeters
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
 from services.gateway.settings import GatewaySettings, get_settings
+from services.gateway.state import GatewayState, GatewayStateDep
 from services.gateway.upstream import Upstream
 
 
@@ -40,55 +41,57 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout, connect = settings.upstream_timeout_s, settings.upstream_connect_timeout_s
         secret = settings.identity_secret
-        app.state.catalog = Upstream(
-            "catalog", "catalogue", pooled_client(settings.catalog_url, timeout, connect), secret
-        )
-        app.state.sourcing = Upstream(
-            "sourcing",
-            "de recherche",
-            pooled_client(settings.sourcing_url, timeout, connect),
-            secret,
-        )
-        app.state.engine = make_engine(settings.database_url)
-        install_state(app, ServiceState(app.state.engine))
-        app.state.perimeters = load_perimeters(settings.data_dir)
-        with (settings.data_dir / "taxonomies/marche_secteurs.csv").open(
-            encoding="utf-8"
-        ) as handle:
-            app.state.legacy_sectors = list(csv.DictReader(handle))
-        mailer = mailer_for(
-            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-        )
-        app.state.mail_relay = MailRelay(app.state.engine, mailer, settings.mail_from)
+        engine = make_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         store: CounterStore = RedisStore(redis) if redis is not None else MemoryStore()
-        app.state.quotas = Quotas(
-            store,
-            [
-                Limit("minute", settings.anonymous_per_minute, 60),
-                Limit("day", settings.anonymous_per_day, 86_400),
+        state = GatewayState(
+            engine,
+            settings=settings,
+            catalog=Upstream(
+                "catalog",
+                "catalogue",
+                pooled_client(settings.catalog_url, timeout, connect),
+                secret,
+            ),
+            sourcing=Upstream(
+                "sourcing",
+                "de recherche",
+                pooled_client(settings.sourcing_url, timeout, connect),
+                secret,
+            ),
+            perimeters=load_perimeters(settings.data_dir),
+            legacy_sectors=load_legacy_sectors(settings.data_dir),
+            mail_relay=make_mail_relay(engine, settings),
+            quotas=Quotas(
+                store,
+                [
+                    Limit("minute", settings.anonymous_per_minute, 60),
+                    Limit("day", settings.anonymous_per_day, 86_400),
+                ],
+            ),
+            identified_limits=[
+                Limit("minute", settings.identified_per_minute, 60),
+                Limit("day", settings.identified_per_day, 86_400),
             ],
+            login_throttle=Quotas(store, [], prefix="mi:auth"),
         )
-        app.state.identified_limits = [
-            Limit("minute", settings.identified_per_minute, 60),
-            Limit("day", settings.identified_per_day, 86_400),
-        ]
-        app.state.login_throttle = Quotas(store, [], prefix="mi:auth")
+        install_state(app, state)
         stop = asyncio.Event()
-        mail_task = asyncio.create_task(app.state.mail_relay.run(stop))
+        mail_task = asyncio.create_task(state.mail_relay.run(stop))
         try:
             yield
         finally:
             stop.set()
             await mail_task
-            app.state.engine.dispose()
+            engine.dispose()
             if redis is not None:
                 await redis.aclose()
-            await app.state.catalog.client.aclose()
-            await app.state.sourcing.client.aclose()
+            await state.catalog.client.aclose()
+            await state.sourcing.client.aclose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
-        return {"catalog": app.state.catalog.ping, "sourcing": app.state.sourcing.ping}
+        state = state_of(app, GatewayState)
+        return {"catalog": state.catalog.ping, "sourcing": state.sourcing.ping}
 
     app = create_service_app(
         service="gateway",
@@ -99,7 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[pages_router, api_router, accounts_router, legacy_router],
+        routers=[pages_router, api_router, accounts_router, legacy_router, legacy_open_router],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url=None,
@@ -113,13 +116,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Marché inclusif — API")
 
     @app.get("/api/openapi.json", include_in_schema=False)
-    async def openapi_document() -> JSONResponse:
-        cached = getattr(app.state, "openapi_document", None)
-        if cached is not None:
-            return JSONResponse(cached)
-        document, missing = await merged_openapi(app, [app.state.catalog, app.state.sourcing])
+    async def openapi_document(state: GatewayStateDep) -> JSONResponse:
+        if state.openapi_document is not None:
+            return JSONResponse(state.openapi_document)
+        document, missing = await merged_openapi(app, [state.catalog, state.sourcing])
         if not missing:  # a partial document is served but not kept
-            app.state.openapi_document = document
+            state.openapi_document = document
         return JSONResponse(document)
 
     if settings.cors_origins:

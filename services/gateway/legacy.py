@@ -3,108 +3,69 @@ switch by changing their base URL. A facade: every answer comes from the catalog
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 
-from services.common.errors import PROBLEM_JSON, AppError, NotFound, problem_response
+from services.common.errors import (
+    PROBLEM_JSON,
+    NotFound,
+    Unauthorized,
+    UpstreamUnavailable,
+    problem_response,
+)
 from services.common.text import slugify
-from services.gateway.accounts.service import authenticate
+from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS, Family, family_of
+from services.gateway.auth import bearer_value, identify
+from services.gateway.state import GatewayState, GatewayStateDep, gateway_state
 
-router = APIRouter(prefix="/api", tags=["compatibilité (API historique)"])
+_TAG = "compatibilité (API historique)"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000  # as the catalog's own bound: refused here, by name
-AMOUNTS = [
-    ("0-1K", "0-1 K€"),
-    ("1-5K", "1-5 K€"),
-    ("5-10K", "5-10 K€"),
-    ("10-15K", "10-15 K€"),
-    ("15-20K", "15-20 K€"),
-    ("20-30K", "20-30 K€"),
-    ("30-40K", "30-40 K€"),
-    ("40-50K", "40-50 K€"),
-    ("50-100K", "50-100 K€"),
-    ("100-150K", "100-150 K€"),
-    ("150-200K", "150-200 K€"),
-    ("200-500K", "200-500 K€"),
-    ("500-1M", "500 K€-1 M€"),
-    (">1M", "> 1 M€"),
-]
-TENDER_KINDS = [("TENDER", "Appel d'offres"), ("QUOTE", "Demande de devis"), ("PROJ", "Sourcing")]
-
-
-class LegacyError(AppError):
-    status, slug, title = 503, "upstream-unavailable", "Service momentanément indisponible"
 
 
 @dataclass(frozen=True)
-class Perimeter:
-    id: str
-    name: str
-    slug: str
-    kind: str
-    insee_code: str
-    post_codes: list[str]
-    department_code: str | None
-    region_code: str | None
-
-    def public(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+class AmountBand:
+    code: str
+    label: str
+    low_eur: int | None
+    high_eur: int | None
 
 
-def load_perimeters(data_dir: Path) -> list[Perimeter]:
-    def rows(name: str) -> list[dict[str, str]]:
-        with (data_dir / name).open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
+AMOUNT_BANDS = [
+    AmountBand("0-1K", "0-1 K€", 0, 1_000),
+    AmountBand("1-5K", "1-5 K€", 1_000, 5_000),
+    AmountBand("5-10K", "5-10 K€", 5_000, 10_000),
+    AmountBand("10-15K", "10-15 K€", 10_000, 15_000),
+    AmountBand("15-20K", "15-20 K€", 15_000, 20_000),
+    AmountBand("20-30K", "20-30 K€", 20_000, 30_000),
+    AmountBand("30-40K", "30-40 K€", 30_000, 40_000),
+    AmountBand("40-50K", "40-50 K€", 40_000, 50_000),
+    AmountBand("50-100K", "50-100 K€", 50_000, 100_000),
+    AmountBand("100-150K", "100-150 K€", 100_000, 150_000),
+    AmountBand("150-200K", "150-200 K€", 150_000, 200_000),
+    AmountBand("200-500K", "200-500 K€", 200_000, 500_000),
+    AmountBand("500-1M", "500 K€-1 M€", 500_000, 1_000_000),
+    AmountBand(">1M", "> 1 M€", 1_000_000, None),
+]
 
-    found = [
-        Perimeter(
-            f"region-{r['code_region']}",
-            r["nom"],
-            f"{slugify(r['nom'])}-region",
-            "REGION",
-            r["code_region"],
-            [],
-            None,
-            r["code_region"],
-        )
-        for r in rows("geo/regions.csv")
-    ]
-    found += [
-        Perimeter(
-            f"departement-{d['code_departement']}",
-            d["nom"],
-            slugify(d["nom"]),
-            "DEPARTMENT",
-            d["code_departement"],
-            [],
-            d["code_departement"],
-            d["code_region"],
-        )
-        for d in rows("geo/departements.csv")
-    ]
-    found += [
-        Perimeter(
-            f"commune-{c['code_insee']}",
-            c["nom"],
-            f"{slugify(c['nom'])}-{c['code_departement'].lower()}",
-            "CITY",
-            c["code_insee"],
-            [p for p in c["codes_postaux"].split("|") if p],
-            c["code_departement"],
-            c["code_region"],
-        )
-        for c in rows("geo/communes.csv")
-        if c["type"] == "COM"
-    ]
-    return found
+
+@dataclass(frozen=True)
+class TenderKind:
+    code: str
+    label: str
+    need_kind: str  # what the sourcing service calls it
+
+
+TENDER_KINDS = [
+    TenderKind("TENDER", "Appel d'offres", "appel_offres"),
+    TenderKind("QUOTE", "Demande de devis", "demande_devis"),
+    TenderKind("PROJ", "Sourcing", "projet_achat"),
+]
 
 
 def _unauthorized(request: Request, detail: str) -> JSONResponse:
@@ -118,24 +79,36 @@ def _unauthorized(request: Request, detail: str) -> JSONResponse:
     )
 
 
-def _caller_or_401(request: Request) -> JSONResponse | None:
+async def _check_token(request: Request, state: GatewayStateDep) -> None:
+    """Runs before every handler that needs a token, so that the check never blocks the event
+    loop; the handler answers the refusal itself, after its parameters were validated."""
+    request.state.legacy_refusal = await _refusal(request, state)
+
+
+async def _refusal(request: Request, state: GatewayState) -> str | None:
     """Bearer token, or the legacy `?token=` (answered with a deprecation header)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else request.query_params.get("token")
+    token = bearer_value(request.headers.get("authorization", ""))
+    if token is None:
+        token = request.query_params.get("token")
     if not token:
-        return _unauthorized(request, "Jeton absent : « Authorization: Bearer <jeton> ».")
+        return "Jeton absent : « Authorization: Bearer <jeton> »."
     if not re.fullmatch(r"[A-Za-z0-9]{64,}", token):
-        return _unauthorized(request, "Jeton invalide.")
-    with Session(request.app.state.engine) as session:
-        try:
-            request.state.caller = authenticate(
-                session, token, request.app.state.settings.session_secret
-            )
-        except AppError as exc:
-            return _unauthorized(request, exc.detail)
-        session.commit()
+        return "Jeton invalide."
+    try:
+        await identify(request, state, token)
+    except Unauthorized as exc:
+        return exc.detail
     return None
+
+
+def caller_or_401(request: Request) -> JSONResponse | None:
+    refusal: str | None = request.state.legacy_refusal
+    return None if refusal is None else _unauthorized(request, refusal)
+
+
+router = APIRouter(prefix="/api", tags=[_TAG], dependencies=[Depends(_check_token)])
+# The one call of the historical API that needs no token.
+open_router = APIRouter(prefix="/api", tags=[_TAG])
 
 
 def _page(
@@ -168,9 +141,9 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
-    fetched = await request.app.state.catalog.fetch("/v1/legacy/siae", request, params)
+    fetched = await gateway_state(request).catalog.fetch("/v1/legacy/siae", request, params)
     if fetched is None:
-        raise LegacyError("Le catalogue est momentanément indisponible.")
+        raise UpstreamUnavailable("Le catalogue est momentanément indisponible.")
     return fetched[0], dict(fetched[1])
 
 
@@ -178,7 +151,7 @@ async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
 async def siae_list(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     params: list[tuple[str, str]] = [("limit", str(limit)), ("offset", str(offset))]
     for name in ("kind", "presta_types", "sectors", "networks"):
@@ -193,7 +166,7 @@ async def siae_list(
 
 
 async def _one(request: Request, **criteria: str) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     _, body = await _siae(request, {**criteria, "limit": "1"})
     if not body.get("results"):
@@ -212,7 +185,7 @@ async def siae_by_slug(slug: str, request: Request) -> JSONResponse:
 
 
 async def _many(request: Request, field: str, value: str, length: int) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     if len(value) != length:
         return problem_response(
@@ -237,7 +210,7 @@ async def siae_by_siret(siret: str, request: Request) -> JSONResponse:
 
 
 def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     return _answer(
         request, _page(request, items[offset : offset + limit], len(items), limit, offset)
@@ -246,8 +219,6 @@ def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSO
 
 @router.get("/siae/kinds/", summary="Types de structure")
 async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> JSONResponse:
-    from services.catalog.structures.kinds import KIND_LABELS, Family, family_of
-
     items = [
         {
             "id": k.value,
@@ -263,15 +234,13 @@ async def kinds(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset =
 async def presta_types(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    from services.catalog.structures.kinds import PRESTA_TYPE_LABELS
-
     items = [{"id": p.value, "name": label} for p, label in PRESTA_TYPE_LABELS.items()]
     return _listing(request, items, limit, offset)
 
 
 @router.get("/sectors/", summary="Secteurs d'activité")
 async def sectors(
-    request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    request: Request, state: GatewayStateDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
     items = [
         {
@@ -279,7 +248,7 @@ async def sectors(
             "slug": row["secteur_slug"],
             "group": {"name": row["groupe"], "slug": row["groupe_slug"]},
         }
-        for row in request.app.state.legacy_sectors
+        for row in state.legacy_sectors
     ]
     return _listing(request, items, limit, offset)
 
@@ -294,17 +263,18 @@ async def networks(
 @router.get("/perimeters/", summary="Périmètres : communes, départements, régions")
 async def perimeters(
     request: Request,
+    state: GatewayStateDep,
     kind: Annotated[str | None, Query(pattern="^(CITY|DEPARTMENT|REGION)$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> JSONResponse:
-    items = [p.public() for p in request.app.state.perimeters if kind is None or p.kind == kind]
+    items = [p.public() for p in state.perimeters if kind is None or p.kind == kind]
     return _listing(request, items, limit, offset)
 
 
-@router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
+@open_router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
 async def autocomplete(
-    request: Request,
+    state: GatewayStateDep,
     q: Annotated[str, Query(min_length=1, max_length=80)],
     kind: Annotated[str | None, Query(pattern="^(CITY|DEPARTMENT|REGION)$")] = None,
     results: Annotated[int, Query(ge=1, le=20)] = 10,
@@ -312,7 +282,7 @@ async def autocomplete(
     query = q.strip()
     folded = slugify(query)
     found = []
-    for perimeter in request.app.state.perimeters:
+    for perimeter in state.perimeters:
         if kind is not None and perimeter.kind != kind:
             continue
         if query.isdigit():
@@ -332,11 +302,11 @@ async def autocomplete(
 async def tender_kinds(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    return _listing(request, [{"id": k, "name": n} for k, n in TENDER_KINDS], limit, offset)
+    return _listing(request, [{"id": k.code, "name": k.label} for k in TENDER_KINDS], limit, offset)
 
 
 @router.get("/tenders/amounts/", summary="Tranches de montant")
 async def tender_amounts(
     request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> JSONResponse:
-    return _listing(request, [{"id": k, "name": n} for k, n in AMOUNTS], limit, offset)
+    return _listing(request, [{"id": b.code, "name": b.label} for b in AMOUNT_BANDS], limit, offset)

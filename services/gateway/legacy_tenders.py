@@ -12,32 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
-from services.gateway.legacy import AMOUNTS, _caller_or_401, router
+from services.gateway.legacy import AMOUNT_BANDS, TENDER_KINDS, caller_or_401, router
+from services.gateway.perimeters import Perimeter
+from services.gateway.state import GatewayStateDep
 
-KINDS = {"TENDER": "appel_offres", "QUOTE": "demande_devis", "PROJ": "projet_achat"}
-AMOUNT_BOUNDS: dict[str, tuple[int | None, int | None]] = {
-    "0-1K": (0, 1_000),
-    "1-5K": (1_000, 5_000),
-    "5-10K": (5_000, 10_000),
-    "10-15K": (10_000, 15_000),
-    "15-20K": (15_000, 20_000),
-    "20-30K": (20_000, 30_000),
-    "30-40K": (30_000, 40_000),
-    "40-50K": (40_000, 50_000),
-    "50-100K": (50_000, 100_000),
-    "100-150K": (100_000, 150_000),
-    "150-200K": (150_000, 200_000),
-    "200-500K": (200_000, 500_000),
-    "500-1M": (500_000, 1_000_000),
-    ">1M": (1_000_000, None),
-}
-assert set(AMOUNT_BOUNDS) == {code for code, _ in AMOUNTS}
+KINDS = {k.code: k for k in TENDER_KINDS}
+AMOUNTS = {b.code: b for b in AMOUNT_BANDS}
 
 
 class LegacyTender(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(pattern="^(TENDER|QUOTE|PROJ)$")
+    kind: str = Field(pattern=f"^({'|'.join(KINDS)})$")
     title: str = Field(min_length=3, max_length=200)
     sectors: list[str] = Field(min_length=1, max_length=20)
     presta_type: list[str] = Field(default_factory=list, max_length=3)
@@ -49,10 +35,7 @@ class LegacyTender(BaseModel):
     start_working_date: date | None = None
     external_link: str | None = Field(default=None, max_length=500)
     constraints: str | None = Field(default=None, max_length=5000)
-    amount: str | None = Field(
-        default=None,
-        pattern=r"^(0-1K|1-5K|5-10K|10-15K|15-20K|20-30K|30-40K|40-50K|50-100K|100-150K|150-200K|200-500K|500-1M|>1M)$",
-    )
+    amount: str | None = Field(default=None, pattern=f"^({'|'.join(AMOUNTS)})$")
     amount_exact: int | None = Field(default=None, ge=0)
     why_amount_is_blank: str | None = Field(default=None, max_length=100)
     accept_share_amount: bool = False
@@ -87,30 +70,33 @@ _DETAILS = (
 )
 
 
-def _place(request: Request, tender: LegacyTender) -> dict[str, str] | None:
+def _place(perimeters: list[Perimeter], tender: LegacyTender) -> dict[str, str] | None:
     if tender.is_country_area or not tender.location:
         return None
     level = {"CITY": "commune", "DEPARTMENT": "departement", "REGION": "region"}
-    for perimeter in request.app.state.perimeters:
+    for perimeter in perimeters:
         if perimeter.slug == tender.location:
             return {"level": level[perimeter.kind], "code": perimeter.insee_code}
     raise InvalidParameter("location", f"périmètre inconnu « {tender.location[:60]} »", "body")
 
 
 @router.post("/tenders/", status_code=201, summary="Déposer un besoin (API historique)")
-async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
-    if (refused := _caller_or_401(request)) is not None:
+async def create_tender(
+    tender: LegacyTender, request: Request, state: GatewayStateDep
+) -> JSONResponse:
+    if (refused := caller_or_401(request)) is not None:
         return refused
     if "needs:write" not in request.state.caller.scopes:
         raise Forbidden("Ce jeton ne permet pas de déposer des besoins (portée needs:write).")
-    low, high = AMOUNT_BOUNDS.get(tender.amount or "", (None, None))
+    band = AMOUNTS.get(tender.amount or "")
+    low, high = (band.low_eur, band.high_eur) if band else (None, None)
     partner_id = tender.extra_data.get("id")
     body = {
-        "kind": KINDS[tender.kind],
+        "kind": KINDS[tender.kind].need_kind,
         "title": tender.title,
         "description": tender.description,
         "sectors": tender.sectors,
-        "place": _place(request, tender),
+        "place": _place(state.perimeters, tender),
         "presta_types": tender.presta_type,
         "kinds": tender.siae_kind,
         "amount_min_eur": tender.amount_exact if tender.amount_exact is not None else low,
@@ -120,7 +106,7 @@ async def create_tender(tender: LegacyTender, request: Request) -> JSONResponse:
         "details": tender.model_dump(mode="json", include=set(_DETAILS)),
         "publish": True,
     }
-    upstream = await request.app.state.sourcing.post_json("/v1/needs", request, body)
+    upstream = await state.sourcing.post_json("/v1/needs", request, body)
     if upstream.status_code != 201:
         return JSONResponse(
             upstream.json(),

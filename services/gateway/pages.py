@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Request
 
 from services.common.errors import NotFound, UpstreamUnavailable
+from services.common.params import IdPath
 from services.gateway.auth import OptionalCallerDep, open_or
-from services.gateway.upstream import Upstream
+from services.gateway.schemas import StructurePage
+from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["structures"], dependencies=[open_or("catalog:read")])
-
-
-class StructurePage(BaseModel):
-    structure: dict[str, Any]
-    offers: list[dict[str, Any]] | None
-    nearby: list[dict[str, Any]] | None = Field(description="Structures proches du même domaine")
-    open_needs: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Besoins publiés qui lui correspondent (ses gestionnaires seulement)",
-    )
-    missing: list[str] = Field(description="Parties indisponibles pour l'instant")
-
-
-def _upstreams(request: Request) -> tuple[Upstream, Upstream]:
-    return request.app.state.catalog, request.app.state.sourcing
 
 
 @router.get(
@@ -36,11 +22,12 @@ def _upstreams(request: Request) -> tuple[Upstream, Upstream]:
     summary="Page complète d'une structure",
 )
 async def structure_page(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     request: Request,
     caller: OptionalCallerDep,
+    state: GatewayStateDep,
 ) -> StructurePage:
-    catalog, sourcing = _upstreams(request)
+    catalog, sourcing = state.catalog, state.sourcing
     base = f"/v1/structures/{structure_id}"
     structure, offers = await asyncio.gather(
         catalog.fetch(base, request), catalog.fetch(f"{base}/offers", request)

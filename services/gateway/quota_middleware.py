@@ -4,37 +4,36 @@ from __future__ import annotations
 
 import hashlib
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.common.errors import problem_response
-from services.common.identity import InvalidIdentity, verify_identity
-from services.gateway.accounts.service import ACCESS_PREFIX
-from services.gateway.quotas import Quotas
+from services.common.errors import Unauthorized, problem_response
+from services.common.state import state_of
+from services.gateway.accounts.service import session_principal
+from services.gateway.auth import credential_of
+from services.gateway.state import GatewayState
 
 _EXEMPT_PREFIXES = ("/api/docs", "/api/openapi")
 
 
 def _credential(scope: Scope) -> str | None:
-    headers: dict[bytes, bytes] = dict(scope.get("headers", []))
-    if key := headers.get(b"x-api-key"):
-        return key.decode("latin-1")
-    authorization = headers.get(b"authorization", b"").decode("latin-1")
-    scheme, _, value = authorization.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    headers = Headers(scope=scope)
+    try:
+        return credential_of(headers.get("authorization"), headers.get("x-api-key"))
+    except Unauthorized:
+        return None  # counted per address; the 401 comes further in
 
 
 def _subject(credential: str, session_secret: str) -> str:
     """Sessions count per account (their tokens rotate), keys per key; a bad credential is
     counted on its own and gets its 401 further in."""
-    if credential.startswith(ACCESS_PREFIX):
-        try:
-            return (
-                "account:"
-                + verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret).account_id
-            )
-        except InvalidIdentity:
-            pass
+    try:
+        principal = session_principal(credential, session_secret)
+    except Unauthorized:
+        principal = None
+    if principal is not None:
+        return "account:" + principal.account_id
     return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
 
 
@@ -51,16 +50,15 @@ class QuotaMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        quotas: Quotas = state.quotas
+        state = state_of(scope["app"], GatewayState)
         credential = _credential(scope)
         if credential is not None:
-            decision = await quotas.check(
+            decision = await state.quotas.check(
                 _subject(credential, state.settings.session_secret), state.identified_limits
             )
         else:
             client = scope.get("client")
-            decision = await quotas.check(f"ip:{client[0] if client else 'unknown'}")
+            decision = await state.quotas.check(f"ip:{client[0] if client else 'unknown'}")
         headers = decision.headers()
         if not decision.allowed:
             response = problem_response(

@@ -8,85 +8,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from services.common.params import IdPath
+from services.domain.search import XLSX, SearchResponse, openapi_parameters
 from services.gateway.auth import OptionalCallerDep, caller_dependency, open_or, requires
-from services.gateway.upstream import Upstream
-from services.sourcing.search.router import XLSX
-from services.sourcing.search.schemas import SearchResponse
+from services.gateway.state import upstream
 
 # Credentials, when presented, are checked on every route, open ones included.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(caller_dependency)])
 
 
-def _upstream(request: Request, name: str) -> Upstream:
-    upstream: Upstream = getattr(request.app.state, name)
-    return upstream
-
-
-_MULTI = {"type": "array", "items": {"type": "string"}}
-_SEARCH_PARAMETERS = [
-    {
-        "name": "q",
-        "in": "query",
-        "schema": {"type": "string", "maxLength": 200},
-        "description": "Texte libre, en français, tolérant aux fautes de frappe",
-    },
-    *(
-        {
-            "name": name,
-            "in": "query",
-            "schema": _MULTI,
-            "style": "form",
-            "explode": True,
-            "description": description,
-        }
-        for name, description in (
-            ("kind", "Types de structure : EI, AI, ACI, ETTI, EITI, GEIQ, SEP, EA, EATT, ESAT"),
-            ("family", "Famille : insertion, handicap"),
-            ("reservation", "Marchés réservés : L2113-12 (EA, EATT, ESAT), L2113-13 (SIAE)"),
-            ("department", "Départements servis (ex. 93, 2A, 974)"),
-            ("region", "Régions servies (codes INSEE, ex. 11, 84)"),
-            ("commune", "Communes servies (codes INSEE, ex. 93066)"),
-            ("sector", "Secteurs d'achat (slugs de la taxonomie)"),
-            ("sector_group", "Groupes de secteurs (slugs)"),
-            ("cpv", "Codes CPV de l'avis de marché (8 chiffres)"),
-            ("naf", "Codes NAF des structures (ex. 81.21Z)"),
-            ("presta_type", "Types de prestation : DISP, PREST, BUILD"),
-            ("network", "Réseaux (slugs)"),
-            ("label", "Labels"),
-            ("headcount", "Tranches d'effectif en insertion : 0-9, 10-49, 50-249, 250+"),
-            (
-                "turnover",
-                "Tranches de chiffre d'affaires : 0-100k, 100k-500k, 500k-2M, 2M-10M, 10M+",
-            ),
-        )
-    ),
-    *(
-        {"name": name, "in": "query", "schema": {"type": "boolean"}, "description": description}
-        for name, description in (
-            ("qpv", "Commune comptant un quartier prioritaire (QPV 2024)"),
-            ("zrr", "Commune en zone de revitalisation rurale (ZRR 2022)"),
-            ("has_offers", "Avec des offres publiées"),
-        )
-    ),
-    {"name": "lat", "in": "query", "schema": {"type": "number"}, "description": "Point + rayon"},
-    {"name": "lng", "in": "query", "schema": {"type": "number"}, "description": "Point + rayon"},
-    {
-        "name": "radius_km",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-    },
-    {
-        "name": "sort",
-        "in": "query",
-        "schema": {"type": "string", "enum": ["pertinence", "distance", "nom"]},
-    },
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-    },
-]
+_SEARCH_PARAMETERS = openapi_parameters()
 
 
 @router.get(
@@ -98,16 +29,16 @@ _SEARCH_PARAMETERS = [
     dependencies=[open_or("search:read")],
 )
 async def search(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/search", request)
+    return await upstream(request, "sourcing").get("/v1/search", request)
 
 
 @router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
 async def structure(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     request: Request,
     caller: OptionalCallerDep,
 ) -> Response:
-    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
+    return await upstream(request, "catalog").get(f"/v1/structures/{structure_id}", request)
 
 
 @router.get(
@@ -137,7 +68,7 @@ async def structure(
     dependencies=[open_or("search:read")],
 )
 async def export(request: Request) -> Response:
-    return await _upstream(request, "sourcing").stream("/v1/search/export", request)
+    return await upstream(request, "sourcing").stream("/v1/search/export", request)
 
 
 @router.get(
@@ -148,7 +79,7 @@ async def export(request: Request) -> Response:
     dependencies=[open_or("search:read")],
 )
 async def market_depth(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/market-depth", request)
+    return await upstream(request, "sourcing").get("/v1/market-depth", request)
 
 
 @router.get(
@@ -174,7 +105,7 @@ async def market_depth(request: Request) -> Response:
     },
 )
 async def insertion_hours(request: Request) -> Response:
-    return await _upstream(request, "sourcing").get("/v1/insertion-hours", request)
+    return await upstream(request, "sourcing").get("/v1/insertion-hours", request)
 
 
 AnswerToken = Annotated[
@@ -186,7 +117,7 @@ AnswerToken = Annotated[
     "/answers/{token}", tags=["besoins"], summary="Lire un besoin reçu (lien signé, sans connexion)"
 )
 async def read_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/answers/{quote(token, safe='')}", request)
+    return await upstream(request, "sourcing").get(f"/v1/answers/{quote(token, safe='')}", request)
 
 
 @router.post(
@@ -208,9 +139,7 @@ async def read_need(token: AnswerToken, request: Request) -> Response:
     },
 )
 async def answer_need(token: AnswerToken, request: Request) -> Response:
-    return await _upstream(request, "sourcing").post(
-        f"/v1/answers/{quote(token, safe='')}", request
-    )
+    return await upstream(request, "sourcing").post(f"/v1/answers/{quote(token, safe='')}", request)
 
 
 # Structures' sub-resources (activities, offers, members, audit), claims and needs:
@@ -225,12 +154,12 @@ Rest = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9/_-]*$")]
     summary="Activités, offres, gestionnaires, historique d'une structure",
 )
 async def structure_part(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    structure_id: IdPath,
     rest: Rest,
     request: Request,
     caller: OptionalCallerDep,
 ) -> Response:
-    return await _upstream(request, "catalog").get(f"/v1/structures/{structure_id}/{rest}", request)
+    return await upstream(request, "catalog").get(f"/v1/structures/{structure_id}/{rest}", request)
 
 
 @router.patch(
@@ -239,23 +168,19 @@ async def structure_part(
     summary="Modifier la fiche (gestionnaires ; If-Match requis)",
     dependencies=[requires("catalog:write")],
 )
-async def structure_update(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request
-) -> Response:
-    return await _upstream(request, "catalog").send(
+async def structure_update(structure_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "catalog").send(
         "PATCH", f"/v1/structures/{structure_id}", request
     )
 
 
-async def structure_write(
-    structure_id: Annotated[int, Path(ge=1, le=2**31 - 1)], rest: Rest, request: Request
-) -> Response:
+async def structure_write(structure_id: IdPath, rest: Rest, request: Request) -> Response:
     path = f"/v1/structures/{structure_id}/{rest}"
-    return await _upstream(request, "catalog").send(request.method, path, request)
+    return await upstream(request, "catalog").send(request.method, path, request)
 
 
 async def claims(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
+    return await upstream(request, "catalog").send(request.method, f"/v1/claims{rest}", request)
 
 
 # One operation per method, each with its own id in the OpenAPI document.
@@ -289,7 +214,7 @@ for _method in ("GET", "POST"):
     dependencies=[requires("needs:read")],
 )
 async def needs_read(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/needs{rest}", request)
+    return await upstream(request, "sourcing").get(f"/v1/needs{rest}", request)
 
 
 @router.api_route(
@@ -300,7 +225,7 @@ async def needs_read(rest: Rest, request: Request) -> Response:
     dependencies=[requires("needs:write")],
 )
 async def needs_write(rest: Rest, request: Request) -> Response:
-    return await _upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
+    return await upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
 
 
 @router.get(
@@ -312,4 +237,4 @@ async def reference(
     name: Annotated[str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes)$")],
     request: Request,
 ) -> Response:
-    return await _upstream(request, "sourcing").get(f"/v1/reference/{name}", request)
+    return await upstream(request, "sourcing").get(f"/v1/reference/{name}", request)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import IdentitySettingsMixin, ServiceSettings, sqlite_url, var_dir
+from services.common.settings import (
+    IdentitySettingsMixin,
+    MailSettingsMixin,
+    ServiceSettings,
+    sqlite_url,
+)
 
 
-class GatewaySettings(IdentitySettingsMixin, ServiceSettings):
+class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("gateway"))
@@ -34,11 +38,6 @@ class GatewaySettings(IdentitySettingsMixin, ServiceSettings):
     public_url: str = "http://127.0.0.1:8000"
     # Browser origins allowed to call the API (e.g. a buyer's intranet); none by default.
     cors_origins: list[str] = Field(default_factory=list)
-    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
-    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
-    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
 
     @model_validator(mode="after")
     def _session_secret_is_real(self) -> GatewaySettings:

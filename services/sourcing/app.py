@@ -13,7 +13,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
-from services.common.mail import MailRelay, mailer_for
+from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
 from services.common.state import install_state, state_of
 from services.sourcing.market.router import router as market_router
@@ -36,10 +36,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         vocabulary = SearchVocabulary.load(settings.data_dir)
         engine = make_engine(settings.database_url)
         catalog = pooled_client(settings.catalog_url, 10.0)
-        mailer = mailer_for(
-            settings.mail_backend, settings.mail_dir, settings.smtp_host, settings.smtp_port
-        )
-        mail_relay = MailRelay(engine, mailer, settings.mail_from)
+        mail_relay = make_mail_relay(engine, settings)
         search_engine = SearchEngine(search_only_client(settings), settings.meili_index)
         runner = NeedRunner(
             engine,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -11,14 +10,16 @@ from pydantic_settings import SettingsConfigDict
 from services.common.settings import (
     Environment,
     IdentitySettingsMixin,
+    MailSettingsMixin,
     MeiliSettingsMixin,
     ServiceSettings,
     sqlite_url,
-    var_dir,
 )
 
 
-class SourcingSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSettings):
+class SourcingSettings(
+    IdentitySettingsMixin, MailSettingsMixin, MeiliSettingsMixin, ServiceSettings
+):
     model_config = SettingsConfigDict(env_prefix="SOURCING_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("sourcing"))
@@ -32,11 +33,6 @@ class SourcingSettings(IdentitySettingsMixin, MeiliSettingsMixin, ServiceSetting
     reminder_cap: int = Field(default=2, ge=0, le=10)
     rematch_interval_s: float = Field(default=60, gt=0)
     background_enabled: bool = True
-    mail_backend: str = Field(default="file", pattern="^(file|smtp)$")
-    mail_dir: Path = Field(default_factory=lambda: var_dir() / "mail")
-    mail_from: str = "Marché inclusif <ne-pas-repondre@marche-inclusif.example>"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
 
     @model_validator(mode="after")
     def _no_master_key_in_production(self) -> SourcingSettings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.catalog.imports.naf_mapping import load_naf_mapping
-from services.catalog.structures.kinds import PrestaType
+from services.domain.kinds import PrestaType
 from tests.support import DATA, csv_rows
 
 MAPPING = load_naf_mapping(DATA)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from services.catalog.indexing.settings import FILTERABLE_ATTRIBUTES
 from services.catalog.outbox.models import OutboxEvent
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.structures.models import Structure
+from services.domain.search_index import FILTERABLE_ATTRIBUTES
 from tests.conftest import relay_for
 from tests.support import Meili, free_port, load_catalog, pending_events
 

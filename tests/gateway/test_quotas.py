@@ -12,8 +12,10 @@ import redis
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
+from services.common.state import state_of
 from services.gateway.app import create_app
 from services.gateway.quotas import Limit, MemoryStore, Quotas, RedisStore
+from services.gateway.state import GatewayState
 from tests.support import free_port, gateway_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -58,7 +60,7 @@ def test_gateway_answers_429_with_headers(redis_url: str | None, tmp_path: Path)
         tmp_path, catalog_url=dead, sourcing_url=dead, redis_url=redis_url, anonymous_per_minute=2
     )
     with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
-        client.app.state.quotas.prefix = f"test:{secrets.token_hex(4)}"  # type: ignore[attr-defined]
+        state_of(client.app, GatewayState).quotas.prefix = f"test:{secrets.token_hex(4)}"  # type: ignore[arg-type]
         first = client.get("/api/v1/insertion-hours")
         assert (
             first.headers["ratelimit-limit"] == "2" and first.headers["ratelimit-remaining"] == "1"

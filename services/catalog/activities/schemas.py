@@ -6,8 +6,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.catalog.structures.kinds import PrestaType
 from services.catalog.structures.models import RangeKind, ZoneType
+from services.domain.kinds import PrestaType
 
 MAX_RADIUS_KM = 1000
 

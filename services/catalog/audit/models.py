@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from services.catalog.tables import CatalogTable
 from services.common.db import utcnow
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(CatalogTable, table=True):
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)

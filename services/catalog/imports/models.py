@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-import services.common.db  # noqa: F401  (naming convention before any table)
+from services.catalog.tables import CatalogTable
 from services.common.db import utcnow
 
 
-class ImportRun(SQLModel, table=True):
+class ImportRun(CatalogTable, table=True):
     __tablename__ = "import_run"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.catalog.imports.identifiers import finess_problem, siret_problem
-from services.catalog.structures.kinds import Kind, family_of
+from services.domain.kinds import Kind, family_of
 
 _POSTCODE = re.compile(r"^[0-9]{5}$")
 # France with its overseas départements and collectivities.

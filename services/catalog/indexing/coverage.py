@@ -1,17 +1,6 @@
-"""Where each activity serves, precomputed as filter tokens, since the engine has no polygons.
-
-A token is "<sector>|<presta type>|<place>", with "*" standing for any sector or presta type,
-so that sector, presta type and range always hold on the same activity. Places:
-- "fr": France entière;
-- "c:<commune>", "d:<département>", "r:<région>": zones, each covering what it contains
-  (a commune zone its commune, a département zone its communes, a région zone its départements);
-- "rd:<département>", "rr:<région>": within an activity's radius of the structure's commune
-  centre, measured to the nearest commune centre of that département or région;
-- "loc:c:…", "loc:d:…", "loc:r:…": where the structure is located (it always serves there);
-- "any": the activity exists (a domain search with no place).
-Radius activities also give "<sector>|<presta>|<km>" radius tokens: for a commune, search
-matches them with a distance filter, exactly, commune centre to commune centre.
-"""
+"""Where each activity serves, precomputed as the index's coverage tokens (their grammar is in
+`services.domain.search_index`): zones as given, radius ranges measured to every département and
+région they reach, and the structure's own location."""
 
 from __future__ import annotations
 
@@ -24,8 +13,17 @@ from sqlmodel import Session, select
 from services.catalog.reference.models import Commune, Department
 from services.catalog.structures.models import Activity, RangeKind, Structure
 from services.common.geo import EARTH_RADIUS_M, distance_m
+from services.domain.search_index import (
+    ANY,
+    ANY_PLACE,
+    COUNTRY,
+    coverage_token,
+    located,
+    radius_token,
+    within_radius,
+    zone,
+)
 
-ANY = "*"
 _REACHED_KEPT = 20_000  # answers kept per geography: bounded memory, even at a million activities
 
 
@@ -139,11 +137,11 @@ def centre_of(structure: Structure, geography: CoverageGeography) -> tuple[float
 def location_tokens(structure: Structure) -> set[str]:
     tokens = set()
     if structure.commune_code:
-        tokens.add(f"loc:c:{structure.commune_code}")
+        tokens.add(located("commune", structure.commune_code))
     if structure.department_code:
-        tokens.add(f"loc:d:{structure.department_code}")
+        tokens.add(located("departement", structure.department_code))
     if structure.region_code:
-        tokens.add(f"loc:r:{structure.region_code}")
+        tokens.add(located("region", structure.region_code))
     return tokens
 
 
@@ -152,38 +150,39 @@ def activity_places(
 ) -> set[str]:
     kind = RangeKind(activity.range_kind)
     if kind == RangeKind.COUNTRY:
-        return {"fr"}
+        return {COUNTRY}
     if kind == RangeKind.ZONES:
-        prefix = {"commune": "c", "departement": "d", "region": "r"}
-        return {f"{prefix[z['type']]}:{z['code']}" for z in activity.zones}
+        return {zone(z["type"], z["code"]) for z in activity.zones}
     if centre is None or activity.radius_km is None:
         return set()
     departments = geography.departments_within(centre[0], centre[1], activity.radius_km)
     regions = {
         geography.department_region[d] for d in departments if d in geography.department_region
     }
-    return {f"rd:{d}" for d in departments} | {f"rr:{r}" for r in regions}
+    return {within_radius("departement", d) for d in departments} | {
+        within_radius("region", r) for r in regions
+    }
 
 
 def coverage_fields(
     structure: Structure, activities: list[Activity], geography: CoverageGeography
 ) -> dict[str, Any]:
     centre = centre_of(structure, geography)
-    located = location_tokens(structure)
-    tokens = {f"{ANY}|{ANY}|{place}" for place in located}
+    location = location_tokens(structure)
+    tokens = {coverage_token(ANY, ANY, place) for place in location}
     radius_tokens: set[str] = set()
     radius_values: set[int] = set()
     for activity in activities:
-        places = activity_places(activity, centre, geography) | located | {"any"}
+        places = activity_places(activity, centre, geography) | location | {ANY_PLACE}
         domains = [
             (sector, presta)
             for sector in (activity.sector_slug, ANY)
             for presta in (*activity.presta_types, ANY)
         ]
-        tokens |= {f"{s}|{p}|{place}" for s, p in domains for place in places}
+        tokens |= {coverage_token(s, p, place) for s, p in domains for place in places}
         if RangeKind(activity.range_kind) == RangeKind.RADIUS and activity.radius_km and centre:
             radius_values.add(activity.radius_km)
-            radius_tokens |= {f"{s}|{p}|{activity.radius_km}" for s, p in domains}
+            radius_tokens |= {radius_token(s, p, activity.radius_km) for s, p in domains}
     return {
         "coverage": sorted(tokens),
         "coverage_radius": sorted(radius_tokens),

@@ -11,15 +11,11 @@ from sqlmodel import Session, col, select
 
 from services.catalog.indexing.coverage import CoverageGeography, coverage_fields
 from services.catalog.reference.models import Department, NafCode, Region, Sector, SectorGroup
-from services.catalog.structures.kinds import (
-    HANDICAP_KINDS,
-    KIND_LABELS,
-    SIAE_KINDS,
-    Kind,
-    PrestaType,
-)
 from services.catalog.structures.models import Activity, Offer, RangeKind, Structure
 from services.catalog.structures.repository import by_structure
+from services.domain.bands import HEADCOUNT_BANDS, TURNOVER_BANDS, band
+from services.domain.kinds import KIND_LABELS, SIAE_KINDS, Kind, PrestaType
+from services.domain.reservations import reservations_of
 
 
 @dataclass(frozen=True)
@@ -80,21 +76,6 @@ def _offer_document(offer: Offer) -> dict[str, Any]:
 # Bumped whenever the document shape changes: the next start rebuilds the index.
 DOCUMENT_VERSION = "3"
 
-HEADCOUNT_BANDS = ((0, "0-9"), (10, "10-49"), (50, "50-249"), (250, "250+"))
-TURNOVER_BANDS = (
-    (0, "0-100k"),
-    (100_000, "100k-500k"),
-    (500_000, "500k-2M"),
-    (2_000_000, "2M-10M"),
-    (10_000_000, "10M+"),
-)
-
-
-def band(value: int | None, bands: tuple[tuple[int, str], ...]) -> str | None:
-    if value is None:
-        return None
-    return next(label for floor, label in reversed(bands) if value >= floor)
-
 
 def content_hash(document: dict[str, Any]) -> str:
     """What drift checks compare: the document without its own hash."""
@@ -115,17 +96,14 @@ def structure_document(
         vocabulary.sectors[a.sector_slug] for a in activities if a.sector_slug in vocabulary.sectors
     ]
     has_point = structure.latitude is not None and structure.longitude is not None
-    kind_is_siae = kind in SIAE_KINDS
     document: dict[str, Any] = {
         "id": structure.id,
         "kind": kind.value,
         "kind_label": KIND_LABELS[kind],
         "family": structure.family,
-        "is_siae": kind_is_siae,
+        "is_siae": kind in SIAE_KINDS,
         # Contracts it may be reserved for (Code de la commande publique).
-        "reservations": sorted(
-            {"L2113-12"} if kind in HANDICAP_KINDS else {"L2113-13"} if kind_is_siae else set()
-        ),
+        "reservations": sorted(r.value for r in reservations_of(kind)),
         "siret": structure.siret,
         "siren": structure.siren,
         "finess": structure.finess,

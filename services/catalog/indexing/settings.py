@@ -13,34 +13,7 @@ from meilisearch_python_sdk.models.settings import (
     TypoTolerance,
 )
 
-FILTERABLE_ATTRIBUTES = [
-    "kind",
-    "family",
-    "is_siae",
-    "department_code",
-    "region_code",
-    "commune_code",
-    "sectors",
-    "sector_groups",
-    "presta_types",
-    "has_activities",
-    "has_offers",
-    "is_qpv",
-    "is_zrr",
-    "networks",
-    "labels",
-    "reservations",
-    "headcount_band",
-    "turnover_band",
-    "naf",
-    "coverage",
-    "coverage_radius",
-    "radius_values",
-    "_geo",
-]
-SORTABLE_ATTRIBUTES = ["name", "_geo"]
-# Exact totals for whole result sets: Meilisearch stops counting at maxTotalHits.
-MAX_TOTAL_HITS = 1_000_000
+from services.domain.search_index import FILTERABLE_ATTRIBUTES, MAX_TOTAL_HITS, SORTABLE_ATTRIBUTES
 
 SYNONYMS_PATH = "search/synonymes.csv"
 

@@ -11,10 +11,10 @@ from sqlmodel import col, select
 
 from services.catalog.dependencies import SessionDep
 from services.catalog.reference.models import Department, Region, Sector
-from services.catalog.structures.kinds import Family, Kind
 from services.catalog.structures.models import Activity, Offer, Structure
 from services.catalog.structures.repository import by_structure
 from services.common.text import slugify
+from services.domain.kinds import Family, Kind
 
 router = APIRouter(prefix="/v1/legacy", tags=["compatibilité"], include_in_schema=False)
 Multi = Annotated[list[str] | None, Query()]

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from services.catalog.activities.schemas import GeographicRange
-from services.catalog.structures.kinds import PrestaType
+from services.domain.kinds import PrestaType
 
 _EXAMPLE: dict[str, Any] = {
     "title": "Entretien d'espaces verts pour collectivités",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-import services.common.db  # noqa: F401  (naming convention before any table)
+from services.catalog.tables import CatalogTable
 from services.common.db import utcnow
 
 
-class OutboxEvent(SQLModel, table=True):
+class OutboxEvent(CatalogTable, table=True):
     __tablename__ = "outbox_event"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.catalog.structures.models import structure_reference
+from services.catalog.tables import CatalogTable
 from services.common.db import text_enum, utcnow
 
 
@@ -30,7 +31,7 @@ class ClaimStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Membership(SQLModel, table=True):
+class Membership(CatalogTable, table=True):
     __table_args__ = (UniqueConstraint("structure_id", "account_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +42,7 @@ class Membership(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Claim(SQLModel, table=True):
+class Claim(CatalogTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     structure_id: int = structure_reference()
     account_id: str = Field(max_length=64, index=True)

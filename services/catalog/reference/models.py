@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-import services.common.db  # noqa: F401  (naming convention before any table)
+from services.catalog.tables import CatalogTable
 
 
-class Region(SQLModel, table=True):
+class Region(CatalogTable, table=True):
     code: str = Field(primary_key=True, max_length=3)
     name: str = Field(max_length=128)
     zone: str = Field(max_length=8)
 
 
-class Department(SQLModel, table=True):
+class Department(CatalogTable, table=True):
     code: str = Field(primary_key=True, max_length=3)
     name: str = Field(max_length=128)
     region_code: str = Field(max_length=3, index=True)
     zone: str = Field(max_length=8)
 
 
-class Commune(SQLModel, table=True):
+class Commune(CatalogTable, table=True):
     code: str = Field(primary_key=True, max_length=5)
     name: str = Field(max_length=128)
     type: str = Field(max_length=4)
@@ -38,7 +38,7 @@ class Commune(SQLModel, table=True):
     qpv_count: int = 0
 
 
-class SectorGroup(SQLModel, table=True):
+class SectorGroup(CatalogTable, table=True):
     __tablename__ = "sector_group"
 
     id: int = Field(primary_key=True)
@@ -46,14 +46,14 @@ class SectorGroup(SQLModel, table=True):
     name: str = Field(max_length=255)
 
 
-class Sector(SQLModel, table=True):
+class Sector(CatalogTable, table=True):
     id: int = Field(primary_key=True)
     slug: str = Field(max_length=128, unique=True)
     name: str = Field(max_length=255)
     group_id: int = Field(foreign_key="sector_group.id", index=True)
 
 
-class CpvCode(SQLModel, table=True):
+class CpvCode(CatalogTable, table=True):
     __tablename__ = "cpv_code"
 
     code: str = Field(primary_key=True, max_length=8)
@@ -63,7 +63,7 @@ class CpvCode(SQLModel, table=True):
     label_en: str | None = None
 
 
-class NafCode(SQLModel, table=True):
+class NafCode(CatalogTable, table=True):
     __tablename__ = "naf_code"
 
     code: str = Field(primary_key=True, max_length=6)

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from services.catalog.structures.kinds import Family, Kind, PrestaType
-from services.common.db import text_enum, utcnow  # also sets the naming convention
+from services.catalog.tables import CatalogTable
+from services.common.db import text_enum, utcnow
+from services.domain.kinds import Family, Kind, PrestaType
 
 
 def structure_reference() -> Any:
@@ -71,7 +72,7 @@ class StructureBase(SQLModel):
     )
 
 
-class Structure(StructureBase, table=True):
+class Structure(StructureBase, CatalogTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Identity in its source: "siae:<siret>:<kind>" or "esat:<finess>"; upserts key on it.
     import_key: str = Field(max_length=64, unique=True)
@@ -89,7 +90,7 @@ class Structure(StructureBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Activity(SQLModel, table=True):
+class Activity(CatalogTable, table=True):
     """One sector + its kinds of service + a geographic range; search reads these."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -109,7 +110,7 @@ class Activity(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Offer(SQLModel, table=True):
+class Offer(CatalogTable, table=True):
     """A real catalog entry: what a structure sells, on what terms, where."""
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,8 +6,8 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, func, select
 
-from services.catalog.structures.kinds import Kind
 from services.catalog.structures.models import Activity, Offer, Structure
+from services.domain.kinds import Kind
 
 Owned = TypeVar("Owned", Activity, Offer)
 

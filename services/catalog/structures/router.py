@@ -13,9 +13,9 @@ from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures import service
-from services.catalog.structures.kinds import Kind
 from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
+from services.domain.kinds import Kind
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])
 StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]

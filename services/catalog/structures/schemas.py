@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from services.catalog.activities.schemas import ActivityPublic
-from services.catalog.structures.kinds import Kind
 from services.catalog.structures.models import StructureBase
+from services.domain.kinds import Kind
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]

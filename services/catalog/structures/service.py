@@ -12,7 +12,6 @@ from services.catalog.concurrency import take_version
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.reference.models import Commune
-from services.catalog.structures.kinds import KIND_LABELS, Kind, family_of
 from services.catalog.structures.models import Activity, Structure
 from services.catalog.structures.repository import by_structure
 from services.catalog.structures.schemas import STAFF_ONLY_FIELDS, StructurePublic, StructureUpdate
@@ -20,6 +19,7 @@ from services.catalog.structures.validation import check_commune
 from services.common.db import utcnow
 from services.common.errors import Forbidden, NotFound
 from services.common.identity import Principal
+from services.domain.kinds import KIND_LABELS, Kind, family_of
 
 ZRR_CLASSED = frozenset({"C", "PC"})
 

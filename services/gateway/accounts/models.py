@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, ForeignKey, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.common.db import text_enum, utcnow
 from services.common.identity import Role
+from services.gateway.tables import GatewayTable
 
 
 class EmailPurpose(StrEnum):
@@ -25,7 +26,7 @@ def account_reference() -> str:
     )
 
 
-class Account(SQLModel, table=True):
+class Account(GatewayTable, table=True):
     id: str = Field(primary_key=True, max_length=36)
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(max_length=255)
@@ -34,7 +35,7 @@ class Account(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class RefreshToken(SQLModel, table=True):
+class RefreshToken(GatewayTable, table=True):
     __tablename__ = "refresh_token"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,7 +46,7 @@ class RefreshToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class EmailToken(SQLModel, table=True):
+class EmailToken(GatewayTable, table=True):
     __tablename__ = "email_token"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,7 +57,7 @@ class EmailToken(SQLModel, table=True):
     used_at: datetime | None = None
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(GatewayTable, table=True):
     __tablename__ = "api_key"
 
     id: int | None = Field(default=None, primary_key=True)

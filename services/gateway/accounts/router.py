@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
-from sqlmodel import col, select
+from fastapi import APIRouter, Request, Response
 
 from services.common.auth import SessionDep
-from services.common.errors import Unauthorized
+from services.common.params import IdPath
 from services.gateway.accounts import service
-from services.gateway.accounts.models import ApiKey
 from services.gateway.accounts.schemas import (
     AccountPublic,
     Credentials,
@@ -25,63 +21,42 @@ from services.gateway.accounts.schemas import (
     TokensPublic,
 )
 from services.gateway.auth import CallerDep, requires
-from services.gateway.quotas import Limit
+from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["comptes et clés"])
-KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _settings(request: Request) -> tuple[str, str]:
-    settings = request.app.state.settings
-    return settings.session_secret, settings.public_url
-
-
-def _tokens(tokens: service.Tokens) -> TokensPublic:
-    return TokensPublic(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_in=tokens.expires_in,
-    )
 
 
 @router.post(
     "/auth/register", status_code=201, response_model=AccountPublic, summary="Créer un compte"
 )
-def register(payload: Registration, session: SessionDep, request: Request) -> AccountPublic:
+def register(payload: Registration, session: SessionDep, state: GatewayStateDep) -> AccountPublic:
     account = service.register(
-        session, payload.email, payload.password, payload.role, _settings(request)[1]
+        session, payload.email, payload.password, payload.role, state.settings.public_url
     )
-    return AccountPublic(
-        id=account.id, email=account.email, role=account.role, email_verified=False
-    )
+    return AccountPublic.of(account)
 
 
 @router.post("/auth/verify", response_model=AccountPublic, summary="Confirmer son adresse e-mail")
 def verify(payload: TokenBody, session: SessionDep) -> AccountPublic:
-    account = service.verify_email(session, payload.token)
-    return AccountPublic(id=account.id, email=account.email, role=account.role, email_verified=True)
+    return AccountPublic.of(service.verify_email(session, payload.token))
 
 
 @router.post("/auth/login", response_model=TokensPublic, summary="Se connecter")
-async def login(payload: Credentials, session: SessionDep, request: Request) -> TokensPublic:
-    settings = request.app.state.settings
+async def login(
+    payload: Credentials, session: SessionDep, request: Request, state: GatewayStateDep
+) -> TokensPublic:
     client = request.client.host if request.client else "unknown"
-    throttle = request.app.state.login_throttle
-    attempts = f"login:{payload.email.strip().lower()}:{client}"
-    limit = Limit("failed-logins", settings.failed_logins_per_15_min, 900)
-    if await throttle.peek(attempts, limit) >= limit.requests:
-        raise service.TooManyAttempts("Trop d'échecs de connexion : réessayez dans 15 minutes.")
-    try:
-        tokens = service.login(session, payload.email, payload.password, settings.session_secret)
-    except Unauthorized:
-        await throttle.add(attempts, limit)
-        raise
-    return _tokens(tokens)
+    tokens = await service.throttled_login(
+        session, state.login_throttle, state.settings, client, payload.email, payload.password
+    )
+    return TokensPublic.of(tokens)
 
 
 @router.post("/auth/refresh", response_model=TokensPublic, summary="Renouveler la session")
-def refresh(payload: RefreshBody, session: SessionDep, request: Request) -> TokensPublic:
-    return _tokens(service.refresh(session, payload.refresh_token, _settings(request)[0]))
+def refresh(payload: RefreshBody, session: SessionDep, state: GatewayStateDep) -> TokensPublic:
+    return TokensPublic.of(
+        service.refresh(session, payload.refresh_token, state.settings.session_secret)
+    )
 
 
 @router.post(
@@ -95,8 +70,10 @@ def logout(payload: RefreshBody, session: SessionDep) -> Response:
 
 
 @router.post("/auth/password-reset", status_code=202, summary="Demander un nouveau mot de passe")
-def password_reset(payload: ResetRequest, session: SessionDep, request: Request) -> dict[str, str]:
-    service.request_reset(session, payload.email, _settings(request)[1])
+def password_reset(
+    payload: ResetRequest, session: SessionDep, state: GatewayStateDep
+) -> dict[str, str]:
+    service.request_reset(session, payload.email, state.settings.public_url)
     return {"detail": "Si un compte existe pour cette adresse, un e-mail vient de partir."}
 
 
@@ -106,10 +83,6 @@ def password_reset(payload: ResetRequest, session: SessionDep, request: Request)
 def password_reset_confirm(payload: ResetConfirm, session: SessionDep) -> Response:
     service.confirm_reset(session, payload.token, payload.password)
     return Response(status_code=204)
-
-
-def _key(record: ApiKey) -> KeyPublic:
-    return KeyPublic.model_validate(record.model_dump())
 
 
 @router.post(
@@ -123,7 +96,7 @@ def create_key(payload: KeyCreate, session: SessionDep, caller: CallerDep) -> Ke
     record, key = service.create_key(
         session, caller, payload.name, payload.scopes, payload.expires_in_days
     )
-    return KeyCreated(**_key(record).model_dump(), key=key)
+    return KeyCreated.issued(record, key)
 
 
 @router.get(
@@ -133,12 +106,7 @@ def create_key(payload: KeyCreate, session: SessionDep, caller: CallerDep) -> Ke
     dependencies=[requires("keys:manage")],
 )
 def list_keys(session: SessionDep, caller: CallerDep) -> list[KeyPublic]:
-    rows = session.exec(
-        select(ApiKey)
-        .where(ApiKey.account_id == caller.principal.account_id)
-        .order_by(col(ApiKey.id))
-    )
-    return [_key(r) for r in rows]
+    return [KeyPublic.of(record) for record in service.list_keys(session, caller)]
 
 
 @router.post(
@@ -147,9 +115,9 @@ def list_keys(session: SessionDep, caller: CallerDep) -> list[KeyPublic]:
     summary="Remplacer une clé (l'ancienne est révoquée)",
     dependencies=[requires("keys:manage")],
 )
-def rotate_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> KeyCreated:
+def rotate_key(key_id: IdPath, session: SessionDep, caller: CallerDep) -> KeyCreated:
     record, key = service.rotate_key(session, caller, key_id)
-    return KeyCreated(**_key(record).model_dump(), key=key)
+    return KeyCreated.issued(record, key)
 
 
 @router.delete(
@@ -158,6 +126,6 @@ def rotate_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> KeyCrea
     summary="Révoquer une clé",
     dependencies=[requires("keys:manage")],
 )
-def revoke_key(key_id: KeyId, session: SessionDep, caller: CallerDep) -> Response:
+def revoke_key(key_id: IdPath, session: SessionDep, caller: CallerDep) -> Response:
     service.revoke_key(session, caller, key_id)
     return Response(status_code=204)

@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.identity import Role
+from services.gateway.accounts.models import Account, ApiKey
+from services.gateway.accounts.service import Tokens
 
 Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
 Password = Field(min_length=12, max_length=256, description="12 caractères au moins")
@@ -69,12 +71,25 @@ class AccountPublic(BaseModel):
     role: Role
     email_verified: bool
 
+    @classmethod
+    def of(cls, account: Account) -> AccountPublic:
+        return cls(
+            id=account.id,
+            email=account.email,
+            role=account.role,
+            email_verified=account.email_verified_at is not None,
+        )
+
 
 class TokensPublic(BaseModel):
     access_token: str
     refresh_token: str
     token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int
+
+    @classmethod
+    def of(cls, tokens: Tokens) -> TokensPublic:
+        return cls.model_validate(tokens, from_attributes=True)
 
 
 class KeyCreate(BaseModel):
@@ -106,6 +121,14 @@ class KeyPublic(BaseModel):
     last_used_at: datetime | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, record: ApiKey) -> KeyPublic:
+        return cls.model_validate(record.model_dump())
+
 
 class KeyCreated(KeyPublic):
     key: str = Field(description="La clé, affichée cette seule fois : conservez-la")
+
+    @classmethod
+    def issued(cls, record: ApiKey, key: str) -> KeyCreated:
+        return cls(**KeyPublic.of(record).model_dump(), key=key)

@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from anyio import to_thread
+from sqlmodel import Session
 
 from services.common.db import utcnow
 from services.common.errors import (
@@ -27,6 +27,7 @@ from services.common.identity import (
 )
 from services.common.mail import queue_mail
 from services.gateway.accounts.models import Account, ApiKey, EmailPurpose, EmailToken, RefreshToken
+from services.gateway.accounts.repository import AccountRepository
 from services.gateway.accounts.secrets import (
     hash_password,
     new_api_key,
@@ -35,6 +36,8 @@ from services.gateway.accounts.secrets import (
     prefix_of,
     token_hash,
 )
+from services.gateway.quotas import Limit, Quotas
+from services.gateway.settings import GatewaySettings
 
 ACCESS_TTL_S = 15 * 60
 REFRESH_TTL = timedelta(days=30)
@@ -83,9 +86,9 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
-def _email_token(session: Session, account: Account, purpose: EmailPurpose) -> str:
+def _email_token(accounts: AccountRepository, account: Account, purpose: EmailPurpose) -> str:
     token = new_token()
-    session.add(
+    accounts.add(
         EmailToken(
             account_id=account.id,
             purpose=purpose,
@@ -99,15 +102,16 @@ def _email_token(session: Session, account: Account, purpose: EmailPurpose) -> s
 def register(session: Session, email: str, password: str, role: Role, public_url: str) -> Account:
     if role not in SELF_SERVICE_ROLES:
         raise Forbidden("Ce rôle n'est pas ouvert à l'inscription.")
+    accounts = AccountRepository(session)
     email = email.strip().lower()
-    if session.exec(select(Account).where(Account.email == email)).first() is not None:
+    if accounts.account_by_email(email) is not None:
         raise Conflict("Un compte existe déjà pour cette adresse.")
     account = Account(
         id=str(uuid.uuid4()), email=email, password_hash=hash_password(password), role=role
     )
-    session.add(account)
-    session.flush()
-    token = _email_token(session, account, EmailPurpose.VERIFY)
+    accounts.add(account)
+    accounts.flush()
+    token = _email_token(accounts, account, EmailPurpose.VERIFY)
     queue_mail(
         session,
         email,
@@ -118,32 +122,31 @@ def register(session: Session, email: str, password: str, role: Role, public_url
     return account
 
 
-def _use_email_token(session: Session, token: str, purpose: EmailPurpose) -> Account:
-    record = session.exec(
-        select(EmailToken).where(EmailToken.token_hash == token_hash(token))
-    ).first()
+def _use_email_token(accounts: AccountRepository, token: str, purpose: EmailPurpose) -> Account:
+    record = accounts.email_token(token_hash(token))
     now = utcnow()
     if record is None or record.purpose != purpose or record.used_at is not None:
         raise Unauthorized("Jeton invalide ou déjà utilisé.")
     if (_aware(record.expires_at) or now) < now:
         raise Unauthorized("Jeton expiré : demandez-en un nouveau.")
     record.used_at = now
-    session.add(record)
-    account = session.get(Account, record.account_id)
+    accounts.add(record)
+    account = accounts.account(record.account_id)
     assert account is not None
     return account
 
 
 def verify_email(session: Session, token: str) -> Account:
-    account = _use_email_token(session, token, EmailPurpose.VERIFY)
+    accounts = AccountRepository(session)
+    account = _use_email_token(accounts, token, EmailPurpose.VERIFY)
     account.email_verified_at = utcnow()
-    session.add(account)
+    accounts.add(account)
     return account
 
 
-def _issue(session: Session, account: Account, session_secret: str) -> Tokens:
+def _issue(accounts: AccountRepository, account: Account, session_secret: str) -> Tokens:
     refresh = new_token()
-    session.add(
+    accounts.add(
         RefreshToken(
             account_id=account.id, token_hash=token_hash(refresh), expires_at=utcnow() + REFRESH_TTL
         )
@@ -154,45 +157,60 @@ def _issue(session: Session, account: Account, session_secret: str) -> Tokens:
 
 
 def login(session: Session, email: str, password: str, session_secret: str) -> Tokens:
-    account = session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+    accounts = AccountRepository(session)
+    account = accounts.account_by_email(email.strip().lower())
     # The same answer whether the account exists or not.
     if account is None or not password_matches(account.password_hash, password):
         raise Unauthorized("Adresse ou mot de passe incorrect.")
     if account.email_verified_at is None:
         raise Forbidden("Confirmez d'abord votre adresse e-mail.")
-    return _issue(session, account, session_secret)
+    return _issue(accounts, account, session_secret)
+
+
+async def throttled_login(
+    session: Session,
+    throttle: Quotas,
+    settings: GatewaySettings,
+    client: str,
+    email: str,
+    password: str,
+) -> Tokens:
+    """A login refused after too many failures from one address for one account; the
+    password is checked in a worker thread, its hashing being slow by design."""
+    attempts = f"login:{email.strip().lower()}:{client}"
+    limit = Limit("failed-logins", settings.failed_logins_per_15_min, 900)
+    if await throttle.peek(attempts, limit) >= limit.requests:
+        raise TooManyAttempts("Trop d'échecs de connexion : réessayez dans 15 minutes.")
+    try:
+        return await to_thread.run_sync(login, session, email, password, settings.session_secret)
+    except Unauthorized:
+        await throttle.add(attempts, limit)
+        raise
 
 
 def refresh(session: Session, token: str, session_secret: str) -> Tokens:
-    record = session.exec(
-        select(RefreshToken).where(RefreshToken.token_hash == token_hash(token))
-    ).first()
+    accounts = AccountRepository(session)
+    record = accounts.refresh_token(token_hash(token))
     now = utcnow()
     if record is None or record.revoked_at is not None or (_aware(record.expires_at) or now) < now:
         raise Unauthorized("Session expirée ou révoquée : reconnectez-vous.")
     record.revoked_at = now  # rotated: each refresh token serves once
-    session.add(record)
-    account = session.get(Account, record.account_id)
+    accounts.add(record)
+    account = accounts.account(record.account_id)
     assert account is not None
-    return _issue(session, account, session_secret)
+    return _issue(accounts, account, session_secret)
 
 
 def logout(session: Session, token: str) -> None:
-    session.execute(
-        update(RefreshToken)
-        .where(
-            col(RefreshToken.token_hash) == token_hash(token),
-            col(RefreshToken.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    AccountRepository(session).revoke_refresh_token(token_hash(token), utcnow())
 
 
 def request_reset(session: Session, email: str, public_url: str) -> None:
-    account = session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+    accounts = AccountRepository(session)
+    account = accounts.account_by_email(email.strip().lower())
     if account is None:
         return  # say nothing of which addresses have accounts
-    token = _email_token(session, account, EmailPurpose.RESET)
+    token = _email_token(accounts, account, EmailPurpose.RESET)
     queue_mail(
         session,
         account.email,
@@ -203,15 +221,12 @@ def request_reset(session: Session, email: str, public_url: str) -> None:
 
 
 def confirm_reset(session: Session, token: str, password: str) -> None:
-    account = _use_email_token(session, token, EmailPurpose.RESET)
+    accounts = AccountRepository(session)
+    account = _use_email_token(accounts, token, EmailPurpose.RESET)
     account.password_hash = hash_password(password)
-    session.add(account)
+    accounts.add(account)
     # Every open session ends with the old password.
-    session.execute(
-        update(RefreshToken)
-        .where(col(RefreshToken.account_id) == account.id, col(RefreshToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
+    accounts.revoke_sessions_of(account.id, utcnow())
 
 
 def create_key(
@@ -234,13 +249,18 @@ def create_key(
         scopes=sorted(set(scopes)),
         expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
-    session.add(record)
-    session.flush()
+    accounts = AccountRepository(session)
+    accounts.add(record)
+    accounts.flush()
     return record, key
 
 
+def list_keys(session: Session, caller: Caller) -> list[ApiKey]:
+    return AccountRepository(session).keys_of(caller.principal.account_id)
+
+
 def own_key(session: Session, caller: Caller, key_id: int) -> ApiKey:
-    record = session.get(ApiKey, key_id)
+    record = AccountRepository(session).key(key_id)
     if record is None or record.account_id != caller.principal.account_id:
         raise NotFound(f"Aucune clé n° {key_id}.")
     return record
@@ -255,7 +275,7 @@ def rotate_key(session: Session, caller: Caller, key_id: int) -> tuple[ApiKey, s
         remaining = max(1, ((_aware(old.expires_at) or utcnow()) - utcnow()).days)
     record, key = create_key(session, caller, old.name, old.scopes, remaining)
     old.revoked_at = utcnow()
-    session.add(old)
+    AccountRepository(session).add(old)
     return record, key
 
 
@@ -263,19 +283,27 @@ def revoke_key(session: Session, caller: Caller, key_id: int) -> None:
     record = own_key(session, caller, key_id)
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-        session.add(record)
+        AccountRepository(session).add(record)
+
+
+def session_principal(credential: str, session_secret: str) -> Principal | None:
+    """Who a session's access token names; None when `credential` is not an access token."""
+    if not credential.startswith(ACCESS_PREFIX):
+        return None
+    try:
+        return verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret)
+    except InvalidIdentity as exc:
+        raise Unauthorized(f"Jeton d'accès refusé : {exc}.") from exc
 
 
 def authenticate(session: Session, credential: str, session_secret: str) -> Caller:
     """An access token from a login, or an API key; anything else is refused (401)."""
-    if credential.startswith(ACCESS_PREFIX):
-        try:
-            principal = verify_identity(credential.removeprefix(ACCESS_PREFIX), session_secret)
-        except InvalidIdentity as exc:
-            raise Unauthorized(f"Jeton d'accès refusé : {exc}.") from exc
+    principal = session_principal(credential, session_secret)
+    if principal is not None:
         return Caller(principal, ROLE_SCOPES[principal.role], "session")
+    accounts = AccountRepository(session)
     prefix = prefix_of(credential)
-    record = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix else None
+    record = accounts.key_by_prefix(prefix) if prefix else None
     now = utcnow()
     if record is None or record.key_hash != token_hash(credential):
         raise Unauthorized("Clé d'API inconnue.")
@@ -283,11 +311,11 @@ def authenticate(session: Session, credential: str, session_secret: str) -> Call
         raise Unauthorized("Clé d'API révoquée.")
     if record.expires_at is not None and (_aware(record.expires_at) or now) < now:
         raise Unauthorized("Clé d'API expirée.")
-    account = session.get(Account, record.account_id)
+    account = accounts.account(record.account_id)
     if account is None:
         raise Unauthorized("Clé d'API inconnue.")
     record.last_used_at = now
-    session.add(record)
+    accounts.add(record)
     principal = Principal(account.id, Role(account.role), account.email)
     return Caller(
         principal, frozenset(record.scopes) & ROLE_SCOPES[principal.role], "api_key", record.id

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-RESERVATION_DISABILITY = {
-    "article": "L2113-12",
-    "label": "Marché ou lot réservé aux entreprises adaptées (EA, EATT), aux ESAT et structures équivalentes",
-    "kinds": ["EA", "EATT", "ESAT"],
-}
-RESERVATION_INSERTION = {
-    "article": "L2113-13",
-    "label": "Marché ou lot réservé aux structures d'insertion par l'activité économique (SIAE) et équivalentes",
-    "kinds": ["EI", "AI", "ACI", "ETTI", "EITI"],
-}
+from services.domain.reservations import RESERVATION_KINDS, RESERVATION_LABELS, Reservation
+
+
+def _reservation(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "article": reservation.value,
+        "label": RESERVATION_LABELS[reservation],
+        "kinds": [k.value for k in RESERVATION_KINDS[reservation]],
+    }
+
+
+RESERVATION_DISABILITY = _reservation(Reservation.DISABILITY)
+RESERVATION_INSERTION = _reservation(Reservation.INSERTION)
 MINIMUM_SHARE = {
     "article": "R2113-7",
     "text": "Au moins 50 % de travailleurs handicapés ou défavorisés dans les structures bénéficiaires.",

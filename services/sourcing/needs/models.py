@@ -7,9 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.common.db import text_enum, utcnow
+from services.sourcing.tables import SourcingTable
 
 
 class NeedKind(StrEnum):
@@ -44,7 +45,7 @@ def need_reference() -> Any:
     )
 
 
-class Need(SQLModel, table=True):
+class Need(SourcingTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     buyer_account_id: str = Field(max_length=64, index=True)
     buyer_email: str | None = Field(default=None, max_length=254)
@@ -73,7 +74,7 @@ class Need(SQLModel, table=True):
     published_at: datetime | None = None
 
 
-class NeedMatch(SQLModel, table=True):
+class NeedMatch(SourcingTable, table=True):
     __tablename__ = "need_match"
     __table_args__ = (UniqueConstraint("need_id", "structure_id"),)
 
@@ -90,7 +91,7 @@ class NeedMatch(SQLModel, table=True):
     last_reminder_at: datetime | None = None
 
 
-class NeedAnswer(SQLModel, table=True):
+class NeedAnswer(SourcingTable, table=True):
     __tablename__ = "need_answer"
     __table_args__ = (UniqueConstraint("need_id", "structure_id"),)
 

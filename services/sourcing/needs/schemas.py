@@ -7,7 +7,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.catalog.structures.kinds import Kind, PrestaType
+from services.domain.kinds import Kind, PrestaType
+from services.domain.reservations import BOTH, Reservation
 from services.sourcing.needs.models import AnswerStatus, NeedKind, NeedStatus
 
 _EXAMPLE: dict[str, Any] = {
@@ -24,6 +25,8 @@ _EXAMPLE: dict[str, Any] = {
     "deadline": "2027-01-31",
     "questions": ["Disposez-vous de matériel électrique ?"],
 }
+
+RESERVATION_PATTERN = "^(" + "|".join([*(r.value for r in Reservation), BOTH]) + ")$"
 
 
 class NeedPlace(BaseModel):
@@ -48,7 +51,7 @@ class NeedCreate(BaseModel):
     place: NeedPlace | None = None
     presta_types: list[PrestaType] = Field(default_factory=list, max_length=3)
     kinds: list[Kind] = Field(default_factory=list, max_length=10)
-    reservation: str | None = Field(default=None, pattern="^(L2113-12|L2113-13|both)$")
+    reservation: str | None = Field(default=None, pattern=RESERVATION_PATTERN)
     amount_min_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
     amount_max_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
     deadline: date | None = None

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.catalog.structures.kinds import (
+from services.domain.kinds import (
     FAMILY_LABELS,
     KIND_LABELS,
     PRESTA_TYPE_LABELS,

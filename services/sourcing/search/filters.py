@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from services.domain.search_index import (
+    ANY,
+    ANY_PLACE,
+    NOTHING,
+    coverage_token,
+    radius_token,
+)
 from services.sourcing.search.places import Territory
 
 # API parameter -> index attribute, for the filters that are plain attribute matches.
@@ -28,7 +35,6 @@ FACET_FIELDS: Mapping[str, str] = {
     "sector": "sectors",
     "presta_type": "presta_types",
 }
-ANY = "*"
 
 
 def quote(value: str) -> str:
@@ -69,20 +75,20 @@ def coverage_filter(
         lat, lng, radius_km = point
         return f"_geoRadius({lat!r}, {lng!r}, {radius_km * 1000})"
     if sectors is not None and not sectors:
-        return 'coverage = "nothing"'  # a domain with no sector (e.g. an unmapped CPV code)
+        return f"coverage = {quote(NOTHING)}"  # a domain with no sector (an unmapped CPV code)
     domains = [
         (s, p)
         for s in sorted(sectors if sectors is not None else {ANY})
         for p in sorted(presta_types if presta_types is not None else {ANY})
     ]
-    places = sorted({t for place in territory.places for t in place.tokens}) or ["any"]
-    clauses = [any_of("coverage", [f"{s}|{p}|{t}" for s, p in domains for t in places])]
+    places = sorted({t for place in territory.places for t in place.tokens}) or [ANY_PLACE]
+    clauses = [any_of("coverage", [coverage_token(s, p, t) for s, p in domains for t in places])]
     for place in territory.places:
         if not place.radius_applies or place.centre is None:
             continue
         lat, lng = place.centre
         for radius in radius_values:
-            tokens = any_of("coverage_radius", [f"{s}|{p}|{radius}" for s, p in domains])
+            tokens = any_of("coverage_radius", [radius_token(s, p, radius) for s, p in domains])
             clauses.append(f"({tokens} AND _geoRadius({lat!r}, {lng!r}, {radius * 1000}))")
     combined = "(" + " OR ".join(clauses) + ")"
     if point is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.geo import distance_m
+from services.domain.search import MatchReason
 from services.sourcing.search.places import Place, Territory
-from services.sourcing.search.schemas import MatchReason
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.domain.search_index import places_serving
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 
@@ -32,26 +33,15 @@ class Territory:
 
 def commune_place(vocabulary: SearchVocabulary, code: str) -> Place:
     commune = vocabulary.communes[code]
-    tokens = {
-        f"c:{code}",
-        f"d:{commune.department}",
-        f"r:{commune.region}",
-        "fr",
-        f"loc:c:{code}",
-    }
-    return Place(
-        "commune", code, commune.name, commune.centre, frozenset(tokens), radius_applies=True
-    )
+    tokens = places_serving("commune", code, commune.department, commune.region)
+    return Place("commune", code, commune.name, commune.centre, tokens, radius_applies=True)
 
 
 def department_place(vocabulary: SearchVocabulary, code: str) -> Place:
-    region = vocabulary.departments[code]
-    tokens = {f"d:{code}", f"rd:{code}", f"r:{region}", "fr", f"loc:d:{code}"}
-    return Place(
-        "departement", code, code, vocabulary.centre_of_department(code), frozenset(tokens)
-    )
+    tokens = places_serving("departement", code, region=vocabulary.departments[code])
+    return Place("departement", code, code, vocabulary.centre_of_department(code), tokens)
 
 
 def region_place(vocabulary: SearchVocabulary, code: str) -> Place:
-    tokens = {f"r:{code}", f"rr:{code}", "fr", f"loc:r:{code}"}
-    return Place("region", code, code, vocabulary.centre_of_region(code), frozenset(tokens))
+    tokens = places_serving("region", code)
+    return Place("region", code, code, vocabulary.centre_of_region(code), tokens)

@@ -6,26 +6,25 @@ import inspect
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query, Request
+from fastapi import Request
 
-from services.catalog.structures.kinds import Family, Kind, PrestaType
 from services.common.errors import InvalidParameter
-from services.sourcing.search.indexes import MAX_RESULT_WINDOW
+from services.domain import bands
+from services.domain.bands import labels
+from services.domain.kinds import Family, Kind, PrestaType
+from services.domain.reservations import Reservation
+from services.domain.search import SORTS
+from services.domain.search import SearchParameters as PublicSearchParameters
+from services.domain.search_index import MAX_TOTAL_HITS
 from services.sourcing.search.places import Territory, commune_place, department_place, region_place
 from services.sourcing.search.service import SearchRequest
 from services.sourcing.search.vocabulary import SearchVocabulary
 
-MultiValue = Annotated[
-    list[str] | None,
-    Query(description="Une ou plusieurs valeurs : paramètre répété ou séparées par des virgules"),
-]
-Flag = Annotated[bool | None, Query()]
-RESERVATIONS = {"L2113-12", "L2113-13"}
-HEADCOUNT_BANDS = {"0-9", "10-49", "50-249", "250+"}
-TURNOVER_BANDS = {"0-100k", "100k-500k", "500k-2M", "2M-10M", "10M+"}
-SORTS = {"pertinence", "distance", "nom"}
+RESERVATIONS = frozenset(r.value for r in Reservation)
+HEADCOUNT_BANDS = labels(bands.HEADCOUNT_BANDS)
+TURNOVER_BANDS = labels(bands.TURNOVER_BANDS)
 KINDS = frozenset(k.value for k in Kind)
 FAMILIES = frozenset(f.value for f in Family)
 PRESTA_TYPES = frozenset(p.value for p in PrestaType)
@@ -50,53 +49,8 @@ def _among(field: str, values: list[str], allowed: Collection[str], what: str) -
 
 
 @dataclass
-class SearchParameters:
-    """Every search parameter, as FastAPI reads them; `to_request` checks and resolves them."""
-
-    q: Annotated[
-        str, Query(max_length=200, description="Texte libre, en français, tolérant aux fautes")
-    ] = ""
-    kind: MultiValue = None
-    family: MultiValue = None
-    reservation: MultiValue = None
-    department: Annotated[
-        list[str] | None, Query(description="Départements servis", examples=[["93"]])
-    ] = None
-    region: MultiValue = None
-    commune: MultiValue = None
-    lat: Annotated[float | None, Query(ge=-90, le=90, description="Point + rayon : latitude")] = (
-        None
-    )
-    lng: Annotated[
-        float | None, Query(ge=-180, le=180, description="Point + rayon : longitude")
-    ] = None
-    radius_km: Annotated[
-        int | None, Query(ge=1, le=1000, description="Point + rayon : rayon en km")
-    ] = None
-    sector: Annotated[
-        list[str] | None,
-        Query(description="Secteurs d'achat", examples=[["nettoyage-de-locaux-16"]]),
-    ] = None
-    sector_group: MultiValue = None
-    cpv: Annotated[
-        list[str] | None, Query(description="Codes CPV de l'avis", examples=[["90911200"]])
-    ] = None
-    naf: MultiValue = None
-    presta_type: MultiValue = None
-    qpv: Flag = None
-    zrr: Flag = None
-    network: MultiValue = None
-    label: MultiValue = None
-    headcount: MultiValue = None
-    turnover: MultiValue = None
-    has_offers: Flag = None
-    sort: Annotated[str, Query(description="pertinence, distance ou nom")] = "pertinence"
-    page: Annotated[int, Query(ge=1, le=MAX_RESULT_WINDOW)] = 1
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20
-
-    @classmethod
-    def names(cls) -> frozenset[str]:
-        return frozenset(cls.__dataclass_fields__)
+class SearchParameters(PublicSearchParameters):
+    """The public parameters; `to_request` checks them against the vocabulary and resolves them."""
 
     def to_request(
         self,
@@ -111,8 +65,8 @@ class SearchParameters:
                 unknown[0],
                 "paramètre inconnu ; paramètres acceptés : " + ", ".join(sorted(accepted)),
             )
-        if self.page * self.per_page > MAX_RESULT_WINDOW:
-            raise InvalidParameter("page", f"page × per_page ne peut dépasser {MAX_RESULT_WINDOW}")
+        if self.page * self.per_page > MAX_TOTAL_HITS:
+            raise InvalidParameter("page", f"page × per_page ne peut dépasser {MAX_TOTAL_HITS}")
         if self.sort not in SORTS:
             raise InvalidParameter(
                 "sort",
@@ -243,4 +197,4 @@ async def search_parameters(**values: Any) -> SearchParameters:
     return SearchParameters(**values)
 
 
-search_parameters.__signature__ = inspect.signature(SearchParameters)  # type: ignore[attr-defined]
+search_parameters.__signature__ = inspect.signature(PublicSearchParameters)  # type: ignore[attr-defined]

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from services.domain.search import XLSX, SearchResponse
 from services.sourcing.search.export import csv_chunks, documents, xlsx_file
 from services.sourcing.search.request import SearchParameters, search_parameters
-from services.sourcing.search.schemas import SearchResponse
 from services.sourcing.search.service import SearchRequest, search_structures
 from services.sourcing.state import SourcingStateDep
 
@@ -26,7 +26,6 @@ async def search_request(
 
 
 SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def export_request(

@@ -10,11 +10,11 @@ from typing import Any
 from meilisearch_python_sdk.models.search import SearchResults
 from meilisearch_python_sdk.types import JsonDict
 
+from services.domain.search import SearchResponse, StructureHit
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.filters import FACET_FIELDS, build_filter, coverage_filter
 from services.sourcing.search.matching import distance_km, explain
 from services.sourcing.search.places import Territory
-from services.sourcing.search.schemas import SearchResponse, StructureHit
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 _RETRIEVED = [*StructureHit.model_fields, "_geo"]

@@ -1,0 +1,43 @@
+"""What the gateway's lifespan builds, and the dependencies that hand it to the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+
+from services.common.mail import MailRelay
+from services.common.state import ServiceState, request_state
+from services.gateway.perimeters import Perimeter
+from services.gateway.quotas import Limit, Quotas
+from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import Upstream
+
+
+@dataclass
+class GatewayState(ServiceState):
+    settings: GatewaySettings
+    catalog: Upstream
+    sourcing: Upstream
+    perimeters: list[Perimeter]
+    legacy_sectors: list[dict[str, str]]
+    mail_relay: MailRelay
+    quotas: Quotas
+    identified_limits: list[Limit]
+    login_throttle: Quotas
+    # Kept once complete; a partial document (an upstream missing) is rebuilt on the next call.
+    openapi_document: dict[str, Any] | None = None
+
+
+def gateway_state(request: Request) -> GatewayState:
+    return request_state(request, GatewayState)
+
+
+def upstream(request: Request, name: Literal["catalog", "sourcing"]) -> Upstream:
+    """The service behind the gateway that answers for `name`."""
+    state = gateway_state(request)
+    return state.catalog if name == "catalog" else state.sourcing
+
+
+GatewayStateDep = Annotated[GatewayState, Depends(gateway_state)]
