@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from services.domain.reservations import Reservation
 from services.sourcing.market import law
 from services.sourcing.market.schemas import InsertionHours, MarketDepth, Option
 from services.sourcing.search.engine import SearchEngine
@@ -61,7 +62,8 @@ async def market_depth(
     if not search.territory.empty:
         local, _ = await _count(engine, _local(search), [])
     reservations = facets.get("reservations", {})
-    disability, insertion = reservations.get("L2113-12", 0), reservations.get("L2113-13", 0)
+    disability = reservations.get(Reservation.DISABILITY, 0)
+    insertion = reservations.get(Reservation.INSERTION, 0)
     enough = MIN_SUPPLIERS_FOR_RESERVATION
 
     def reservation(rule: dict[str, Any], count: int) -> Option:
@@ -86,7 +88,7 @@ async def market_depth(
     if disability >= enough and insertion >= enough:
         options.append(
             Option(
-                article="L2113-12 et L2113-13",
+                article=f"{Reservation.DISABILITY} et {Reservation.INSERTION}",
                 label="Marché réservé aux deux familles à la fois",
                 possible=True,
                 eligible_suppliers=disability + insertion,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.domain.reservations import kinds_reserved_for
 from services.sourcing.needs.models import Need
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.matching import distance_km, explain
@@ -13,11 +14,6 @@ from services.sourcing.search.places import Territory, commune_place, department
 from services.sourcing.search.service import SearchRequest, filters_for
 from services.sourcing.search.vocabulary import SearchVocabulary
 
-RESERVATION_KINDS = {
-    "L2113-12": ["EA", "EATT", "ESAT"],
-    "L2113-13": ["EI", "AI", "ACI", "ETTI", "EITI"],
-}
-RESERVATION_KINDS["both"] = RESERVATION_KINDS["L2113-12"] + RESERVATION_KINDS["L2113-13"]
 PROFILE_FIELDS = (
     "description",
     "website",
@@ -55,7 +51,7 @@ def search_request_for(need: Need, vocabulary: SearchVocabulary) -> SearchReques
         territory.places.append(build[need.place_level](vocabulary, need.place_code))
     kinds = list(need.kinds)
     if need.reservation:
-        allowed = RESERVATION_KINDS[need.reservation]
+        allowed = [k.value for k in kinds_reserved_for(need.reservation)]
         kinds = [k for k in kinds if k in allowed] if kinds else allowed
     return SearchRequest(
         q="",
