@@ -18,10 +18,9 @@ from services.catalog.ownership.schemas import (
 )
 from services.catalog.structures.models import Structure
 from services.catalog.structures.service import get_structure
+from services.common.params import IdPath
 
 router = APIRouter(tags=["gestionnaires"])
-ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 AccountId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -67,7 +66,7 @@ def list_claims(
     "/v1/claims/{claim_id}/verify", response_model=ClaimPublic, summary="Saisir le code reçu"
 )
 def verify_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     payload: ClaimVerify,
     session: SessionDep,
     principal: PrincipalDep,
@@ -81,7 +80,7 @@ def verify_claim(
     "/v1/claims/{claim_id}/accept", response_model=ClaimPublic, summary="Accepter une demande"
 )
 def accept_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     payload: ClaimDecision | None = None,
@@ -96,7 +95,7 @@ def accept_claim(
     "/v1/claims/{claim_id}/refuse", response_model=ClaimPublic, summary="Refuser une demande"
 )
 def refuse_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     payload: ClaimDecision | None = None,
@@ -113,7 +112,7 @@ def refuse_claim(
     summary="Gestionnaires d'une structure",
 )
 def list_members(
-    structure_id: StructureId, session: SessionDep, principal: PrincipalDep
+    structure_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[MemberPublic]:
     get_structure(session, structure_id)
     return [
@@ -128,7 +127,7 @@ def list_members(
     summary="Changer le rôle d'un gestionnaire (administrateurs)",
 )
 def change_role(
-    structure_id: StructureId,
+    structure_id: IdPath,
     account_id: AccountId,
     payload: MemberUpdate,
     session: SessionDep,
@@ -144,7 +143,7 @@ def change_role(
     summary="Retirer un gestionnaire (administrateurs, ou soi-même)",
 )
 def remove_member(
-    structure_id: StructureId, account_id: AccountId, session: SessionDep, principal: PrincipalDep
+    structure_id: IdPath, account_id: AccountId, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     service.remove_member(session, principal, structure_id, account_id)
     return Response(status_code=204)

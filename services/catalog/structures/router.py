@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from services.catalog.audit import service as audit
@@ -16,15 +16,13 @@ from services.catalog.structures import service
 from services.catalog.structures.kinds import Kind
 from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
+from services.common.params import IdPath, IfMatch
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/{structure_id}", response_model=StructurePublic, summary="Fiche d'une structure")
-def get_structure(
-    structure_id: StructureId, session: SessionDep, response: Response
-) -> StructurePublic:
+def get_structure(structure_id: IdPath, session: SessionDep, response: Response) -> StructurePublic:
     structure = service.get_structure(session, structure_id)
     response.headers["ETag"] = etag(structure.version)
     return service.to_public(structure, service.activities_of(session, structure_id))
@@ -40,12 +38,12 @@ def get_structure(
     },
 )
 def update_structure(
-    structure_id: StructureId,
+    structure_id: IdPath,
     payload: StructureUpdate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
-    if_match: Annotated[str | None, Header(description='ETag lu auparavant ("vN")')] = None,
+    if_match: IfMatch = None,
 ) -> StructurePublic:
     structure = service.update_structure(
         session, principal, structure_id, expected_version(if_match), payload
@@ -94,7 +92,7 @@ class AuditPage(BaseModel):
     summary="Historique des modifications (gestionnaires, équipe)",
 )
 def audit_trail(
-    structure_id: StructureId,
+    structure_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
