@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from services.catalog.imports.models import ImportRun
+from services.catalog.imports.repository import ImportRepository
 from services.catalog.indexing.document import (
     DOCUMENT_VERSION,
     Vocabulary,
@@ -292,13 +293,7 @@ class OutboxRelay:
 
     def _last_schema(self) -> str | None:
         with Session(self.engine) as session:
-            run = session.exec(
-                select(ImportRun)
-                .where(
-                    ImportRun.source == INDEX_SCHEMA_SOURCE, col(ImportRun.finished_at).is_not(None)
-                )
-                .order_by(col(ImportRun.id).desc())
-            ).first()
+            run = ImportRepository(session).last_run(INDEX_SCHEMA_SOURCE)
             return run.file_sha256 if run else None
 
     def _record_schema(self, fingerprint: str, documents: int) -> None:

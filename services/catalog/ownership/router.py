@@ -16,7 +16,6 @@ from services.catalog.ownership.schemas import (
     MemberPublic,
     MemberUpdate,
 )
-from services.catalog.structures.models import Structure
 from services.catalog.structures.service import get_structure
 from services.common.params import IdPath
 
@@ -57,7 +56,7 @@ def list_claims(
     structure_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[ClaimPublic]:
     return [
-        service.to_public(c, session.get(Structure, c.structure_id))
+        service.claim_public(session, c)
         for c in service.claims_for(session, principal, structure_id)
     ]
 
@@ -73,7 +72,7 @@ def verify_claim(
     request: Request,
 ) -> ClaimPublic:
     claim = service.verify_claim(session, principal, claim_id, payload.code, _secret(request))
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    return service.claim_public(session, claim)
 
 
 @router.post(
@@ -88,7 +87,7 @@ def accept_claim(
     claim = service.decide_claim(
         session, principal, claim_id, True, payload.reason if payload else None
     )
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    return service.claim_public(session, claim)
 
 
 @router.post(
@@ -103,7 +102,7 @@ def refuse_claim(
     claim = service.decide_claim(
         session, principal, claim_id, False, payload.reason if payload else None
     )
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    return service.claim_public(session, claim)
 
 
 @router.get(

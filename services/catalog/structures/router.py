@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
 
 from services.catalog.audit import service as audit
+from services.catalog.audit.schemas import AuditPage
 from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures import service
 from services.catalog.structures.kinds import Kind
-from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
 from services.common.params import IdPath, IfMatch
 
@@ -59,31 +57,7 @@ def list_structures(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StructurePage:
-    repository = StructureRepository(session)
-    total, rows = repository.page(kind, (page - 1) * per_page, per_page)
-    activities = repository.activities_of([s.id for s in rows if s.id is not None])
-    return StructurePage(
-        total=total,
-        page=page,
-        per_page=per_page,
-        items=[service.to_public(s, activities[s.id]) for s in rows if s.id is not None],
-    )
-
-
-class AuditEntryPublic(BaseModel):
-    id: int
-    actor: str
-    actor_role: str
-    action: str
-    entity: str
-    entity_id: int | None
-    changes: dict[str, Any]
-    at: datetime
-
-
-class AuditPage(BaseModel):
-    total: int
-    items: list[AuditEntryPublic]
+    return service.list_structures(session, kind, page, per_page)
 
 
 @router.get(
@@ -100,25 +74,6 @@ def audit_trail(
 ) -> AuditPage:
     service.get_structure(session, structure_id, include_delisted=principal.is_staff)
     require_manager(session, principal, structure_id)
-    total, rows = audit.page(session, structure_id, (page - 1) * per_page, per_page)
-    items = [AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
-    if not principal.is_staff:
-        for item in items:
-            item.changes = _without_private_values(item.changes)
-    return AuditPage(total=total, items=items)
-
-
-# The verification address is private even to the structure's managers (an editor who joined
-# must not read where the codes go): its history says that it changed, not what it is.
-PRIVATE_FIELDS = frozenset({"contact_email"})
-
-
-def _without_private_values(changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: (
-            [None if value is None else "[masqué]" for value in values]
-            if name in PRIVATE_FIELDS and isinstance(values, list)
-            else values
-        )
-        for name, values in changes.items()
-    }
+    return audit.trail(
+        session, structure_id, (page - 1) * per_page, per_page, reveal_private=principal.is_staff
+    )
