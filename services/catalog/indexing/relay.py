@@ -253,16 +253,15 @@ class OutboxRelay:
         return hashes
 
     async def _index_hashes(self) -> dict[int, str]:
-        index = self.writer.client.index(self.writer.uid)
         hashes: dict[int, str] = {}
         offset = 0
         while True:
-            page = await index.get_documents(offset=offset, limit=self.batch_size)
+            documents, total = await self.writer.documents(offset, self.batch_size)
             # Recomputed from what the index holds, not read from it: an edit made behind
             # the catalog's back would leave the stored hash untouched.
-            hashes |= {int(d["id"]): content_hash(d) for d in page.results}
-            offset += len(page.results)
-            if not page.results or offset >= page.total:
+            hashes |= {int(d["id"]): content_hash(d) for d in documents}
+            offset += len(documents)
+            if not documents or offset >= total:
                 return hashes
 
     async def check_drift(self, repair: bool = False) -> DriftReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership import service
@@ -16,16 +16,12 @@ from services.catalog.ownership.schemas import (
     MemberPublic,
     MemberUpdate,
 )
+from services.catalog.state import CatalogStateDep
 from services.catalog.structures.service import get_structure
 from services.common.params import IdPath
 
 router = APIRouter(tags=["gestionnaires"])
 AccountId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _secret(request: Request) -> str:
-    secret: str = request.app.state.settings.identity_secret
-    return secret
 
 
 @router.post(
@@ -39,9 +35,11 @@ def _secret(request: Request) -> str:
     ),
 )
 def create_claim(
-    payload: ClaimCreate, session: SessionDep, principal: PrincipalDep, request: Request
+    payload: ClaimCreate, session: SessionDep, principal: PrincipalDep, state: CatalogStateDep
 ) -> ClaimPublic:
-    claim, structure = service.create_claim(session, principal, payload, _secret(request))
+    claim, structure = service.create_claim(
+        session, principal, payload, state.settings.identity_secret
+    )
     return service.to_public(claim, structure)
 
 
@@ -69,9 +67,11 @@ def verify_claim(
     payload: ClaimVerify,
     session: SessionDep,
     principal: PrincipalDep,
-    request: Request,
+    state: CatalogStateDep,
 ) -> ClaimPublic:
-    claim = service.verify_claim(session, principal, claim_id, payload.code, _secret(request))
+    claim = service.verify_claim(
+        session, principal, claim_id, payload.code, state.settings.identity_secret
+    )
     return service.claim_public(session, claim)
 
 
