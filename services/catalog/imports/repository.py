@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.catalog.imports.models import ImportRun
 
@@ -18,3 +18,9 @@ class ImportRepository:
             .where(ImportRun.source == source, col(ImportRun.finished_at).is_not(None))
             .order_by(col(ImportRun.id).desc())
         ).first()
+
+    def latest_run_id(self, source: str) -> int | None:
+        """The id of the latest run of `source`, finished or not."""
+        return self.session.exec(
+            select(func.max(ImportRun.id)).where(ImportRun.source == source)
+        ).one()

@@ -64,6 +64,20 @@ class StructureRepository:
             )
         )
 
+    def active_ids(self) -> list[int]:
+        return [
+            sid
+            for sid in self.session.exec(
+                select(Structure.id).where(col(Structure.is_active)).order_by(col(Structure.id))
+            )
+            if sid is not None
+        ]
+
+    def active_count(self) -> int:
+        return self.session.exec(
+            select(func.count()).select_from(Structure).where(col(Structure.is_active))
+        ).one()
+
     def page(self, kind: Kind | None, offset: int, limit: int) -> tuple[int, list[Structure]]:
         statement = select(Structure).where(col(Structure.is_active))
         if kind is not None:
