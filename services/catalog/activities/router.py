@@ -28,7 +28,7 @@ def create_activity(
     principal: PrincipalDep,
     response: Response,
 ) -> ActivityPublic:
-    activity = service.create_activity(session, principal, structure_id, payload)
+    activity = service.activities.create(session, principal, structure_id, payload)
     response.headers["ETag"] = etag(activity.version)
     return activity_public(activity)
 
@@ -43,7 +43,7 @@ def update_activity(
     response: Response,
     if_match: IfMatch = None,
 ) -> ActivityPublic:
-    activity = service.update_activity(
+    activity = service.activities.update(
         session, principal, structure_id, activity_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(activity.version)
@@ -78,7 +78,7 @@ def delete_activity(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> Response:
-    service.delete_activity(
+    service.activities.delete(
         session, principal, structure_id, activity_id, expected_version(if_match)
     )
     return Response(status_code=204)

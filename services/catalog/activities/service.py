@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.catalog.activities.schemas import ActivityCreate, ActivityUpdate
+from services.catalog.activities.schemas import ActivityCreate
 from services.catalog.concurrency import take_version
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures.children import ChildRows
@@ -57,24 +57,6 @@ class ActivityRows(ChildRows[Activity, ActivityCreate]):
 activities = ActivityRows()
 
 
-def create_activity(
-    session: Session, principal: Principal, structure_id: int, payload: ActivityCreate
-) -> Activity:
-    return activities.create(session, principal, structure_id, payload)
-
-
-def update_activity(
-    session: Session,
-    principal: Principal,
-    structure_id: int,
-    activity_id: int,
-    expected_version: int,
-    update: ActivityUpdate,
-) -> Activity:
-    sent = update.model_dump(exclude_unset=True, mode="json")
-    return activities.update(session, principal, structure_id, activity_id, expected_version, sent)
-
-
 def confirm_activity(
     session: Session,
     principal: Principal,
@@ -92,13 +74,3 @@ def confirm_activity(
     session.add(activity)
     session.flush()
     return activity
-
-
-def delete_activity(
-    session: Session,
-    principal: Principal,
-    structure_id: int,
-    activity_id: int,
-    expected_version: int,
-) -> None:
-    activities.delete(session, principal, structure_id, activity_id, expected_version)

@@ -38,7 +38,7 @@ def create_offer(
     principal: PrincipalDep,
     response: Response,
 ) -> OfferPublic:
-    offer = service.create_offer(session, principal, structure_id, payload)
+    offer = service.offers.create(session, principal, structure_id, payload)
     response.headers["ETag"] = etag(offer.version)
     return service.to_public(offer, activities_of(session, structure_id))
 
@@ -53,7 +53,7 @@ def update_offer(
     response: Response,
     if_match: IfMatch = None,
 ) -> OfferPublic:
-    offer = service.update_offer(
+    offer = service.offers.update(
         session, principal, structure_id, offer_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(offer.version)
@@ -68,5 +68,5 @@ def delete_offer(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> Response:
-    service.delete_offer(session, principal, structure_id, offer_id, expected_version(if_match))
+    service.offers.delete(session, principal, structure_id, offer_id, expected_version(if_match))
     return Response(status_code=204)

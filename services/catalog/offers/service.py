@@ -6,12 +6,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.catalog.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
+from services.catalog.offers.schemas import OfferCreate, OfferPublic
 from services.catalog.structures.children import ChildRows
 from services.catalog.structures.models import Activity, Offer
 from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.validation import check_sectors, check_zones
-from services.common.identity import Principal
 
 
 def to_public(offer: Offer, activities: list[Activity]) -> OfferPublic:
@@ -65,27 +64,3 @@ class OfferRows(ChildRows[Offer, OfferCreate]):
 
 
 offers = OfferRows()
-
-
-def create_offer(
-    session: Session, principal: Principal, structure_id: int, payload: OfferCreate
-) -> Offer:
-    return offers.create(session, principal, structure_id, payload)
-
-
-def update_offer(
-    session: Session,
-    principal: Principal,
-    structure_id: int,
-    offer_id: int,
-    expected_version: int,
-    update: OfferUpdate,
-) -> Offer:
-    sent = update.model_dump(exclude_unset=True, mode="json")
-    return offers.update(session, principal, structure_id, offer_id, expected_version, sent)
-
-
-def delete_offer(
-    session: Session, principal: Principal, structure_id: int, offer_id: int, expected_version: int
-) -> None:
-    offers.delete(session, principal, structure_id, offer_id, expected_version)

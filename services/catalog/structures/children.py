@@ -95,10 +95,12 @@ class ChildRows(ABC, Generic[Child, Payload]):
         structure_id: int,
         child_id: int,
         expected_version: int,
-        sent: dict[str, Any],
+        update: BaseModel,
     ) -> Child:
+        """Lays the fields sent over the row, then validates the whole as a new payload."""
         require_manager(session, principal, structure_id)
         row = self.get(session, structure_id, child_id)
+        sent = update.model_dump(exclude_unset=True, mode="json")
         payload: Payload = validated(self.payload, self.current(row, sent) | sent)
         self.check(session, payload)
         row.version = take_version(session, self.table, child_id, expected_version)
