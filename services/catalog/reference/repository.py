@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, func, insert
+from sqlmodel import Session, SQLModel, col, select
 
 from services.catalog.reference.models import Commune, Department, NafCode, Region, Sector
 
@@ -42,3 +44,13 @@ class ReferenceRepository:
 
     def naf_codes(self) -> frozenset[str]:
         return frozenset(self.session.exec(select(NafCode.ape)))
+
+    def count(self, table: type[SQLModel]) -> int:
+        return self.session.exec(select(func.count()).select_from(table)).one()
+
+    def clear(self, table: type[SQLModel]) -> None:
+        self.session.execute(delete(table))
+
+    def insert_rows(self, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+        # Bulk insert: tens of thousands of rows, no ORM bookkeeping needed.
+        self.session.execute(insert(table), rows)
