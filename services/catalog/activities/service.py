@@ -8,7 +8,6 @@ from sqlmodel import Session
 
 from services.catalog.activities.schemas import ActivityCreate
 from services.catalog.concurrency import take_version
-from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures.children import ChildRows
 from services.catalog.structures.models import Activity
 from services.catalog.structures.validation import check_sectors, check_zones
@@ -64,8 +63,7 @@ def confirm_activity(
     activity_id: int,
     expected_version: int,
 ) -> Activity:
-    require_manager(session, principal, structure_id)
-    activity = activities.get(session, structure_id, activity_id)
+    activity = activities.editable(session, principal, structure_id, activity_id)
     activity.version = take_version(session, Activity, activity_id, expected_version)
     if activity.inferred:
         activity.inferred = False

@@ -58,6 +58,13 @@ class ChildRows(ABC, Generic[Child, Payload]):
             raise NotFound(self.missing.format(child_id=child_id, structure_id=structure_id))
         return row
 
+    def editable(
+        self, session: Session, principal: Principal, structure_id: int, child_id: int
+    ) -> Child:
+        """The row, once the caller is known to manage its structure."""
+        require_manager(session, principal, structure_id)
+        return self.get(session, structure_id, child_id)
+
     def record(
         self,
         session: Session,
@@ -98,8 +105,7 @@ class ChildRows(ABC, Generic[Child, Payload]):
         update: BaseModel,
     ) -> Child:
         """Lays the fields sent over the row, then validates the whole as a new payload."""
-        require_manager(session, principal, structure_id)
-        row = self.get(session, structure_id, child_id)
+        row = self.editable(session, principal, structure_id, child_id)
         sent = update.model_dump(exclude_unset=True, mode="json")
         payload: Payload = validated(self.payload, self.current(row, sent) | sent)
         self.check(session, payload)
@@ -123,8 +129,7 @@ class ChildRows(ABC, Generic[Child, Payload]):
         child_id: int,
         expected_version: int,
     ) -> None:
-        require_manager(session, principal, structure_id)
-        row = self.get(session, structure_id, child_id)
+        row = self.editable(session, principal, structure_id, child_id)
         take_version(session, self.table, child_id, expected_version)
         self.record(session, principal, row, "delete", self.removed(row))
         session.delete(row)
