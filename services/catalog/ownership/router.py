@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership import service
@@ -16,18 +16,12 @@ from services.catalog.ownership.schemas import (
     MemberPublic,
     MemberUpdate,
 )
-from services.catalog.structures.models import Structure
+from services.catalog.state import CatalogStateDep
 from services.catalog.structures.service import get_structure
+from services.common.params import IdPath
 
 router = APIRouter(tags=["gestionnaires"])
-ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 AccountId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _secret(request: Request) -> str:
-    secret: str = request.app.state.settings.identity_secret
-    return secret
 
 
 @router.post(
@@ -41,9 +35,11 @@ def _secret(request: Request) -> str:
     ),
 )
 def create_claim(
-    payload: ClaimCreate, session: SessionDep, principal: PrincipalDep, request: Request
+    payload: ClaimCreate, session: SessionDep, principal: PrincipalDep, state: CatalogStateDep
 ) -> ClaimPublic:
-    claim, structure = service.create_claim(session, principal, payload, _secret(request))
+    claim, structure = service.create_claim(
+        session, principal, payload, state.settings.identity_secret
+    )
     return service.to_public(claim, structure)
 
 
@@ -58,7 +54,7 @@ def list_claims(
     structure_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[ClaimPublic]:
     return [
-        service.to_public(c, session.get(Structure, c.structure_id))
+        service.claim_public(session, c)
         for c in service.claims_for(session, principal, structure_id)
     ]
 
@@ -67,21 +63,23 @@ def list_claims(
     "/v1/claims/{claim_id}/verify", response_model=ClaimPublic, summary="Saisir le code reçu"
 )
 def verify_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     payload: ClaimVerify,
     session: SessionDep,
     principal: PrincipalDep,
-    request: Request,
+    state: CatalogStateDep,
 ) -> ClaimPublic:
-    claim = service.verify_claim(session, principal, claim_id, payload.code, _secret(request))
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    claim = service.verify_claim(
+        session, principal, claim_id, payload.code, state.settings.identity_secret
+    )
+    return service.claim_public(session, claim)
 
 
 @router.post(
     "/v1/claims/{claim_id}/accept", response_model=ClaimPublic, summary="Accepter une demande"
 )
 def accept_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     payload: ClaimDecision | None = None,
@@ -89,14 +87,14 @@ def accept_claim(
     claim = service.decide_claim(
         session, principal, claim_id, True, payload.reason if payload else None
     )
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    return service.claim_public(session, claim)
 
 
 @router.post(
     "/v1/claims/{claim_id}/refuse", response_model=ClaimPublic, summary="Refuser une demande"
 )
 def refuse_claim(
-    claim_id: ClaimId,
+    claim_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     payload: ClaimDecision | None = None,
@@ -104,7 +102,7 @@ def refuse_claim(
     claim = service.decide_claim(
         session, principal, claim_id, False, payload.reason if payload else None
     )
-    return service.to_public(claim, session.get(Structure, claim.structure_id))
+    return service.claim_public(session, claim)
 
 
 @router.get(
@@ -113,7 +111,7 @@ def refuse_claim(
     summary="Gestionnaires d'une structure",
 )
 def list_members(
-    structure_id: StructureId, session: SessionDep, principal: PrincipalDep
+    structure_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[MemberPublic]:
     get_structure(session, structure_id)
     return [
@@ -128,7 +126,7 @@ def list_members(
     summary="Changer le rôle d'un gestionnaire (administrateurs)",
 )
 def change_role(
-    structure_id: StructureId,
+    structure_id: IdPath,
     account_id: AccountId,
     payload: MemberUpdate,
     session: SessionDep,
@@ -144,7 +142,7 @@ def change_role(
     summary="Retirer un gestionnaire (administrateurs, ou soi-même)",
 )
 def remove_member(
-    structure_id: StructureId, account_id: AccountId, session: SessionDep, principal: PrincipalDep
+    structure_id: IdPath, account_id: AccountId, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     service.remove_member(session, principal, structure_id, account_id)
     return Response(status_code=204)

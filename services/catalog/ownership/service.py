@@ -11,15 +11,16 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from services.catalog.audit import service as audit
 from services.catalog.imports.identifiers import siret_problem
 from services.catalog.ownership.models import Claim, ClaimKind, ClaimStatus, MemberRole, Membership
 from services.catalog.ownership.permissions import membership_of, require_manager, require_staff
+from services.catalog.ownership.repository import OwnershipRepository
 from services.catalog.ownership.schemas import ClaimCreate, ClaimPublic
 from services.catalog.structures.models import Structure
+from services.catalog.structures.repository import StructureRepository
 from services.common.db import utcnow
 from services.common.errors import AppError, Conflict, Forbidden, InvalidParameter, NotFound
 from services.common.identity import Principal
@@ -39,6 +40,10 @@ def _code_hash(secret: str, claim_id: int, code: str) -> str:
     ).hexdigest()
 
 
+def claim_public(session: Session, claim: Claim) -> ClaimPublic:
+    return to_public(claim, StructureRepository(session).get(claim.structure_id))
+
+
 def to_public(claim: Claim, structure: Structure | None) -> ClaimPublic:
     sent_to = None
     if claim.kind == ClaimKind.VERIFICATION and structure is not None and structure.contact_email:
@@ -54,11 +59,7 @@ def to_public(claim: Claim, structure: Structure | None) -> ClaimPublic:
 def _target(session: Session, payload: ClaimCreate) -> Structure:
     if problem := siret_problem(payload.siret):
         raise InvalidParameter("siret", problem, "body")
-    candidates = list(
-        session.exec(
-            select(Structure).where(Structure.siret == payload.siret, col(Structure.is_active))
-        )
-    )
+    candidates = StructureRepository(session).active_with_siret(payload.siret)
     if payload.structure_id is not None:
         candidates = [s for s in candidates if s.id == payload.structure_id]
     if not candidates:
@@ -73,36 +74,18 @@ def _target(session: Session, payload: ClaimCreate) -> Structure:
     return candidates[0]
 
 
-def _admins(session: Session, structure_id: int) -> list[Membership]:
-    return list(
-        session.exec(
-            select(Membership).where(
-                Membership.structure_id == structure_id, Membership.role == MemberRole.ADMIN
-            )
-        )
-    )
-
-
 def create_claim(
     session: Session, principal: Principal, payload: ClaimCreate, secret: str
 ) -> tuple[Claim, Structure]:
     structure = _target(session, payload)
     assert structure.id is not None
-    if membership_of(session, structure.id, principal.account_id) is not None:
+    repository = OwnershipRepository(session)
+    if repository.membership(structure.id, principal.account_id) is not None:
         raise Conflict("Vous gérez déjà cette structure.")
-    pending = session.exec(
-        select(Claim).where(
-            Claim.structure_id == structure.id,
-            Claim.account_id == principal.account_id,
-            Claim.status == ClaimStatus.PENDING,
-        )
-    ).first()
+    pending = repository.pending_claim(structure.id, principal.account_id)
     if pending is not None:
         raise Conflict("Une demande est déjà en cours pour cette structure.", claim_id=pending.id)
-    has_managers = session.exec(
-        select(func.count()).select_from(Membership).where(Membership.structure_id == structure.id)
-    ).one()
-    if has_managers:
+    if repository.member_count(structure.id):
         kind = ClaimKind.JOIN
     elif structure.contact_email:
         kind = ClaimKind.VERIFICATION
@@ -133,7 +116,7 @@ def create_claim(
             "Il est valable 24 heures. Sinon, ignorez ce message.\n",
         )
     elif kind == ClaimKind.JOIN:
-        for admin in _admins(session, structure.id):
+        for admin in repository.admins(structure.id):
             if admin.email:
                 queue_mail(
                     session,
@@ -156,7 +139,7 @@ def create_claim(
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:
-    claim = session.get(Claim, claim_id)
+    claim = OwnershipRepository(session).claim(claim_id)
     if claim is None:
         raise NotFound(f"Aucune demande n° {claim_id}.")
     return claim
@@ -187,12 +170,7 @@ def verify_claim(
         raise Conflict("Ce code a expiré : faites une nouvelle demande.")
     assert claim.code_hash is not None
     if not hmac.compare_digest(claim.code_hash, _code_hash(secret, claim_id, code)):
-        # Counted in its own transaction: the request's one is rolled back by the error.
-        with Session(session.get_bind()) as counter:
-            counter.execute(
-                update(Claim).where(col(Claim.id) == claim_id).values(attempts=Claim.attempts + 1)
-            )
-            counter.commit()
+        OwnershipRepository(session).count_failed_attempt(claim_id)
         left = MAX_CODE_ATTEMPTS - claim.attempts - 1
         raise WrongCode(f"Code incorrect ({left} essai(s) restant(s)).")
     claim.status, claim.decided_at, claim.decided_by = (
@@ -248,24 +226,16 @@ def decide_claim(
 
 
 def claims_for(session: Session, principal: Principal, structure_id: int | None) -> list[Claim]:
-    statement = select(Claim).order_by(col(Claim.id).desc())
+    repository = OwnershipRepository(session)
     if structure_id is None:
-        statement = statement.where(Claim.account_id == principal.account_id)
-    else:
-        require_manager(session, principal, structure_id, MemberRole.ADMIN)
-        statement = statement.where(Claim.structure_id == structure_id)
-    return list(session.exec(statement.limit(200)))
+        return repository.claims(account_id=principal.account_id)
+    require_manager(session, principal, structure_id, MemberRole.ADMIN)
+    return repository.claims(structure_id=structure_id)
 
 
 def members_of(session: Session, principal: Principal, structure_id: int) -> list[Membership]:
     require_manager(session, principal, structure_id)
-    return list(
-        session.exec(
-            select(Membership)
-            .where(Membership.structure_id == structure_id)
-            .order_by(col(Membership.id))
-        )
-    )
+    return OwnershipRepository(session).members(structure_id)
 
 
 def _member(session: Session, structure_id: int, account_id: str) -> Membership:
@@ -276,7 +246,10 @@ def _member(session: Session, structure_id: int, account_id: str) -> Membership:
 
 
 def _keep_an_admin(session: Session, membership: Membership) -> None:
-    if membership.role == MemberRole.ADMIN and len(_admins(session, membership.structure_id)) == 1:
+    if (
+        membership.role == MemberRole.ADMIN
+        and len(OwnershipRepository(session).admins(membership.structure_id)) == 1
+    ):
         raise Conflict("Une structure garde au moins un administrateur.")
 
 
