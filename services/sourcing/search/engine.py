@@ -3,7 +3,6 @@ what the buyer should read (never a 500)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -12,7 +11,6 @@ from meilisearch_python_sdk.models.search import SearchResults
 
 from services.common.search_engine import engine_errors
 
-logger = logging.getLogger(__name__)
 RADIUS_VALUES_TTL_S = 30.0
 
 
