@@ -68,6 +68,12 @@ def checked_type(content: bytes, declared: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class UploadedDocument:
+    content: bytes
+    declared_type: str | None
+
+
+@dataclass(frozen=True)
 class StoredProof:
     name: str
     media_type: str

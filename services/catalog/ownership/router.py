@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership import service
-from services.catalog.ownership.proofs import EXTENSIONS, MAX_PROOF_BYTES, ProofTooLarge
+from services.catalog.ownership.proofs import (
+    EXTENSIONS,
+    MAX_PROOF_BYTES,
+    ProofTooLarge,
+    UploadedDocument,
+)
 from services.catalog.ownership.schemas import (
     ClaimCreate,
     ClaimDecision,
@@ -118,7 +123,7 @@ _PROOF_TYPES = {
 }
 
 
-async def _capped_body(request: Request) -> bytes:
+async def _capped_body(request: Request) -> UploadedDocument:
     """The raw body, refused (413) as soon as it exceeds the limit: never held beyond it."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PROOF_BYTES:
@@ -129,10 +134,10 @@ async def _capped_body(request: Request) -> bytes:
         if size > MAX_PROOF_BYTES:
             raise ProofTooLarge(f"Le justificatif dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo.")
         chunks.append(chunk)
-    return b"".join(chunks)
+    return UploadedDocument(b"".join(chunks), request.headers.get("content-type"))
 
 
-ProofBody = Annotated[bytes, Depends(_capped_body)]
+ProofBody = Annotated[UploadedDocument, Depends(_capped_body)]
 
 
 @router.put(
@@ -152,16 +157,13 @@ ProofBody = Annotated[bytes, Depends(_capped_body)]
 )
 def put_proof(
     claim_id: IdPath,
-    content: ProofBody,
+    document: ProofBody,
     session: SessionDep,
     principal: PrincipalDep,
     state: CatalogStateDep,
     background: BackgroundTasks,
-    content_type: Annotated[str | None, Header()] = None,
 ) -> ClaimPublic:
-    claim, replaced = service.attach_proof(
-        session, principal, claim_id, content, content_type, state.proofs
-    )
+    claim, replaced = service.attach_proof(session, principal, claim_id, document, state.proofs)
     if replaced is not None:
         # Removed once the new one is committed (tasks run after the answer is sent).
         background.add_task(state.proofs.remove, replaced)

@@ -20,7 +20,12 @@ from services.catalog.imports.identifiers import siret_problem
 from services.catalog.ownership.domains import DOMAIN_MATCH, shared_domain
 from services.catalog.ownership.models import Claim, ClaimKind, ClaimStatus, MemberRole, Membership
 from services.catalog.ownership.permissions import membership_of, require_manager, require_staff
-from services.catalog.ownership.proofs import EXTENSIONS, ProofStore, checked_type
+from services.catalog.ownership.proofs import (
+    EXTENSIONS,
+    ProofStore,
+    UploadedDocument,
+    checked_type,
+)
 from services.catalog.ownership.repository import OwnershipRepository
 from services.catalog.ownership.schemas import (
     ClaimCreate,
@@ -371,8 +376,7 @@ def attach_proof(
     session: Session,
     principal: Principal,
     claim_id: int,
-    content: bytes,
-    declared_type: str | None,
+    document: UploadedDocument,
     store: ProofStore,
 ) -> tuple[Claim, str | None]:
     """Stores the claimant's proof; answers the claim and the file it replaces, if any."""
@@ -381,9 +385,10 @@ def attach_proof(
         raise Conflict("Cette demande ne se vérifie pas par un justificatif.")
     if claim.status != ClaimStatus.PENDING:
         raise Conflict("Cette demande a déjà été traitée.")
-    if not content:
+    if not document.content:
         raise InvalidParameter("document", "le justificatif est vide", "body")
-    stored = store.save(content, checked_type(content, declared_type))
+    media_type = checked_type(document.content, document.declared_type)
+    stored = store.save(document.content, media_type)
     replaced = claim.proof_file
     claim.proof_file, claim.proof_media_type = stored.name, stored.media_type
     claim.proof_size, claim.proof_sha256 = stored.size, stored.sha256
