@@ -110,6 +110,8 @@ def test_proofs_over_5_mb_are_refused(catalog_api: CatalogApi) -> None:
     big = PDF[:-6] + b"%" * (MAX_PROOF_BYTES + 1 - len(PDF)) + b"%%EOF\n"
     declared = _put(api, claim["id"], big, "application/pdf", claimant)
     assert declared.status_code == 413, declared.text
+    # Who sends it is checked before the body is read.
+    assert _put(api, claim["id"], big, "application/pdf", {}).status_code == 401
     chunked = api.client.put(
         f"/v1/claims/{claim['id']}/proof",
         content=(big[i : i + 65536] for i in range(0, len(big), 65536)),

@@ -157,10 +157,10 @@ ProofBody = Annotated[UploadedDocument, Depends(_capped_body)]
 )
 def put_proof(
     claim_id: IdPath,
-    document: ProofBody,
     session: SessionDep,
     principal: PrincipalDep,
     state: CatalogStateDep,
+    document: ProofBody,  # after the identity: an anonymous body is refused before it is read
     background: BackgroundTasks,
 ) -> ClaimPublic:
     claim, replaced = service.attach_proof(session, principal, claim_id, document, state.proofs)

@@ -251,7 +251,7 @@ def _accept_by_domain(
             "Marché inclusif : un gestionnaire pour votre fiche",
             f"Bonjour,\n\n{principal.email} gère désormais la fiche de « {structure.name} » "
             f"sur Marché inclusif :\n{listing}\nSi cette personne n'appartient pas à votre "
-            "structure, répondez à ce message.\n",
+            "structure, signalez-le à l'équipe de la plateforme.\n",
         )
 
 
