@@ -217,6 +217,8 @@ def test_staff_refusal_needs_a_reason_that_the_claimant_receives(catalog_api: Ca
     audit = api.client.get(f"/v1/structures/{structure.id}/audit", headers=STAFF).json()
     refusal = next(e for e in audit["items"] if e["action"] == "claim.refuse")
     assert refusal["changes"]["reason"] == [None, reason]
+    proof_sent = next(e for e in audit["items"] if e["action"] == "claim.proof")
+    assert refusal["changes"]["proof_sha256"][1] in proof_sent["changes"]["proof"][1]
 
 
 def test_staff_acceptance_makes_the_claimant_admin_and_tells_them(catalog_api: CatalogApi) -> None:

@@ -328,6 +328,10 @@ def decide_claim(
         )
     if claim.email:
         _tell_decision(session, claim, accept, settings)
+    changes: dict[str, list[str | None]] = {"reason": [None, reason]} if reason else {}
+    if claim.kind == ClaimKind.STAFF_REVIEW:
+        # What the decision was made on: the proof's digest, or none (staff checked otherwise).
+        changes["proof_sha256"] = [None, claim.proof_sha256]
     audit.record(
         session,
         principal,
@@ -335,7 +339,7 @@ def decide_claim(
         "claim.accept" if accept else "claim.refuse",
         "claim",
         claim_id,
-        {"reason": [None, reason]} if reason else None,
+        changes,
     )
     session.flush()
     return claim
