@@ -59,9 +59,12 @@ def running_system(
     logs: Path,
     index_suffix: str,
     gateway_env: dict[str, str] | None = None,
+    every_service_env: dict[str, str] | None = None,
+    gateway_port: int | None = None,
 ) -> Iterator[System]:
     """Gateway, catalog and sourcing processes on a copy of the catalog in `logs` and an index
-    of their own (the indexed catalog's name + `index_suffix`)."""
+    of their own (the indexed catalog's name + `index_suffix`); `every_service_env` goes to all
+    three (mail, public URL)."""
     catalog_db = logs / "catalog.db"
     source = sqlite3.connect(str(indexed_catalog.engine.url.database))
     with sqlite3.connect(str(catalog_db)) as copy:
@@ -83,6 +86,7 @@ def running_system(
         "MEILI_MASTER_KEY": indexed_catalog.meili.key,
         "MEILI_INDEX": index,
         "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
+        **(every_service_env or {}),
     }
     catalog = ServiceProcess(
         "catalog", {**shared, "CATALOG_DATABASE_URL": f"sqlite:///{catalog_db}"}, logs
@@ -113,9 +117,11 @@ def running_system(
             "GATEWAY_SOURCING_URL": sourcing.url,
             "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
             "GATEWAY_ANONYMOUS_PER_MINUTE": "10000",
+            **(every_service_env or {}),
             **(gateway_env or {}),
         },
         logs,
+        port=gateway_port,
     ).start()
     try:
         yield System(catalog, sourcing, gateway, logs / "mail", gateway_db)
