@@ -27,7 +27,7 @@ def _token_mailed_to(folder: Path, address: str, subject: str) -> str:
         for path in sorted(folder.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] == address and subject in str(message["Subject"]):
-                match = re.search(r":\n(\S{20,})\n", message.get_content())  # type: ignore[attr-defined]
+                match = re.search(r"\?token=([A-Za-z0-9_-]{20,})", message.get_content())  # type: ignore[attr-defined]
                 if match:
                     found.append(match.group(1))
         return bool(found)
