@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -17,8 +16,6 @@ class LegacyFilters:
     is_active: bool | None = None
     kinds: frozenset[str] = frozenset()
     department: str | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
     siren: str | None = None
     siret: str | None = None
     structure_ids: tuple[int, ...] = ()
@@ -37,10 +34,6 @@ class LegacyRepository:
             statement = statement.where(col(Structure.kind).in_(filters.kinds))
         if filters.department:
             statement = statement.where(Structure.department_code == filters.department)
-        if filters.updated_after:
-            statement = statement.where(Structure.updated_at >= filters.updated_after)
-        if filters.updated_before:
-            statement = statement.where(Structure.updated_at <= filters.updated_before)
         if filters.siren:
             statement = statement.where(Structure.siren == filters.siren)
         if filters.siret:
