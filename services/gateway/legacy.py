@@ -21,7 +21,7 @@ from services.common.errors import (
     UpstreamUnavailable,
     problem_response,
 )
-from services.common.text import slugify
+from services.common.text import rank_by_name
 from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS, Family, family_of
 from services.gateway.accounts.service import ACCESS_PREFIX
 from services.gateway.auth import bearer_value, identify
@@ -368,22 +368,19 @@ async def autocomplete(
     results: Annotated[int, Query(ge=1, le=20)] = 10,
 ) -> JSONResponse:
     query = q.strip()
-    folded = slugify(query)
-    found = []
-    for perimeter in state.perimeters:
-        if kind is not None and perimeter.kind != kind:
-            continue
-        if query.isdigit():
-            hit = any(p.startswith(query) for p in perimeter.post_codes) or (
-                perimeter.kind == "DEPARTMENT" and perimeter.insee_code.startswith(query)
-            )
-        else:
-            hit = perimeter.slug.startswith(folded)
-        if hit:
-            found.append(perimeter.public())
-        if len(found) >= results:
-            break
-    return JSONResponse(found)
+    candidates = [p for p in state.perimeters if kind is None or p.kind == kind]
+    if query.isdigit():
+        found = [
+            p
+            for p in candidates
+            if any(code.startswith(query) for code in p.post_codes)
+            or (p.kind == "DEPARTMENT" and p.insee_code.startswith(query))
+        ]
+        found.sort(key=lambda p: -p.population)
+    else:
+        # Exact name, then prefix, then population: « paris » brings Paris first.
+        found = rank_by_name(query, candidates, lambda p: (p.folded, p.population), results)
+    return JSONResponse([p.public() for p in found[:results]])
 
 
 @router.get("/tenders/kinds/", summary="Types de besoin")
