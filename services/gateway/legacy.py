@@ -223,7 +223,9 @@ async def siae_list(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offs
 
     status, first = await _siae(request, page_params(offset, min(limit, CATALOG_PAGE)))
     if status != 200:  # the catalog's errors are problem+json, and stay so
-        return JSONResponse(first, status_code=status, media_type=PROBLEM_JSON)
+        return JSONResponse(
+            {**first, "instance": request.url.path}, status_code=status, media_type=PROBLEM_JSON
+        )
     count = int(first["count"])
     wanted = max(0, min(limit, count - offset))
     head = {"count": count, **_links(request, count, limit, offset)}

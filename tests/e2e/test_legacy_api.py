@@ -328,6 +328,8 @@ def test_tender_errors(system: System, buyer_token: str, token: str) -> None:
         ({"location": "nulle-part"}, "location"),
         ({"kind": "OTHER"}, "kind"),
         ({"sectors": ["inconnu"]}, "sectors/0"),
+        ({"deadline_date": "2020-01-31"}, "deadline_date"),
+        ({"contact_email": "pas-une-adresse"}, "contact_email"),
     ):
         response = httpx.post(
             system.gateway.url + "/api/tenders/",
@@ -337,3 +339,4 @@ def test_tender_errors(system: System, buyer_token: str, token: str) -> None:
         )
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] in (field, field.replace("/", "."))
+        assert response.json()["instance"] == "/api/tenders/"
