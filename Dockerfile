@@ -1,4 +1,11 @@
 # One image for the three services; docker-compose.yml picks the app each container runs.
+
+# The front-end packages the gateway serves (API docs), pinned by sha256 in scripts/front_assets.txt.
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY scripts/fetch_assets.sh scripts/front_assets.txt ./scripts/
+RUN ./scripts/fetch_assets.sh
+
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
@@ -8,6 +15,7 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 COPY migrations ./migrations
 COPY data ./data
+COPY --from=assets /src/build/assets ./build/assets
 RUN pip install --no-cache-dir --no-deps . && useradd --system --uid 10001 app
 USER app
 EXPOSE 8000

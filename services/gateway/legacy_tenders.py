@@ -83,9 +83,7 @@ def _place(perimeters: list[Perimeter], tender: LegacyTender) -> dict[str, str] 
 
 
 @router.post("/tenders/", status_code=201, summary="Déposer un besoin (API historique)")
-async def create_tender(
-    tender: LegacyTender, request: Request, state: GatewayStateDep
-) -> Response:
+async def create_tender(tender: LegacyTender, request: Request, state: GatewayStateDep) -> Response:
     if (refused := caller_or_401(request)) is not None:
         return refused
     if "needs:write" not in request.state.caller.scopes:
