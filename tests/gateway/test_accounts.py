@@ -229,3 +229,35 @@ def test_reset_mail_carries_a_link(gateway: TestClient, tmp_path: Path) -> None:
     assert link.startswith("https://api.exemple.fr/api/v1/auth/password-reset/confirm?token=")
     assert "/api/docs" in body  # says where the operation is documented until the site exists
     assert gateway.get(_local(link)).status_code == 200
+
+
+def test_me_answers_the_account_even_without_the_catalog(
+    gateway: TestClient, tmp_path: Path
+) -> None:
+    address = "gestionnaire@exemple.fr"
+    gateway.post(
+        "/api/v1/auth/register",
+        json={"email": address, "password": PASSWORD, "role": "supplier_manager"},
+    )
+    (verify_link,) = _links(_mail(tmp_path / "mail", address, "confirmez"))
+    assert gateway.get(_local(verify_link)).status_code == 200
+    tokens = gateway.post("/api/v1/auth/login", json={"email": address, "password": PASSWORD})
+    session = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    me = gateway.get("/api/v1/me", headers=session)
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert body["account"]["email"] == address
+    assert body["account"]["role"] == "supplier_manager"
+    assert body["account"]["email_verified"] is True
+    # The catalog is down here: the account answers, and says what is missing.
+    assert body["structures"] is None and body["claims"] is None
+    assert body["missing"] == ["catalog"]
+    key = gateway.post(
+        "/api/v1/keys", json={"name": "outil", "scopes": ["catalog:read"]}, headers=session
+    ).json()["key"]
+    assert (
+        gateway.get("/api/v1/me", headers={"X-Api-Key": key}).json()["account"] == body["account"]
+    )
+    anonymous = gateway.get("/api/v1/me")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"

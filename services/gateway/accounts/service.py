@@ -375,6 +375,13 @@ def revoke_key(session: Session, caller: Caller, key_id: int) -> None:
         AccountRepository(session).add(record)
 
 
+def account_of(session: Session, caller: Caller) -> Account:
+    account = AccountRepository(session).account(caller.principal.account_id)
+    if account is None:
+        raise Unauthorized("Ce compte n'existe plus.")
+    return account
+
+
 def session_principal(credential: str, session_secret: str) -> Principal | None:
     """Who a session's access token names; None when `credential` is not an access token."""
     if not credential.startswith(ACCESS_PREFIX):
