@@ -21,6 +21,7 @@ from services.common.errors import (
     UpstreamUnavailable,
     problem_response,
 )
+from services.common.params import IdPath
 from services.common.text import rank_by_name
 from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS, Family, family_of
 from services.gateway.accounts.service import ACCESS_PREFIX
@@ -265,7 +266,7 @@ async def _one(request: Request, **criteria: str) -> JSONResponse:
 
 
 @router.get("/siae/{structure_id:int}/", summary="Une structure, par identifiant")
-async def siae_by_id(structure_id: int, request: Request) -> JSONResponse:
+async def siae_by_id(structure_id: IdPath, request: Request) -> JSONResponse:
     return await _one(request, structure_id=str(structure_id))
 
 

@@ -34,7 +34,7 @@ def list_siae(
     siren: str | None = None,
     siret: str | None = None,
     slug: str | None = None,
-    structure_id: int | None = None,
+    structure_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
