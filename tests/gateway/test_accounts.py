@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import fcntl
 import os
 import re
+import select
 import subprocess
 import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -261,3 +264,66 @@ def test_me_answers_the_account_even_without_the_catalog(
     anonymous = gateway.get("/api/v1/me")
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
+
+
+def _controlling_terminal() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _read_until(controller: int, prompt: str) -> str:
+    seen = ""
+    while prompt not in seen:
+        ready, _, _ = select.select([controller], [], [], 30)
+        assert ready, f"no prompt « {prompt} » (got {seen!r})"
+        seen += os.read(controller, 1024).decode(errors="replace")
+    return seen
+
+
+def _on_a_terminal(database: Path, first: str, second: str) -> tuple[int, str]:
+    """The command run on a terminal, as an operator at a keyboard runs it: each password is
+    typed once its prompt has shown."""
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.gateway.cli",
+            "staff",
+            "create",
+            "--email",
+            "t@plateforme.fr",
+        ],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "GATEWAY_DATABASE_URL": f"sqlite:///{database}"},
+        preexec_fn=_controlling_terminal,
+    )
+    os.close(terminal)
+    try:
+        _read_until(controller, "Mot de passe")
+        os.write(controller, f"{first}\n".encode())
+        shown = _read_until(controller, "seconde fois")
+        os.write(controller, f"{second}\n".encode())
+        assert first not in shown  # typed without echo
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+    return process.returncode, out.decode() + err.decode()
+
+
+def test_staff_command_asks_the_password_twice(gateway: TestClient, tmp_path: Path) -> None:
+    database = tmp_path / "gateway.db"
+    code, output = _on_a_terminal(database, PASSWORD, PASSWORD + "-autre")
+    assert code == 1 and "diffèrent" in output
+    assert "t@plateforme.fr" not in _gateway_command(database, "staff", "list").stdout
+    code, output = _on_a_terminal(database, PASSWORD, PASSWORD)
+    assert code == 0, output
+    login = gateway.post(
+        "/api/v1/auth/login", json={"email": "t@plateforme.fr", "password": PASSWORD}
+    )
+    assert login.status_code == 200
