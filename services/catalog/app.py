@@ -16,6 +16,7 @@ from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.legacy.router import router as legacy_router
 from services.catalog.offers.router import router as offers_router
+from services.catalog.ownership.proofs import ProofStore
 from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
 from services.catalog.state import CatalogState
@@ -55,6 +56,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             search_index=relay.writer,
             relay=relay,
             mail_relay=mail_relay,
+            proofs=ProofStore(settings.proof_dir),
         )
         install_state(app, state)
         stop = asyncio.Event()

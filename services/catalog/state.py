@@ -1,4 +1,5 @@
-"""What the catalog's lifespan builds: settings, the search index, its relay, the mail relay."""
+"""What the catalog's lifespan builds: settings, the search index, its relay, the mail relay,
+the store of claim proofs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import Depends, Request
 
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
+from services.catalog.ownership.proofs import ProofStore
 from services.catalog.settings import CatalogSettings
 from services.common.mail import MailRelay
 from services.common.state import ServiceState, request_state
@@ -20,6 +22,7 @@ class CatalogState(ServiceState):
     search_index: SearchIndexWriter
     relay: OutboxRelay
     mail_relay: MailRelay
+    proofs: ProofStore
 
 
 def catalog_state(request: Request) -> CatalogState:

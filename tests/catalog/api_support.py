@@ -96,6 +96,8 @@ def catalog_settings(
         relay_enabled=False,
         mail_relay_enabled=False,
         mail_dir=mail_dir,
+        proof_dir=mail_dir.parent / "proofs",
+        public_url="https://marche.example",
         environment="test",
     )
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from services.catalog.ownership.models import Claim, ClaimStatus, MemberRole, Membership
+from services.catalog.ownership.models import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    MemberRole,
+    Membership,
+)
+from services.catalog.structures.models import Structure
 
 CLAIMS_LISTED = 200
 
@@ -68,6 +75,31 @@ class OwnershipRepository:
         if structure_id is not None:
             statement = statement.where(Claim.structure_id == structure_id)
         return list(self.session.exec(statement.limit(CLAIMS_LISTED)))
+
+    def structures_managed(self, account_id: str) -> list[tuple[Membership, Structure]]:
+        return [
+            (membership, structure)
+            for membership, structure in self.session.exec(
+                select(Membership, Structure)
+                .join(Structure, col(Structure.id) == col(Membership.structure_id))
+                .where(Membership.account_id == account_id)
+                .order_by(col(Structure.name), col(Structure.id))
+            )
+        ]
+
+    def staff_queue(self, offset: int, limit: int) -> tuple[int, list[tuple[Claim, Structure]]]:
+        """Pending claims that the staff decide, oldest first, with their structures."""
+        waiting = (Claim.kind == ClaimKind.STAFF_REVIEW, Claim.status == ClaimStatus.PENDING)
+        total = self.session.exec(select(func.count()).select_from(Claim).where(*waiting)).one()
+        rows = self.session.exec(
+            select(Claim, Structure)
+            .join(Structure, col(Structure.id) == col(Claim.structure_id))
+            .where(*waiting)
+            .order_by(col(Claim.created_at), col(Claim.id))
+            .offset(offset)
+            .limit(limit)
+        )
+        return total, [(claim, structure) for claim, structure in rows]
 
     def count_failed_attempt(self, claim_id: int) -> None:
         """Counted in its own transaction: the request's one is rolled back by the error."""
