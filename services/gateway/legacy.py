@@ -300,9 +300,17 @@ async def siae_by_siret(siret: str, request: Request) -> JSONResponse:
     return await _many(request, "siret", siret, 14)
 
 
-def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSONResponse:
+def _listing(
+    request: Request,
+    items: list[Any],
+    limit: int,
+    offset: int,
+    filters: frozenset[str] = frozenset(),
+) -> JSONResponse:
     if (refused := caller_or_401(request)) is not None:
         return refused
+    if (unknown := _unknown_parameters(request, filters)) is not None:
+        return unknown
     return _answer(
         request, _page(request, items[offset : offset + limit], len(items), limit, offset)
     )
@@ -360,7 +368,7 @@ async def perimeters(
     offset: Offset = 0,
 ) -> JSONResponse:
     items = [p.public() for p in state.perimeters if kind is None or p.kind == kind]
-    return _listing(request, items, limit, offset)
+    return _listing(request, items, limit, offset, frozenset({"kind"}))
 
 
 @open_router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")

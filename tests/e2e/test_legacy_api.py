@@ -155,6 +155,14 @@ def test_unknown_filters_are_refused(system: System, token: str) -> None:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["field"] == field
         assert "department" in response.json()["detail"]  # what is accepted
+    for path, params in (
+        ("/api/siae/kinds/", {"parent": "Handicap"}),
+        ("/api/perimeters/", {"kind": "REGION", "departement": "93"}),
+        ("/api/sectors/", {"group": "x"}),
+    ):
+        response = _get(system, path, token, **params)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["errors"][0]["field"] in params
 
 
 def test_paging_through_the_whole_list_gets_every_active_structure_once(
