@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.catalog.structures.models import Activity, Structure
 
@@ -26,8 +27,7 @@ class LegacyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def structures(self, filters: LegacyFilters) -> list[Structure]:
-        statement = select(Structure).order_by(col(Structure.id))
+    def _where(self, statement: Any, filters: LegacyFilters) -> Any:
         if filters.is_active is not None:
             statement = statement.where(Structure.is_active == filters.is_active)
         if filters.kinds:
@@ -48,4 +48,16 @@ class LegacyRepository:
                     )
                 )
             )
+        return statement
+
+    def structures(
+        self, filters: LegacyFilters, offset: int = 0, limit: int | None = None
+    ) -> list[Structure]:
+        statement = self._where(select(Structure), filters).order_by(col(Structure.id))
+        if offset or limit is not None:
+            statement = statement.offset(offset).limit(limit)
         return list(self.session.exec(statement))
+
+    def count(self, filters: LegacyFilters) -> int:
+        statement = self._where(select(func.count()).select_from(Structure), filters)
+        return int(self.session.exec(statement).one())

@@ -125,44 +125,20 @@ def _legacy(
     }
 
 
-def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
-    structures = LegacyRepository(session).structures(query.filters)
-    if query.slug:
-        structures = [s for s in structures if structure_slug(s) == query.slug]
-    repository = StructureRepository(session)
-    activities = repository.activities_of([s.id for s in structures if s.id is not None])
-    if query.presta_types:
-        structures = [
-            s
-            for s in structures
-            if query.presta_types
-            & {p for a in activities.get(s.id or 0, []) for p in a.presta_types}
-        ]
-    if query.networks:
-        structures = [s for s in structures if query.networks & set(s.networks)]
-    dated = query.updated_after is not None or query.updated_before is not None
-    offers = repository.offers_of(
-        [s.id for s in structures if s.id is not None]
-        if dated
-        else [s.id for s in structures[query.offset : query.offset + query.limit] if s.id]
-    )
-    dates = {
-        s.id or 0: source_dates(s, activities.get(s.id or 0, []), offers.get(s.id or 0, []))
-        for s in structures
-    }
-    if query.updated_after is not None:
-        after = aware(query.updated_after)
-        structures = [s for s in structures if dates[s.id or 0].updated_at >= after]
-    if query.updated_before is not None:
-        before = aware(query.updated_before)
-        structures = [s for s in structures if dates[s.id or 0].updated_at <= before]
-    page = structures[query.offset : query.offset + query.limit]
+def _answer(
+    session: Session,
+    count: int,
+    page: list[Structure],
+    activities: dict[int, list[Activity]],
+    offers: dict[int, list[Offer]],
+    dates: dict[int, SourceDates],
+) -> dict[str, Any]:
     reference = ReferenceRepository(session)
     sector_names = reference.sector_names()
     departments = reference.department_names()
     regions = reference.region_names()
     return {
-        "count": len(structures),
+        "count": count,
         "results": [
             _legacy(
                 s,
@@ -176,3 +152,49 @@ def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
             for s in page
         ],
     }
+
+
+def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
+    legacy, repository = LegacyRepository(session), StructureRepository(session)
+    if not (
+        query.slug
+        or query.presta_types
+        or query.networks
+        or query.updated_after
+        or query.updated_before
+    ):
+        # Every filter is the database's: one page read, whatever the size of the catalog.
+        page = legacy.structures(query.filters, query.offset, query.limit)
+        ids = [s.id for s in page if s.id is not None]
+        activities, offers = repository.activities_of(ids), repository.offers_of(ids)
+        dates = {
+            s.id or 0: source_dates(s, activities.get(s.id or 0, []), offers.get(s.id or 0, []))
+            for s in page
+        }
+        return _answer(session, legacy.count(query.filters), page, activities, offers, dates)
+    structures = legacy.structures(query.filters)
+    if query.slug:
+        structures = [s for s in structures if structure_slug(s) == query.slug]
+    activities = repository.activities_of([s.id for s in structures if s.id is not None])
+    if query.presta_types:
+        structures = [
+            s
+            for s in structures
+            if query.presta_types
+            & {p for a in activities.get(s.id or 0, []) for p in a.presta_types}
+        ]
+    if query.networks:
+        structures = [s for s in structures if query.networks & set(s.networks)]
+    offers = repository.offers_of([s.id for s in structures if s.id is not None])
+    dates = {
+        s.id or 0: source_dates(s, activities.get(s.id or 0, []), offers.get(s.id or 0, []))
+        for s in structures
+    }
+    if query.updated_after is not None:
+        after = aware(query.updated_after)
+        structures = [s for s in structures if dates[s.id or 0].updated_at >= after]
+    if query.updated_before is not None:
+        before = aware(query.updated_before)
+        structures = [s for s in structures if dates[s.id or 0].updated_at <= before]
+    page = structures[query.offset : query.offset + query.limit]
+    return _answer(session, len(structures), page, activities, offers, dates)
