@@ -12,6 +12,8 @@ import getpass
 import re
 import sys
 
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from services.common.db import make_engine
@@ -118,6 +120,34 @@ def main(argv: list[str] | None = None) -> int:
             _list()
     except Refused as exc:
         print(f"Refusé : {exc}", file=sys.stderr)
+        return REFUSED
+    except ValidationError as exc:
+        # A field's name, or the variables a rule across fields names in its message.
+        names = ", ".join(
+            sorted(
+                {
+                    name
+                    for e in exc.errors()
+                    for name in (
+                        [str(e["loc"][0])]
+                        if e["loc"]
+                        else re.findall(r"\b[A-Z][A-Z_]{3,}\b", e["msg"])
+                    )
+                }
+            )
+        )
+        print(
+            f"Configuration de la passerelle invalide ({names}) : rien n'a été fait.",
+            file=sys.stderr,
+        )
+        return REFUSED
+    except SQLAlchemyError as exc:
+        print(
+            "Base de données de la passerelle injoignable ou non migrée "
+            f"(GATEWAY_DATABASE_URL ; {type(exc).__name__}) : lancez « make migrate » "
+            "ou « alembic -c migrations/alembic.ini -n gateway upgrade head ». Rien n'a été fait.",
+            file=sys.stderr,
+        )
         return REFUSED
     except (KeyboardInterrupt, EOFError):
         print("\nInterrompu : rien n'a été créé.", file=sys.stderr)

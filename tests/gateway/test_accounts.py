@@ -165,6 +165,24 @@ def test_staff_command_refusals(gateway: TestClient, tmp_path: Path) -> None:
     assert again.returncode == 1 and "existe déjà" in again.stderr
     listed = _gateway_command(database, "staff", "list").stdout
     assert "b@plateforme.fr" in listed and "a@plateforme.fr" not in listed
+    unmigrated = _gateway_command(tmp_path / "vide.db", "staff", "list")
+    assert unmigrated.returncode == 1 and "non migrée" in unmigrated.stderr
+    assert "Traceback" not in unmigrated.stderr
+    production = subprocess.run(
+        [sys.executable, "-m", "services.gateway.cli", "staff", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "GATEWAY_DATABASE_URL": f"sqlite:///{database}",
+            "MI_ENVIRONMENT": "production",
+        },
+        timeout=60,
+        check=False,
+    )
+    assert production.returncode == 1 and "Traceback" not in production.stderr
+    assert "Configuration de la passerelle invalide" in production.stderr
 
 
 def test_staff_is_not_a_registration_role(gateway: TestClient) -> None:
