@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from services.common.app import create_service_app
@@ -19,10 +18,12 @@ from services.common.http import pooled_client
 from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
+from services.gateway.docs import router as docs_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
 from services.gateway.legacy_tenders import create_tender as _tenders  # noqa: F401  (registers the route)
+from services.gateway.me import router as me_router
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
 from services.gateway.perimeters import load_legacy_sectors, load_perimeters
@@ -102,7 +103,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[pages_router, api_router, accounts_router, legacy_router, legacy_open_router],
+        routers=[
+            docs_router,
+            pages_router,
+            api_router,
+            accounts_router,
+            me_router,
+            legacy_router,
+            legacy_open_router,
+        ],
         readiness=readiness,
         trust_incoming_request_id=False,
         docs_url=None,
@@ -110,10 +119,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         inner_middleware=(QuotaMiddleware, EdgeMiddleware),
     )
-
-    @app.get("/api/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Marché inclusif — API")
 
     @app.get("/api/openapi.json", include_in_schema=False)
     async def openapi_document(state: GatewayStateDep) -> JSONResponse:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
+from services.gateway.docs import DOCS_CSP
 
 MAX_BODY_BYTES = 1024 * 1024
 # The one route that takes a document, a claim's proof: 5 Mio (checked exactly by the catalog)
@@ -23,7 +24,7 @@ SECURITY_HEADERS = {
     "cross-origin-resource-policy": "same-site",
     "strict-transport-security": "max-age=31536000; includeSubDomains",
 }
-# The API answers data, never pages to run; the docs page loads its own scripts.
+# The API answers data, never pages to run; the docs page runs the scripts it serves.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -67,7 +68,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 extra = {
                     **SECURITY_HEADERS,
-                    **({} if is_docs else {"content-security-policy": API_CSP}),
+                    "content-security-policy": DOCS_CSP if is_docs else API_CSP,
                 }
                 present = {k for k, _ in message.get("headers", [])}
                 message["headers"] = [

@@ -3,12 +3,16 @@ switch by changing their base URL. A facade: every answer comes from the catalog
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.datastructures import QueryParams
 
 from services.common.errors import (
     PROBLEM_JSON,
@@ -17,15 +21,34 @@ from services.common.errors import (
     UpstreamUnavailable,
     problem_response,
 )
-from services.common.text import slugify
+from services.common.params import IdPath
+from services.common.text import rank_by_name
 from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS, Family, family_of
+from services.gateway.accounts.service import ACCESS_PREFIX
 from services.gateway.auth import bearer_value, identify
 from services.gateway.state import GatewayState, GatewayStateDep, gateway_state
 
+logger = logging.getLogger(__name__)
 _TAG = "compatibilité (API historique)"
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+# The reference platform sets no maximum: a client may ask for the whole list at once. The
+# catalog is asked page by page and the answer written as it comes, in constant memory.
+CATALOG_PAGE = 1000
+MAX_LIMIT = 2**63 - 1
 MAX_OFFSET = 10_000_000  # as the catalog's own bound: refused here, by name
+SIAE_FILTERS = frozenset(
+    {
+        "kind",
+        "presta_types",
+        "department",
+        "sectors",
+        "networks",
+        "is_active",
+        "updated_at_after",
+        "updated_at_before",
+    }
+)
+_PAGING = frozenset({"limit", "offset", "token", "format"})
 
 
 @dataclass(frozen=True)
@@ -92,7 +115,8 @@ async def _refusal(request: Request, state: GatewayState) -> str | None:
         token = request.query_params.get("token")
     if not token:
         return "Jeton absent : « Authorization: Bearer <jeton> »."
-    if not re.fullmatch(r"[A-Za-z0-9]{64,}", token):
+    # An API key, or a session's access token (as the README promises).
+    if not token.startswith(ACCESS_PREFIX) and not re.fullmatch(r"[A-Za-z0-9]{64,}", token):
         return "Jeton invalide."
     try:
         await identify(request, state, token)
@@ -111,32 +135,70 @@ router = APIRouter(prefix="/api", tags=[_TAG], dependencies=[Depends(_check_toke
 open_router = APIRouter(prefix="/api", tags=[_TAG])
 
 
+def _links(request: Request, count: int, limit: int, offset: int) -> dict[str, str | None]:
+    """`next` and `previous`; they keep `?token=` for a client that authenticates so (it has
+    no other way to follow them), and never carry one for a client that sent a header."""
+    by_header = "authorization" in request.headers
+
+    def link(new_offset: int) -> str:
+        params = [
+            (k, v)
+            for k, v in request.query_params.multi_items()
+            if k not in ("limit", "offset") and not (k == "token" and by_header)
+        ]
+        params += [("limit", str(limit)), ("offset", str(new_offset))]
+        return str(request.url.replace(query=str(QueryParams(params))))
+
+    return {
+        "next": link(offset + limit) if offset + limit < count else None,
+        "previous": link(max(0, offset - limit)) if offset > 0 else None,
+    }
+
+
 def _page(
     request: Request, results: list[Any], count: int, limit: int, offset: int
 ) -> dict[str, Any]:
-    def link(new_offset: int) -> str:
-        params = dict(request.query_params)
-        params.pop("token", None)
-        params.update({"limit": str(limit), "offset": str(new_offset)})
-        return str(request.url.replace_query_params(**params))
+    return {"count": count, **_links(request, count, limit, offset), "results": results}
 
-    return {
-        "count": count,
-        "next": link(offset + limit) if offset + limit < count else None,
-        "previous": link(max(0, offset - limit)) if offset > 0 else None,
-        "results": results,
-    }
+
+def _unknown_parameters(request: Request, known: frozenset[str]) -> JSONResponse | None:
+    unknown = sorted(set(request.query_params) - known - _PAGING)
+    if request.query_params.get("format", "json") != "json":
+        unknown.insert(0, "format")
+    if not unknown:
+        return None
+    allowed = ", ".join(sorted(known | {"limit", "offset", "format"}))
+    return problem_response(
+        400,
+        "unknown-parameter",
+        "Paramètre inconnu",
+        f"Paramètre inconnu ou valeur refusée : {', '.join(unknown)}. Paramètres acceptés : {allowed}"
+        " (format=json seulement).",
+        request,
+        errors=[
+            {
+                "pointer": f"/query/{name}",
+                "field": name,
+                "detail": "paramètre inconnu" if name != "format" else "seul « json » est accepté",
+            }
+            for name in unknown
+        ],
+    )
+
+
+def _deprecate(request: Request, response: Response) -> None:
+    if "token" in request.query_params:
+        response.headers["Deprecation"] = "true"
+        response.headers["Link"] = '<https://marche-inclusif.example/api/docs>; rel="deprecation"'
 
 
 def _answer(request: Request, body: Any) -> JSONResponse:
     response = JSONResponse(body)
-    if "token" in request.query_params:
-        response.headers["Deprecation"] = "true"
-        response.headers["Link"] = '<https://marche-inclusif.example/api/docs>; rel="deprecation"'
+    _deprecate(request, response)
     return response
 
 
-Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
@@ -148,21 +210,50 @@ async def _siae(request: Request, params: Any) -> tuple[int, dict[str, Any]]:
 
 
 @router.get("/siae/", summary="Liste des structures (API historique)")
-async def siae_list(
-    request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
-) -> JSONResponse:
+async def siae_list(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response:
     if (refused := caller_or_401(request)) is not None:
         return refused
-    params: list[tuple[str, str]] = [("limit", str(limit)), ("offset", str(offset))]
-    for name in ("kind", "presta_types", "sectors", "networks"):
-        params += [(name, v) for v in request.query_params.getlist(name)]
-    for name in ("department", "is_active", "updated_at_after", "updated_at_before"):
-        if name in request.query_params:
-            params.append((name, request.query_params[name]))
-    status, body = await _siae(request, params)
+    if (unknown := _unknown_parameters(request, SIAE_FILTERS)) is not None:
+        return unknown
+    filters: list[tuple[str, str]] = [
+        (k, v) for k, v in request.query_params.multi_items() if k in SIAE_FILTERS
+    ]
+
+    def page_params(at: int, size: int) -> list[tuple[str, str]]:
+        return [*filters, ("limit", str(size)), ("offset", str(at))]
+
+    status, first = await _siae(request, page_params(offset, min(limit, CATALOG_PAGE)))
     if status != 200:  # the catalog's errors are problem+json, and stay so
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-    return _answer(request, _page(request, body["results"], body["count"], limit, offset))
+        return JSONResponse(
+            {**first, "instance": request.url.path}, status_code=status, media_type=PROBLEM_JSON
+        )
+    count = int(first["count"])
+    wanted = max(0, min(limit, count - offset))
+    head = {"count": count, **_links(request, count, limit, offset)}
+
+    async def body() -> AsyncIterator[bytes]:
+        yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "results": ['
+        sent, results = 0, first["results"]
+        while True:
+            for record in results[: wanted - sent]:
+                yield (b"," if sent else b"") + json.dumps(record, ensure_ascii=False).encode()
+                sent += 1
+            if sent >= wanted or not results:
+                break
+            status, more = await _siae(
+                request, page_params(offset + sent, min(wanted - sent, CATALOG_PAGE))
+            )
+            if status != 200:
+                # The status line is gone: cut the answer short, so that the client sees it
+                # is incomplete rather than reading a partial list as whole.
+                logger.warning("legacy listing cut short", extra={"upstream_status": status})
+                raise UpstreamUnavailable("Le catalogue a cessé de répondre.")
+            results = more["results"]
+        yield b"]}"
+
+    response = StreamingResponse(body(), media_type="application/json")
+    _deprecate(request, response)
+    return response
 
 
 async def _one(request: Request, **criteria: str) -> JSONResponse:
@@ -175,7 +266,7 @@ async def _one(request: Request, **criteria: str) -> JSONResponse:
 
 
 @router.get("/siae/{structure_id:int}/", summary="Une structure, par identifiant")
-async def siae_by_id(structure_id: int, request: Request) -> JSONResponse:
+async def siae_by_id(structure_id: IdPath, request: Request) -> JSONResponse:
     return await _one(request, structure_id=str(structure_id))
 
 
@@ -195,7 +286,7 @@ async def _many(request: Request, field: str, value: str, length: int) -> JSONRe
             f"Le {field.upper()} doit compter {length} caractères.",
             request,
         )
-    _, body = await _siae(request, {field: value, "limit": str(MAX_LIMIT)})
+    _, body = await _siae(request, {field: value, "limit": str(CATALOG_PAGE)})
     return _answer(request, body["results"])
 
 
@@ -209,9 +300,17 @@ async def siae_by_siret(siret: str, request: Request) -> JSONResponse:
     return await _many(request, "siret", siret, 14)
 
 
-def _listing(request: Request, items: list[Any], limit: int, offset: int) -> JSONResponse:
+def _listing(
+    request: Request,
+    items: list[Any],
+    limit: int,
+    offset: int,
+    filters: frozenset[str] = frozenset(),
+) -> JSONResponse:
     if (refused := caller_or_401(request)) is not None:
         return refused
+    if (unknown := _unknown_parameters(request, filters)) is not None:
+        return unknown
     return _answer(
         request, _page(request, items[offset : offset + limit], len(items), limit, offset)
     )
@@ -269,7 +368,7 @@ async def perimeters(
     offset: Offset = 0,
 ) -> JSONResponse:
     items = [p.public() for p in state.perimeters if kind is None or p.kind == kind]
-    return _listing(request, items, limit, offset)
+    return _listing(request, items, limit, offset, frozenset({"kind"}))
 
 
 @open_router.get("/perimeters/autocomplete/", summary="Autocomplétion des périmètres (sans jeton)")
@@ -280,22 +379,19 @@ async def autocomplete(
     results: Annotated[int, Query(ge=1, le=20)] = 10,
 ) -> JSONResponse:
     query = q.strip()
-    folded = slugify(query)
-    found = []
-    for perimeter in state.perimeters:
-        if kind is not None and perimeter.kind != kind:
-            continue
-        if query.isdigit():
-            hit = any(p.startswith(query) for p in perimeter.post_codes) or (
-                perimeter.kind == "DEPARTMENT" and perimeter.insee_code.startswith(query)
-            )
-        else:
-            hit = perimeter.slug.startswith(folded)
-        if hit:
-            found.append(perimeter.public())
-        if len(found) >= results:
-            break
-    return JSONResponse(found)
+    candidates = [p for p in state.perimeters if kind is None or p.kind == kind]
+    if query.isdigit():
+        found = [
+            p
+            for p in candidates
+            if any(code.startswith(query) for code in p.post_codes)
+            or (p.kind == "DEPARTMENT" and p.insee_code.startswith(query))
+        ]
+        found.sort(key=lambda p: -p.population)
+    else:
+        # Exact name, then prefix, then population: « paris » brings Paris first.
+        found = rank_by_name(query, candidates, lambda p: (p.folded, p.population), results)
+    return JSONResponse([p.public() for p in found[:results]])
 
 
 @router.get("/tenders/kinds/", summary="Types de besoin")

@@ -7,14 +7,16 @@ from datetime import date
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
+from services.gateway.accounts.schemas import EMAIL_PATTERN
 from services.gateway.legacy import AMOUNT_BANDS, TENDER_KINDS, caller_or_401, router
 from services.gateway.perimeters import Perimeter
 from services.gateway.state import GatewayStateDep
+from services.gateway.upstream import public_problem
 
 KINDS = {k.code: k for k in TENDER_KINDS}
 AMOUNTS = {b.code: b for b in AMOUNT_BANDS}
@@ -42,7 +44,7 @@ class LegacyTender(BaseModel):
     siae_kind: list[str] = Field(default_factory=list, max_length=10)
     contact_first_name: str | None = Field(default=None, max_length=150)
     contact_last_name: str | None = Field(default=None, max_length=150)
-    contact_email: str | None = Field(default=None, max_length=254)
+    contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     contact_phone: str | None = Field(default=None, max_length=30)
     contact_company_name: str | None = Field(default=None, max_length=255)
     response_kind: list[str] = Field(default_factory=list, max_length=3)
@@ -81,13 +83,13 @@ def _place(perimeters: list[Perimeter], tender: LegacyTender) -> dict[str, str] 
 
 
 @router.post("/tenders/", status_code=201, summary="Déposer un besoin (API historique)")
-async def create_tender(
-    tender: LegacyTender, request: Request, state: GatewayStateDep
-) -> JSONResponse:
+async def create_tender(tender: LegacyTender, request: Request, state: GatewayStateDep) -> Response:
     if (refused := caller_or_401(request)) is not None:
         return refused
     if "needs:write" not in request.state.caller.scopes:
         raise Forbidden("Ce jeton ne permet pas de déposer des besoins (portée needs:write).")
+    if tender.deadline_date is not None and tender.deadline_date < date.today():
+        raise InvalidParameter("deadline_date", "la date limite est déjà passée", "body")
     band = AMOUNTS.get(tender.amount or "")
     low, high = (band.low_eur, band.high_eur) if band else (None, None)
     partner_id = tender.extra_data.get("id")
@@ -108,10 +110,11 @@ async def create_tender(
     }
     upstream = await state.sourcing.post_json("/v1/needs", request, body)
     if upstream.status_code != 201:
-        return JSONResponse(
-            upstream.json(),
+        content_type = upstream.headers.get("content-type", "application/json")
+        return Response(
+            public_problem(upstream.content, content_type, request),
             status_code=upstream.status_code,
-            media_type=upstream.headers.get("content-type"),
+            media_type=content_type,
         )
     need = upstream.json()
     accepted = tender.model_dump(mode="json")

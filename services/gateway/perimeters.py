@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.common.text import slugify
+from services.common.text import fold, slugify
+
+_PUBLIC = (
+    "id",
+    "name",
+    "slug",
+    "kind",
+    "insee_code",
+    "post_codes",
+    "department_code",
+    "region_code",
+)
 
 
 @dataclass(frozen=True)
@@ -21,9 +32,16 @@ class Perimeter:
     post_codes: list[str]
     department_code: str | None
     region_code: str | None
+    population: int = 0
+    # The name as autocompletion compares it, folded once at start-up.
+    folded: str = field(default="", compare=False)
 
     def public(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {name: getattr(self, name) for name in _PUBLIC}
+
+
+def _population(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -42,6 +60,8 @@ def load_perimeters(data_dir: Path) -> list[Perimeter]:
             [],
             None,
             r["code_region"],
+            _population(r.get("population")),
+            fold(r["nom"]),
         )
         for r in _rows(data_dir / "geo/regions.csv")
     ]
@@ -55,6 +75,8 @@ def load_perimeters(data_dir: Path) -> list[Perimeter]:
             [],
             d["code_departement"],
             d["code_region"],
+            _population(d.get("population")),
+            fold(d["nom"]),
         )
         for d in _rows(data_dir / "geo/departements.csv")
     ]
@@ -68,6 +90,8 @@ def load_perimeters(data_dir: Path) -> list[Perimeter]:
             [p for p in c["codes_postaux"].split("|") if p],
             c["code_departement"],
             c["code_region"],
+            _population(c.get("population")),
+            fold(c["nom"]),
         )
         for c in _rows(data_dir / "geo/communes.csv")
         if c["type"] == "COM"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
+    PROJECT_ROOT,
     IdentitySettingsMixin,
     MailSettingsMixin,
     ServiceSettings,
@@ -36,6 +38,11 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     # Signs the access tokens of sessions; known to the gateway alone.
     session_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # Front-end packages fetched by `make setup` (scripts/fetch_assets.sh), served for the docs.
+    assets_dir: Path = Field(
+        default=PROJECT_ROOT / "build" / "assets",
+        validation_alias=AliasChoices("GATEWAY_ASSETS_DIR", "MI_ASSETS_DIR", "assets_dir"),
+    )
     # Browser origins allowed to call the API (e.g. a buyer's intranet); none by default.
     cors_origins: list[str] = Field(default_factory=list)
 

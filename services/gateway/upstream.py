@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.common.errors import UpstreamTimeout, UpstreamUnavailable
+from services.common.errors import PROBLEM_JSON, UpstreamTimeout, UpstreamUnavailable
 from services.common.identity import IDENTITY_HEADER, Principal, Role, sign_identity
 from services.common.request_id import REQUEST_ID_HEADER
 
@@ -22,6 +23,21 @@ _PASSED_HEADERS = (
     "content-language",
     "content-disposition",
 )
+
+
+def public_problem(content: bytes, content_type: str, request: Request) -> bytes:
+    """A service's problem names its own path (`/v1/...`) as `instance`; the client called
+    the public one, which it gets instead. Other answers pass unchanged."""
+    if not content_type.startswith(PROBLEM_JSON):
+        return content
+    try:
+        problem = json.loads(content)
+    except ValueError:
+        return content
+    if not isinstance(problem, dict) or "instance" not in problem:
+        return content
+    problem["instance"] = request.url.path
+    return json.dumps(problem, ensure_ascii=False).encode()
 
 
 class Upstream:
@@ -65,6 +81,14 @@ class Upstream:
     def _passed(upstream: httpx.Response) -> dict[str, str]:
         return {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}
 
+    def _answer(self, upstream: httpx.Response, request: Request) -> Response:
+        content_type = upstream.headers.get("content-type", "")
+        return Response(
+            content=public_problem(upstream.content, content_type, request),
+            status_code=upstream.status_code,
+            headers=self._passed(upstream),
+        )
+
     async def get(self, path: str, request: Request) -> Response:
         """GETs are idempotent: a failed connection is tried once more before giving up."""
         params = httpx.QueryParams(str(request.query_params))
@@ -78,11 +102,7 @@ class Upstream:
         except httpx.HTTPError as exc:
             with self._failures():
                 raise exc
-        return Response(
-            content=upstream.content,
-            status_code=upstream.status_code,
-            headers=self._passed(upstream),
-        )
+        return self._answer(upstream, request)
 
     async def post(self, path: str, request: Request) -> Response:
         return await self.send(request.method, path, request)
@@ -101,11 +121,7 @@ class Upstream:
                 content=await request.body(),
                 headers=headers,
             )
-        return Response(
-            content=upstream.content,
-            status_code=upstream.status_code,
-            headers=self._passed(upstream),
-        )
+        return self._answer(upstream, request)
 
     async def post_json(self, path: str, request: Request, body: Any) -> httpx.Response:
         """A body the gateway composed (e.g. translated from the historical API); sent once."""
@@ -123,6 +139,10 @@ class Upstream:
         )
         with self._failures():
             upstream = await self.client.send(outgoing, stream=True)
+            if upstream.status_code >= 400:  # a problem, small: read whole to name the path
+                await upstream.aread()
+                await upstream.aclose()
+                return self._answer(upstream, request)
         return StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,

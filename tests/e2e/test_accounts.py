@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ import pytest
 
 from services.common.identity import Principal, Role, sign_identity
 from tests.e2e.test_services import System
-from tests.support import wait_until
+from tests.support import ROOT, wait_until
 
 PASSWORD = "un-mot-de-passe-assez-long"
 
@@ -27,7 +30,7 @@ def _token_mailed_to(folder: Path, address: str, subject: str) -> str:
         for path in sorted(folder.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] == address and subject in str(message["Subject"]):
-                match = re.search(r":\n(\S{20,})\n", message.get_content())  # type: ignore[attr-defined]
+                match = re.search(r"\?token=([A-Za-z0-9_-]{20,})", message.get_content())  # type: ignore[attr-defined]
                 if match:
                     found.append(match.group(1))
         return bool(found)
@@ -198,3 +201,55 @@ def test_each_service_refuses_forged_identities(system: System, service: str) ->
         httpx.get(target.url + path, headers={"x-mi-identity": expired}, timeout=10).status_code
         == 401
     )
+
+
+def test_me_shows_the_account_its_claims_and_structures(system: System) -> None:
+    """Through the real catalog: a supplier claims a structure, staff (made by the operator's
+    command) accepts, and `/me` follows each step."""
+    address, tokens = _account(system, "supplier_manager")
+    session = {"Authorization": f"Bearer {tokens['access_token']}"}
+    first = system.get("/api/v1/me", headers=session).json()
+    assert first["account"]["email"] == address and first["account"]["role"] == "supplier_manager"
+    assert first["structures"] == [] and first["claims"] == [] and first["missing"] == []
+    found = system.get("/api/v1/search", params={"kind": "ESAT", "department": "48"}).json()
+    hit = found["hits"][-1]  # a structure no other test claims
+    claim = system.post(
+        "/api/v1/claims", {"siret": hit["siret"], "structure_id": hit["id"]}, session
+    )
+    assert claim.status_code == 201, claim.text
+    pending = system.get("/api/v1/me", headers=session).json()
+    (listed,) = pending["claims"]
+    assert listed["id"] == claim.json()["id"] and listed["status"] == "pending"
+    assert listed["structure_id"] == hit["id"] and listed["structure_name"]
+    assert pending["structures"] == []
+
+    staff_address = f"equipe-{secrets.token_hex(4)}@plateforme.fr"
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.gateway.cli",
+            "staff",
+            "create",
+            "--email",
+            staff_address,
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "GATEWAY_DATABASE_URL": system.gateway_db},
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    staff_login = system.post("/api/v1/auth/login", {"email": staff_address, "password": PASSWORD})
+    staff = {"Authorization": f"Bearer {staff_login.json()['access_token']}"}
+    assert system.get("/api/v1/me", headers=staff).json()["account"]["role"] == "staff"
+    accepted = system.post(f"/api/v1/claims/{listed['id']}/accept", {}, staff)
+    assert accepted.status_code == 200, accepted.text
+    managing = system.get("/api/v1/me", headers=session).json()
+    (structure,) = managing["structures"]
+    assert structure["id"] == hit["id"] and structure["role"] in ("admin", "editor")
+    assert managing["claims"][0]["status"] == "accepted"

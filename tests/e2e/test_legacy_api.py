@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -68,9 +69,100 @@ def test_missing_or_bad_token(system: System) -> None:
 
 
 def test_legacy_query_token_is_deprecated_but_works(system: System, token: str) -> None:
-    response = _get(system, "/api/siae/kinds/", None, token=token, format="json")
+    response = _get(system, "/api/siae/kinds/", None, token=token, format="json", limit=3)
     assert response.status_code == 200 and response.headers["deprecation"] == "true"
-    assert "token" not in (response.json()["next"] or "")
+    # A client that authenticates by `?token=` follows `next` with nothing else to add.
+    following = httpx.get(response.json()["next"], timeout=30)
+    assert following.status_code == 200, following.text
+    assert following.json()["results"] and following.json()["previous"]
+    listed = _get(system, "/api/siae/", None, token=token, kind=["EI", "ACI"], limit=2).json()
+    assert f"token={token}" in listed["next"] and "kind=EI" in listed["next"]
+    assert "kind=ACI" in listed["next"]
+    assert httpx.get(listed["next"], timeout=30).json()["results"][0]["kind"] in ("EI", "ACI")
+    # A client that sent a header never finds a token in the links.
+    by_header = _get(system, "/api/siae/", token, limit=2).json()
+    assert "token" not in by_header["next"]
+
+
+def test_session_tokens_are_accepted_like_api_keys(system: System) -> None:
+    _, tokens = _account(system, "public_buyer")
+    access = tokens["access_token"]
+    listed = _get(system, "/api/siae/", access, kind="ESAT", department="69", limit=5)
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["count"] == 31
+    assert _get(system, "/api/siae/kinds/", None, token=access).status_code == 200
+    assert _get(system, "/api/siae/", access + "x").status_code == 401
+
+
+def test_paging_values_are_refused_by_name(system: System, token: str) -> None:
+    for name, value in (("limit", 0), ("limit", -1), ("offset", -1)):
+        response = _get(system, "/api/siae/", token, **{name: value})
+        assert response.status_code == 422, (name, value, response.text)
+        assert response.json()["errors"][0]["field"] == name
+    assert _get(system, "/api/siae/kinds/", token, limit=0).status_code == 422
+
+
+def test_a_large_limit_gets_the_whole_list_in_one_call(system: System, token: str) -> None:
+    with httpx.stream(
+        "GET",
+        system.gateway.url + "/api/siae/",
+        params={"is_active": "true", "limit": 20000},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers  # written as it is read
+        body = json.loads(response.read())
+    ids = [s["id"] for s in body["results"]]
+    assert body["count"] == 5_344 == len(ids) == len(set(ids))
+    assert ids == sorted(ids) and body["next"] is None and body["previous"] is None
+    assert set(body["results"][0]) == STRUCTURE_FIELDS
+    tail = _get(system, "/api/siae/", token, is_active="true", limit=20000, offset=5_000).json()
+    assert len(tail["results"]) == 344 and tail["results"][0]["id"] == ids[5_000]
+    assert "offset=0" in tail["previous"]
+
+
+def test_dates_are_the_sources_so_incremental_sync_works(system: System, token: str) -> None:
+    esat = _get(system, "/api/siae/", token, kind="ESAT", department="69", limit=50).json()
+    assert {r["updated_at"][:10] for r in esat["results"]} == {"2026-06-24"}  # the FINESS list
+    siae = _get(system, "/api/siae/", token, kind="AI", department="62", limit=50).json()
+    assert siae["count"] > 0
+    assert {r["updated_at"][:10] for r in siae["results"]} <= {"2020-12-18", "2021-02-23"}
+    assert all(r["created_at"] <= r["updated_at"] for r in siae["results"])
+    since = {"kind": "ESAT", "department": "69"}
+    assert _get(system, "/api/siae/", token, **since, updated_at_after="2026-06-25").json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+    before = _get(system, "/api/siae/", token, **since, updated_at_before="2026-06-25T00:00:00")
+    assert before.json()["count"] == 31
+    old = _get(
+        system, "/api/siae/", token, kind="AI", department="62", updated_at_after="2021-03-01"
+    )
+    assert old.json()["count"] == 0
+
+
+def test_unknown_filters_are_refused(system: System, token: str) -> None:
+    for params, field in (
+        ({"departement": "93"}, "departement"),
+        ({"kinds": "EI"}, "kinds"),
+        ({"format": "xml"}, "format"),
+    ):
+        response = _get(system, "/api/siae/", token, **params)
+        assert response.status_code == 400, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == field
+        assert "department" in response.json()["detail"]  # what is accepted
+    for path, params in (
+        ("/api/siae/kinds/", {"parent": "Handicap"}),
+        ("/api/perimeters/", {"kind": "REGION", "departement": "93"}),
+        ("/api/sectors/", {"group": "x"}),
+    ):
+        response = _get(system, path, token, **params)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["errors"][0]["field"] in params
 
 
 def test_paging_through_the_whole_list_gets_every_active_structure_once(
@@ -244,6 +336,8 @@ def test_tender_errors(system: System, buyer_token: str, token: str) -> None:
         ({"location": "nulle-part"}, "location"),
         ({"kind": "OTHER"}, "kind"),
         ({"sectors": ["inconnu"]}, "sectors/0"),
+        ({"deadline_date": "2020-01-31"}, "deadline_date"),
+        ({"contact_email": "pas-une-adresse"}, "contact_email"),
     ):
         response = httpx.post(
             system.gateway.url + "/api/tenders/",
@@ -253,3 +347,4 @@ def test_tender_errors(system: System, buyer_token: str, token: str) -> None:
         )
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] in (field, field.replace("/", "."))
+        assert response.json()["instance"] == "/api/tenders/"

@@ -68,7 +68,7 @@ def _accounts_and_sessions(traffic: Traffic) -> dict[str, str]:
     traffic.keep("password", PASSWORD)
     address, tokens = _account(system, "public_buyer")  # registration, mailed token, login
     traffic.tokens("login", tokens)
-    verify_tokens = re.findall(r":\n(\S{20,})\n", _all_mail(system.mail_dir))
+    verify_tokens = re.findall(r"\?token=([A-Za-z0-9_-]{20,})", _all_mail(system.mail_dir))
     for index, token in enumerate(verify_tokens):
         traffic.keep(f"mailed token {index}", token)
     wrong = traffic.keep("wrong password", "mauvais-mot-de-passe-" + secrets.token_hex(6))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -45,3 +46,20 @@ def test_communes_autocomplete(sourcing_client: TestClient) -> None:
         sourcing_client.get("/v1/reference/communes", params={"q": "lyon"}).json()[0]["name"]
         == "Lyon"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("paris", "75056"),
+        ("marseille", "13055"),
+        ("st etienne", "42218"),
+        ("St-Étienne", "42218"),
+        ("saint-denis", "97411"),
+        ("bourg", "33067"),  # the exact name before the bigger Bourg-en-Bresse
+        ("ste genevieve des bois", "91549"),
+    ],
+)
+def test_communes_rank_by_relevance(sourcing_client: TestClient, typed: str, code: str) -> None:
+    found = sourcing_client.get("/v1/reference/communes", params={"q": typed}).json()
+    assert found and found[0]["code"] == code, found[:3]

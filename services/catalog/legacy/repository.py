@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.catalog.structures.models import Activity, Structure
 
@@ -17,8 +17,6 @@ class LegacyFilters:
     is_active: bool | None = None
     kinds: frozenset[str] = frozenset()
     department: str | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
     siren: str | None = None
     siret: str | None = None
     structure_ids: tuple[int, ...] = ()
@@ -29,18 +27,13 @@ class LegacyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def structures(self, filters: LegacyFilters) -> list[Structure]:
-        statement = select(Structure).order_by(col(Structure.id))
+    def _where(self, statement: Any, filters: LegacyFilters) -> Any:
         if filters.is_active is not None:
             statement = statement.where(Structure.is_active == filters.is_active)
         if filters.kinds:
             statement = statement.where(col(Structure.kind).in_(filters.kinds))
         if filters.department:
             statement = statement.where(Structure.department_code == filters.department)
-        if filters.updated_after:
-            statement = statement.where(Structure.updated_at >= filters.updated_after)
-        if filters.updated_before:
-            statement = statement.where(Structure.updated_at <= filters.updated_before)
         if filters.siren:
             statement = statement.where(Structure.siren == filters.siren)
         if filters.siret:
@@ -55,4 +48,16 @@ class LegacyRepository:
                     )
                 )
             )
+        return statement
+
+    def structures(
+        self, filters: LegacyFilters, offset: int = 0, limit: int | None = None
+    ) -> list[Structure]:
+        statement = self._where(select(Structure), filters).order_by(col(Structure.id))
+        if offset or limit is not None:
+            statement = statement.offset(offset).limit(limit)
         return list(self.session.exec(statement))
+
+    def count(self, filters: LegacyFilters) -> int:
+        statement = self._where(select(func.count()).select_from(Structure), filters)
+        return int(self.session.exec(statement).one())

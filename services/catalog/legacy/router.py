@@ -34,8 +34,8 @@ def list_siae(
     siren: str | None = None,
     siret: str | None = None,
     slug: str | None = None,
-    structure_id: int | None = None,
-    limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+    structure_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     ids: list[int] = [] if structure_id is None else [structure_id]
@@ -46,8 +46,6 @@ def list_siae(
         is_active=is_active,
         kinds=_split(kind),
         department=department or None,
-        updated_after=service.aware(updated_at_after) if updated_at_after else None,
-        updated_before=service.aware(updated_at_before) if updated_at_before else None,
         siren=siren or None,
         siret=siret or None,
         structure_ids=tuple(ids),
@@ -60,5 +58,7 @@ def list_siae(
         networks=_split(networks),
         offset=offset,
         limit=limit,
+        updated_after=updated_at_after,
+        updated_before=updated_at_before,
     )
     return service.list_siae(session, query)

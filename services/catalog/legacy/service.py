@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlmodel import Session
@@ -26,6 +26,12 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# The FINESS list dates none of its rows; the list itself was last published on this day.
+FINESS_LIST_DATE = date(2026, 6, 24)
+# Who changes a listing after its import: their changes move its `updated_at`.
+_EDITORS = frozenset({"manager", "staff"})
+
+
 @dataclass(frozen=True)
 class LegacyQuery:
     filters: LegacyFilters
@@ -34,12 +40,44 @@ class LegacyQuery:
     networks: frozenset[str]
     offset: int
     limit: int
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceDates:
+    created_at: datetime
+    updated_at: datetime
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def source_dates(
+    structure: Structure, activities: list[Activity], offers: list[Offer]
+) -> SourceDates:
+    """The dates of the listing as its source gives them, not those of our import: the source's
+    last update (the FINESS list's publication for ESAT, which date no row), moved forward by the
+    changes managers or staff made since. The public files keep no creation date we import, so
+    `created_at` is the earliest date the source vouches for."""
+    published = structure.source_updated_at or FINESS_LIST_DATE
+    source = _midnight(published)
+    edits = [
+        datetime.fromisoformat(stamp["at"])
+        for stamp in structure.field_sources.values()
+        if stamp.get("source") in _EDITORS and stamp.get("at")
+    ]
+    edits += [aware(a.updated_at) for a in activities if not a.inferred]
+    edits += [aware(o.updated_at) for o in offers]
+    return SourceDates(source, max([source, *(aware(e) for e in edits)]))
 
 
 def _legacy(
     structure: Structure,
     activities: list[Activity],
     offers: list[Offer],
+    dates: SourceDates,
     sectors: dict[str, str],
     departments: dict[str, str],
     regions: dict[str, str],
@@ -82,16 +120,61 @@ def _legacy(
             for r in structure.client_references
         ],
         "labels_old": [{"name": label} for label in structure.labels],
-        "created_at": structure.created_at.isoformat(),
-        "updated_at": structure.updated_at.isoformat(),
+        "created_at": dates.created_at.isoformat(),
+        "updated_at": dates.updated_at.isoformat(),
+    }
+
+
+def _answer(
+    session: Session,
+    count: int,
+    page: list[Structure],
+    activities: dict[int, list[Activity]],
+    offers: dict[int, list[Offer]],
+    dates: dict[int, SourceDates],
+) -> dict[str, Any]:
+    reference = ReferenceRepository(session)
+    sector_names = reference.sector_names()
+    departments = reference.department_names()
+    regions = reference.region_names()
+    return {
+        "count": count,
+        "results": [
+            _legacy(
+                s,
+                activities.get(s.id or 0, []),
+                offers.get(s.id or 0, []),
+                dates[s.id or 0],
+                sector_names,
+                departments,
+                regions,
+            )
+            for s in page
+        ],
     }
 
 
 def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
-    structures = LegacyRepository(session).structures(query.filters)
+    legacy, repository = LegacyRepository(session), StructureRepository(session)
+    if not (
+        query.slug
+        or query.presta_types
+        or query.networks
+        or query.updated_after
+        or query.updated_before
+    ):
+        # Every filter is the database's: one page read, whatever the size of the catalog.
+        page = legacy.structures(query.filters, query.offset, query.limit)
+        ids = [s.id for s in page if s.id is not None]
+        activities, offers = repository.activities_of(ids), repository.offers_of(ids)
+        dates = {
+            s.id or 0: source_dates(s, activities.get(s.id or 0, []), offers.get(s.id or 0, []))
+            for s in page
+        }
+        return _answer(session, legacy.count(query.filters), page, activities, offers, dates)
+    structures = legacy.structures(query.filters)
     if query.slug:
         structures = [s for s in structures if structure_slug(s) == query.slug]
-    repository = StructureRepository(session)
     activities = repository.activities_of([s.id for s in structures if s.id is not None])
     if query.presta_types:
         structures = [
@@ -102,23 +185,16 @@ def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
         ]
     if query.networks:
         structures = [s for s in structures if query.networks & set(s.networks)]
-    page = structures[query.offset : query.offset + query.limit]
-    offers = repository.offers_of([s.id for s in page if s.id is not None])
-    reference = ReferenceRepository(session)
-    sector_names = reference.sector_names()
-    departments = reference.department_names()
-    regions = reference.region_names()
-    return {
-        "count": len(structures),
-        "results": [
-            _legacy(
-                s,
-                activities.get(s.id or 0, []),
-                offers.get(s.id or 0, []),
-                sector_names,
-                departments,
-                regions,
-            )
-            for s in page
-        ],
+    offers = repository.offers_of([s.id for s in structures if s.id is not None])
+    dates = {
+        s.id or 0: source_dates(s, activities.get(s.id or 0, []), offers.get(s.id or 0, []))
+        for s in structures
     }
+    if query.updated_after is not None:
+        after = aware(query.updated_after)
+        structures = [s for s in structures if dates[s.id or 0].updated_at >= after]
+    if query.updated_before is not None:
+        before = aware(query.updated_before)
+        structures = [s for s in structures if dates[s.id or 0].updated_at <= before]
+    page = structures[query.offset : query.offset + query.limit]
+    return _answer(session, len(structures), page, activities, offers, dates)

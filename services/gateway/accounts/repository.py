@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
+from services.common.identity import Role
 from services.gateway.accounts.models import Account, ApiKey, EmailToken, RefreshToken
 
 
@@ -25,6 +26,13 @@ class AccountRepository:
 
     def account_by_email(self, email: str) -> Account | None:
         return self.session.exec(select(Account).where(Account.email == email)).first()
+
+    def accounts_with_role(self, role: Role) -> list[Account]:
+        return list(
+            self.session.exec(
+                select(Account).where(Account.role == role).order_by(col(Account.created_at))
+            )
+        )
 
     def email_token(self, token_hash: str) -> EmailToken | None:
         return self.session.exec(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from services.common.auth import SessionDep
+from services.common.identity import Role
 from services.common.params import IdPath
 from services.gateway.accounts import service
 from services.gateway.accounts.schemas import (
@@ -15,7 +18,9 @@ from services.gateway.accounts.schemas import (
     KeyPublic,
     RefreshBody,
     Registration,
+    RegistrationAccepted,
     ResetConfirm,
+    ResetLinkChecked,
     ResetRequest,
     TokenBody,
     TokensPublic,
@@ -24,21 +29,36 @@ from services.gateway.auth import CallerDep, requires
 from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["comptes et clés"])
+LinkToken = Annotated[str, Query(min_length=10, max_length=200, description="Jeton du lien reçu")]
 
 
 @router.post(
-    "/auth/register", status_code=201, response_model=AccountPublic, summary="Créer un compte"
+    "/auth/register",
+    status_code=201,
+    response_model=RegistrationAccepted,
+    summary="Créer un compte (un lien de confirmation part par e-mail)",
 )
-def register(payload: Registration, session: SessionDep, state: GatewayStateDep) -> AccountPublic:
-    account = service.register(
-        session, payload.email, payload.password, payload.role, state.settings.public_url
+def register(
+    payload: Registration, session: SessionDep, state: GatewayStateDep
+) -> RegistrationAccepted:
+    service.register(
+        session, payload.email, payload.password, Role(payload.role), state.settings.public_url
     )
-    return AccountPublic.of(account)
+    return RegistrationAccepted.of(payload.email, payload.role)
 
 
 @router.post("/auth/verify", response_model=AccountPublic, summary="Confirmer son adresse e-mail")
 def verify(payload: TokenBody, session: SessionDep) -> AccountPublic:
     return AccountPublic.of(service.verify_email(session, payload.token))
+
+
+@router.get(
+    "/auth/verify",
+    response_model=AccountPublic,
+    summary="Confirmer son adresse e-mail (le lien reçu par e-mail)",
+)
+def verify_by_link(token: LinkToken, session: SessionDep) -> AccountPublic:
+    return AccountPublic.of(service.verify_email(session, token))
 
 
 @router.post("/auth/login", response_model=TokensPublic, summary="Se connecter")
@@ -75,6 +95,19 @@ def password_reset(
 ) -> dict[str, str]:
     service.request_reset(session, payload.email, state.settings.public_url)
     return {"detail": "Si un compte existe pour cette adresse, un e-mail vient de partir."}
+
+
+@router.get(
+    "/auth/password-reset/confirm",
+    response_model=ResetLinkChecked,
+    summary="Vérifier le lien de nouveau mot de passe reçu par e-mail",
+)
+def password_reset_link(token: LinkToken, session: SessionDep) -> ResetLinkChecked:
+    service.check_reset_token(session, token)
+    return ResetLinkChecked(
+        detail="Lien valable : choisissez votre nouveau mot de passe (12 caractères au moins).",
+        next='POST /api/v1/auth/password-reset/confirm {"token": "<jeton du lien>", "password": "…"}',
+    )
 
 
 @router.post(

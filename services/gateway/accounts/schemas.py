@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,8 +11,22 @@ from services.common.identity import Role
 from services.gateway.accounts.models import Account, ApiKey
 from services.gateway.accounts.service import Tokens
 
-Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
-Password = Field(min_length=12, max_length=256, description="12 caractères au moins")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 12, 256
+Email = Field(pattern=EMAIL_PATTERN, max_length=254)
+Password = Field(
+    min_length=PASSWORD_MIN_LENGTH,
+    max_length=PASSWORD_MAX_LENGTH,
+    description=f"{PASSWORD_MIN_LENGTH} caractères au moins",
+)
+
+
+class SelfServiceRole(StrEnum):
+    """The roles anyone may register with; staff accounts are made by an operator."""
+
+    PUBLIC_BUYER = Role.PUBLIC_BUYER.value
+    PRIVATE_BUYER = Role.PRIVATE_BUYER.value
+    SUPPLIER_MANAGER = Role.SUPPLIER_MANAGER.value
 
 
 class Registration(BaseModel):
@@ -30,7 +45,28 @@ class Registration(BaseModel):
 
     email: str = Email
     password: str = Password
-    role: Role
+    role: SelfServiceRole
+
+
+class RegistrationAccepted(BaseModel):
+    """The same answer whether the address was new or already had an account."""
+
+    email: str
+    role: SelfServiceRole
+    detail: str
+
+    @classmethod
+    def of(cls, email: str, role: SelfServiceRole) -> RegistrationAccepted:
+        return cls(
+            email=email.strip().lower(),
+            role=role,
+            detail="Un e-mail vient de partir à cette adresse : suivez son lien pour continuer.",
+        )
+
+
+class ResetLinkChecked(BaseModel):
+    detail: str
+    next: str = Field(description="L'opération qui choisit le nouveau mot de passe")
 
 
 class Credentials(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from sqlmodel import Session
@@ -43,6 +44,9 @@ ACCESS_TTL_S = 15 * 60
 REFRESH_TTL = timedelta(days=30)
 EMAIL_TOKEN_TTL = timedelta(hours=24)
 ACCESS_PREFIX = "mia."
+VERIFY_PATH = "/api/v1/auth/verify"
+RESET_PATH = "/api/v1/auth/password-reset/confirm"
+LOGIN_PATH = "/api/v1/auth/login"
 SELF_SERVICE_ROLES = {Role.PUBLIC_BUYER, Role.PRIVATE_BUYER, Role.SUPPLIER_MANAGER}
 SCOPES = frozenset(
     {"search:read", "catalog:read", "catalog:write", "needs:read", "needs:write", "keys:manage"}
@@ -99,27 +103,100 @@ def _email_token(accounts: AccountRepository, account: Account, purpose: EmailPu
     return token
 
 
-def register(session: Session, email: str, password: str, role: Role, public_url: str) -> Account:
+def _link(public_url: str, path: str, token: str) -> str:
+    """A clickable link carrying a one-time token in its query (never in the logged path)."""
+    return f"{public_url.rstrip('/')}{path}?{urlencode({'token': token})}"
+
+
+def _no_site_yet(public_url: str) -> str:
+    return (
+        "Le site n'est pas encore ouvert : ce lien mène à l'opération de l'API qui en tient lieu, "
+        f"documentée sur {public_url.rstrip('/')}/api/docs.\n"
+    )
+
+
+def _mail_verification(session: Session, account: Account, public_url: str) -> None:
+    token = _email_token(AccountRepository(session), account, EmailPurpose.VERIFY)
+    queue_mail(
+        session,
+        account.email,
+        "Marché inclusif : confirmez votre adresse",
+        "Bonjour,\n\nConfirmez votre adresse en ouvrant ce lien (valable 24 heures) :\n"
+        f"{_link(public_url, VERIFY_PATH, token)}\n\n{_no_site_yet(public_url)}",
+    )
+
+
+def _mail_already_registered(session: Session, account: Account, public_url: str) -> None:
+    """Someone registered an address that has an account: its owner alone learns it."""
+    accounts = AccountRepository(session)
+    reset = _email_token(accounts, account, EmailPurpose.RESET)
+    lines = [
+        "Bonjour,",
+        "",
+        "Quelqu'un, peut-être vous, a demandé à créer un compte Marché inclusif avec cette "
+        "adresse, qui en a déjà un. Aucun compte n'a été créé.",
+        "",
+        f"Vous connaissez votre mot de passe : connectez-vous ({public_url.rstrip('/')}"
+        f"{LOGIN_PATH}).",
+        "Vous l'avez oublié : choisissez-en un nouveau avec ce lien (valable 24 heures) :",
+        _link(public_url, RESET_PATH, reset),
+    ]
+    if account.email_verified_at is None:
+        verify = _email_token(accounts, account, EmailPurpose.VERIFY)
+        lines += [
+            "",
+            "Votre adresse n'est pas encore confirmée : confirmez-la avec ce lien :",
+            _link(public_url, VERIFY_PATH, verify),
+        ]
+    lines += ["", "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."]
+    queue_mail(
+        session,
+        account.email,
+        "Marché inclusif : vous avez déjà un compte",
+        "\n".join(lines) + "\n\n" + _no_site_yet(public_url),
+    )
+
+
+def register(session: Session, email: str, password: str, role: Role, public_url: str) -> None:
+    """Creates the account and mails a confirmation link; an address that already has an
+    account gets, instead, a mail telling its owner what to do. Both answer alike, so that
+    nobody learns through registration which addresses have accounts."""
     if role not in SELF_SERVICE_ROLES:
         raise Forbidden("Ce rôle n'est pas ouvert à l'inscription.")
     accounts = AccountRepository(session)
     email = email.strip().lower()
+    # Hashed in both cases, so that the answer takes as long either way.
+    password_hash = hash_password(password)
+    existing = accounts.account_by_email(email)
+    if existing is not None:
+        _mail_already_registered(session, existing, public_url)
+        return
+    account = Account(id=str(uuid.uuid4()), email=email, password_hash=password_hash, role=role)
+    accounts.add(account)
+    accounts.flush()
+    _mail_verification(session, account, public_url)
+
+
+def create_staff(session: Session, email: str, password: str) -> Account:
+    """A staff account, made by an operator on the server: verified at once."""
+    accounts = AccountRepository(session)
+    email = email.strip().lower()
     if accounts.account_by_email(email) is not None:
-        raise Conflict("Un compte existe déjà pour cette adresse.")
+        raise Conflict(f"Un compte existe déjà pour l'adresse {email}.")
     account = Account(
-        id=str(uuid.uuid4()), email=email, password_hash=hash_password(password), role=role
+        id=str(uuid.uuid4()),
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.STAFF,
+        email_verified_at=utcnow(),
     )
     accounts.add(account)
     accounts.flush()
-    token = _email_token(accounts, account, EmailPurpose.VERIFY)
-    queue_mail(
-        session,
-        email,
-        "Marché inclusif : confirmez votre adresse",
-        f"Bonjour,\n\nConfirmez votre adresse en envoyant ce jeton à {public_url}/api/v1/auth/verify :\n{token}\n"
-        "Il est valable 24 heures.\n",
-    )
     return account
+
+
+def staff_accounts(session: Session) -> list[Account]:
+    return AccountRepository(session).accounts_with_role(Role.STAFF)
 
 
 def _use_email_token(accounts: AccountRepository, token: str, purpose: EmailPurpose) -> Account:
@@ -215,9 +292,21 @@ def request_reset(session: Session, email: str, public_url: str) -> None:
         session,
         account.email,
         "Marché inclusif : nouveau mot de passe",
-        f"Bonjour,\n\nPour choisir un nouveau mot de passe, envoyez ce jeton à "
-        f"{public_url}/api/v1/auth/password-reset/confirm :\n{token}\nIl est valable 24 heures.\n",
+        "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 24 heures) :\n"
+        f"{_link(public_url, RESET_PATH, token)}\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n"
+        f"{_no_site_yet(public_url)}",
     )
+
+
+def check_reset_token(session: Session, token: str) -> None:
+    """Whether a reset link is still good, without using it up."""
+    record = AccountRepository(session).email_token(token_hash(token))
+    now = utcnow()
+    if record is None or record.purpose != EmailPurpose.RESET or record.used_at is not None:
+        raise Unauthorized("Lien invalide ou déjà utilisé : demandez-en un nouveau.")
+    if (_aware(record.expires_at) or now) < now:
+        raise Unauthorized("Lien expiré : demandez-en un nouveau.")
 
 
 def confirm_reset(session: Session, token: str, password: str) -> None:
@@ -284,6 +373,13 @@ def revoke_key(session: Session, caller: Caller, key_id: int) -> None:
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         AccountRepository(session).add(record)
+
+
+def account_of(session: Session, caller: Caller) -> Account:
+    account = AccountRepository(session).account(caller.principal.account_id)
+    if account is None:
+        raise Unauthorized("Ce compte n'existe plus.")
+    return account
 
 
 def session_principal(credential: str, session_secret: str) -> Principal | None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from services.common.text import fold, rank_by_name
 from services.domain.kinds import (
     FAMILY_LABELS,
     KIND_LABELS,
@@ -106,10 +107,14 @@ def communes(
             for c in vocabulary.communes.values()
             if c.code.startswith(query.upper()) or any(p.startswith(query) for p in c.postcodes)
         ]
+        found.sort(key=lambda c: -c.population)
     else:
-        folded = _folded(query)
-        found = [c for c in vocabulary.communes.values() if _folded(c.name).startswith(folded)]
-    found.sort(key=lambda c: -c.population)
+        found = rank_by_name(
+            query,
+            vocabulary.communes.values(),
+            lambda c: (fold(c.name), c.population),
+            MAX_SUGGESTIONS,
+        )
     names = vocabulary.department_names or {}
     return [
         {
