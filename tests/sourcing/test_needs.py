@@ -181,6 +181,64 @@ def test_managers_are_told_once_over_smtp(market: Market, need: dict[str, object
     assert len(market.inbox.messages) == before
 
 
+def _join(market: Market, structure_id: int) -> SignedIdentity:
+    """A manager claims the structure and staff accept."""
+    siret = market.catalog.get(f"/v1/structures/{structure_id}").json()["siret"]
+    manager = identity(f"gerant-{structure_id}")
+    claim = market.catalog.post(
+        "/v1/claims", json={"siret": siret, "structure_id": structure_id}, headers=manager
+    )
+    assert claim.status_code == 201, claim.text
+    accepted = market.catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
+    assert accepted.status_code == 200, accepted.text
+    return manager
+
+
+def test_a_manager_who_joins_later_is_told_once(market: Market) -> None:
+    """A matched structure without managers is not marked told: staff see it *to tell*, and the
+    first runner pass after a manager joins mails that manager, once."""
+    facets = market.sourcing.get("/v1/search", params={"department": "93", "per_page": 1}).json()
+    sector = max(
+        (s for s in facets["facets"]["sector"] if s != CLEANING),
+        key=lambda s: facets["facets"]["sector"][s],
+    )
+    published = market.sourcing.post(
+        "/v1/needs",
+        json={**NEED, "sectors": [sector], "presta_types": [], "title": "Besoin sans gérant"},
+        headers=BUYER,
+    )
+    assert published.status_code == 201, published.text
+    need = published.json()
+    market.deliver()
+    matches = market.sourcing.get(f"/v1/needs/{need['id']}/matches", headers=BUYER).json()
+    orphans = [m for m in matches if m["structure_id"] not in market.managed]
+    assert orphans and not any(m["notified"] for m in orphans)
+    untold = market.sourcing.get("/v1/staff/untold", params={"limit": 1000}, headers=STAFF)
+    assert untold.status_code == 200, untold.text
+    listed = {(u["need_id"], u["structure_id"]) for u in untold.json()}
+    assert {(need["id"], m["structure_id"]) for m in orphans} <= listed
+    assert market.sourcing.get("/v1/staff/untold", headers=BUYER).status_code == 403
+
+    joiner = next(
+        m["structure_id"]
+        for m in orphans
+        if market.catalog.get(f"/v1/structures/{m['structure_id']}").json()["siret"]
+    )
+    address = f"gerant-{joiner}@exemple.fr"
+    _join(market, joiner)
+    before = len(market.inbox.messages)
+    assert market.run() == 1
+    assert market.run() == 0
+    market.deliver()
+    told = [m for m in market.inbox.messages[before:] if str(m["To"]) == address]
+    assert len(told) == 1 and "Besoin sans gérant" in str(told[0]["Subject"])
+    assert re.search(r"http://\S+/api/v1/answers/\S+", told[0].get_content())
+    still = market.sourcing.get("/v1/staff/untold", params={"limit": 1000}, headers=STAFF).json()
+    assert (need["id"], joiner) not in {(u["need_id"], u["structure_id"]) for u in still}
+    closed = market.sourcing.post(f"/v1/needs/{need['id']}/close", headers=BUYER)
+    assert closed.status_code == 200
+
+
 def test_answer_through_the_signed_link(market: Market, need: dict[str, object]) -> None:
     structure_id = next(iter(market.managed))
     token = _links(market)[f"gerant-{structure_id}@exemple.fr"]

@@ -96,12 +96,26 @@ class NeedRepository:
             .order_by(col(NeedMatch.score).desc())
         )
 
-    def unnotified(self, limit: int) -> list[tuple[NeedMatch, Need]]:
-        """Matches of published needs not told yet, best first."""
+    def untold(self, after_id: int, limit: int) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs not told yet, in the order they were made, from after
+        `after_id`: a page that only holds structures without managers does not stop the next."""
+        return self._pairs(
+            _with_need()
+            .where(
+                col(NeedMatch.notified_at).is_(None),
+                Need.status == NeedStatus.PUBLISHED,
+                col(NeedMatch.id) > after_id,
+            )
+            .order_by(col(NeedMatch.id))
+            .limit(limit)
+        )
+
+    def oldest_untold(self, limit: int) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs nobody could be told of yet, oldest first."""
         return self._pairs(
             _with_need()
             .where(col(NeedMatch.notified_at).is_(None), Need.status == NeedStatus.PUBLISHED)
-            .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
+            .order_by(col(NeedMatch.matched_at), col(NeedMatch.id))
             .limit(limit)
         )
 

@@ -19,6 +19,7 @@ from services.sourcing.needs.schemas import (
     NeedForStructure,
     NeedPublic,
     OpenNeed,
+    UntoldMatch,
 )
 from services.sourcing.state import SourcingStateDep
 
@@ -131,3 +132,16 @@ def needs_for_structure(
     if not principal.is_staff:
         raise Forbidden("Réservé à l'équipe et à la passerelle.")
     return service.open_needs_of(session, structure_id)
+
+
+@router.get(
+    "/staff/untold",
+    response_model=list[UntoldMatch],
+    summary="Structures à prévenir : trouvées par un besoin publié, sans gestionnaire (équipe)",
+)
+def untold(
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[UntoldMatch]:
+    return service.untold_matches(session, principal, limit)

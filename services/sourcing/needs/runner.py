@@ -73,6 +73,8 @@ class NeedRunner:
         return matched
 
     def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:
+        if not recipients:
+            return False
         with Session(self.engine) as session:
             needs = NeedRepository(session)
             match = needs.match(match_id)
@@ -95,25 +97,46 @@ class NeedRunner:
             session.commit()
             return True
 
-    def _pending(self, reminders: bool) -> list[tuple[int, int]]:
-        """(match id, structure id) of the matches to tell now."""
+    def _untold(self, after_id: int) -> list[tuple[int, int]]:
+        """(match id, structure id) of the next page of matches nobody was told of."""
         with Session(self.engine) as session:
-            if reminders:
-                due = service.reminders_due(
-                    session,
-                    timedelta(hours=self.settings.reminder_after_hours),
-                    self.settings.reminder_cap,
-                )
-            else:
-                due = NeedRepository(session).unnotified(self.settings.notify_batch_size)
+            page = NeedRepository(session).untold(after_id, self.settings.notify_batch_size)
+            return [(m.id, m.structure_id) for m, _ in page if m.id is not None]
+
+    def _reminders_due(self) -> list[tuple[int, int]]:
+        with Session(self.engine) as session:
+            due = service.reminders_due(
+                session,
+                timedelta(hours=self.settings.reminder_after_hours),
+                self.settings.reminder_cap,
+            )
             return [(m.id, m.structure_id) for m, _ in due if m.id is not None]
 
     async def notify_pending(self, reminders: bool = False) -> int:
+        """Tells the managers a structure has now; a structure without any stays *to tell*
+        (listed for staff) and is told on a later pass, once a manager has joined it."""
         sent = 0
-        for match_id, structure_id in await to_thread.run_sync(self._pending, reminders):
-            recipients = await self.directory.manager_emails(structure_id)
-            if await to_thread.run_sync(self._send, match_id, recipients, reminders):
-                sent += 1
+        managers: dict[int, list[str]] = {}
+
+        async def tell(match_id: int, structure_id: int) -> bool:
+            if structure_id not in managers:
+                managers[structure_id] = await self.directory.manager_emails(structure_id)
+            return await to_thread.run_sync(self._send, match_id, managers[structure_id], reminders)
+
+        if reminders:
+            for match_id, structure_id in await to_thread.run_sync(self._reminders_due):
+                sent += await tell(match_id, structure_id)
+            return sent
+        after = 0
+        while sent < self.settings.notify_batch_size:
+            page = await to_thread.run_sync(self._untold, after)
+            if not page:
+                break
+            for match_id, structure_id in page:
+                after = match_id
+                sent += await tell(match_id, structure_id)
+                if sent >= self.settings.notify_batch_size:
+                    break
         return sent
 
     def _published(self) -> list[int]:

@@ -177,3 +177,16 @@ class OpenNeed(BaseModel):
     score: float
     opened: bool
     answer: str | None
+
+
+class UntoldMatch(BaseModel):
+    """A structure matched by a published need that nobody could be told of: it has no manager
+    yet, so staff may reach it by other means."""
+
+    need_id: int
+    need_title: str
+    deadline: date | None
+    structure_id: int
+    structure_name: str
+    score: float
+    matched_at: datetime

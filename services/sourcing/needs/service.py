@@ -29,6 +29,7 @@ from services.sourcing.needs.schemas import (
     NeedForStructure,
     NeedPublic,
     OpenNeed,
+    UntoldMatch,
 )
 from services.sourcing.search.export import safe_cell
 from services.sourcing.search.vocabulary import SearchVocabulary
@@ -284,6 +285,23 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
             answer=str(answers[need.id]) if need.id in answers else None,
         )
         for match, need in rows
+    ]
+
+
+def untold_matches(session: Session, principal: Principal, limit: int) -> list[UntoldMatch]:
+    if not principal.is_staff:
+        raise Forbidden("Réservé à l'équipe de la plateforme.")
+    return [
+        UntoldMatch(
+            need_id=need.id or 0,
+            need_title=need.title,
+            deadline=need.deadline,
+            structure_id=match.structure_id,
+            structure_name=match.structure_name,
+            score=match.score,
+            matched_at=match.matched_at,
+        )
+        for match, need in NeedRepository(session).oldest_untold(limit)
     ]
 
 
