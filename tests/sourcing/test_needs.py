@@ -418,3 +418,120 @@ def test_staff_moderation_before_publication(tmp_path: Path) -> None:
         with pytest.raises(Conflict):
             service.publish(session, staff, need, moderation=True)
     engine.dispose()
+
+
+def _published(market: Market, **changes: object) -> tuple[dict[str, object], str]:
+    response = market.sourcing.post("/v1/needs", json={**NEED, **changes}, headers=BUYER)
+    assert response.status_code == 201, response.text
+    return response.json(), response.headers["etag"]
+
+
+def test_editing_a_need_needs_the_etag_and_its_owner(market: Market) -> None:
+    created, etag = _published(market, title="Besoin à modifier", publish=False)
+    path = f"/v1/needs/{created['id']}"
+    assert etag == f'"v{created["version"]}"'
+    assert market.sourcing.get(path, headers=BUYER).headers["etag"] == etag
+    missing = market.sourcing.patch(path, json={"title": "Nouveau titre"}, headers=BUYER)
+    assert missing.status_code == 428
+    foreign = market.sourcing.patch(
+        path, json={"title": "Nouveau titre"}, headers={**OTHER_BUYER, "if-match": etag}
+    )
+    assert foreign.status_code == 404
+    changed = market.sourcing.patch(
+        path, json={"title": "Nouveau titre", "deadline": None}, headers={**BUYER, "if-match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["title"] == "Nouveau titre" and changed.json()["deadline"] is None
+    assert changed.headers["etag"] != etag
+    stale = market.sourcing.patch(
+        path, json={"title": "Encore"}, headers={**BUYER, "if-match": etag}
+    )
+    assert stale.status_code == 412
+    by_staff = market.sourcing.patch(
+        path, json={"title": "Par l'équipe"}, headers={**STAFF, "if-match": changed.headers["etag"]}
+    )
+    assert by_staff.status_code == 200, by_staff.text
+    cancelled = market.sourcing.post(f"{path}/cancel", headers=BUYER)
+    refused = market.sourcing.patch(
+        path,
+        json={"title": "Trop tard"},
+        headers={**BUYER, "if-match": f'"v{cancelled.json()["version"]}"'},
+    )
+    assert refused.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"deadline": "2020-01-31"}, "/body/deadline"),
+        ({"details": {"contact_email": "pas-une-adresse"}}, "/body/details/contact_email"),
+        ({"title": None}, "/body/title"),
+        ({"amount_min_eur": 9, "amount_max_eur": 5}, "/body/amount_min_eur"),
+        ({"sectors": ["inconnu"]}, "/body/sectors/0"),
+    ],
+)
+def test_bad_edits_and_deposits_name_the_field(
+    market: Market, change: dict[str, object], pointer: str
+) -> None:
+    created, etag = _published(market, title="Besoin à corriger", publish=False)
+    edited = market.sourcing.patch(
+        f"/v1/needs/{created['id']}", json=change, headers={**BUYER, "if-match": etag}
+    )
+    assert edited.status_code == 422, edited.text
+    assert edited.json()["errors"][0]["pointer"] == pointer
+    if "title" not in change and "amount_min_eur" not in change:
+        deposited = market.sourcing.post(
+            "/v1/needs", json={**NEED, **change, "publish": False}, headers=BUYER
+        )
+        assert deposited.status_code == 422, deposited.text
+        assert deposited.json()["errors"][0]["pointer"] == pointer
+
+
+def test_a_published_need_moved_elsewhere_is_matched_again(market: Market) -> None:
+    """New matches appear; the told ones that no longer fit stay, marked; the untold ones go."""
+    created, etag = _published(market, title="Besoin qui déménage")
+    market.deliver()
+    path = f"/v1/needs/{created['id']}"
+    before = {
+        m["structure_id"]: m for m in market.sourcing.get(f"{path}/matches", headers=BUYER).json()
+    }
+    assert set(market.managed) <= {sid for sid, m in before.items() if m["notified"]}
+
+    def suppliers(department: str) -> set[int]:
+        found = market.sourcing.get(
+            "/v1/search",
+            params={
+                "sector": CLEANING,
+                "department": department,
+                "presta_type": "PREST",
+                "per_page": 100,
+            },
+        ).json()
+        assert found["total"] <= 100
+        return {h["id"] for h in found["hits"]}
+
+    department, expected = next(
+        (d, ids)
+        for d in ("13", "69", "75", "59", "33", "31")
+        if (ids := suppliers(d)) and not set(market.managed) <= ids
+    )
+    moved = market.sourcing.patch(
+        path,
+        json={"place": {"level": "departement", "code": department}},
+        headers={**BUYER, "if-match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["place_code"] == department
+    after = {
+        m["structure_id"]: m for m in market.sourcing.get(f"{path}/matches", headers=BUYER).json()
+    }
+    assert {sid for sid, m in after.items() if m["fits"]} == expected
+    assert moved.json()["matches"] == len(after)
+    for sid, match in before.items():
+        if sid in expected:
+            continue
+        if match["notified"]:
+            assert after[sid]["fits"] is False
+        else:
+            assert sid not in after
+    assert any(not m["fits"] for m in after.values())

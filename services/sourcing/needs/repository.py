@@ -31,6 +31,19 @@ class NeedRepository:
         self.session.add_all(rows)
         self.session.flush()
 
+    def delete(self, row: SQLModel) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+    def take_version(self, need_id: int, expected: int) -> bool:
+        """Moves the need from `expected` to the next version, unless another writer did first."""
+        statement = (
+            update(Need)
+            .where(col(Need.id) == need_id, col(Need.version) == expected)
+            .values(version=expected + 1)
+        )
+        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
     def get(self, need_id: int) -> Need | None:
         return self.session.get(Need, need_id)
 

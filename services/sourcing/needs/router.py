@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
-from services.common.params import IdPath
+from services.common.params import IdPath, IfMatch
 from services.sourcing.needs import service
 from services.sourcing.needs.models import NeedStatus
 from services.sourcing.needs.schemas import (
@@ -18,6 +18,7 @@ from services.sourcing.needs.schemas import (
     NeedCreate,
     NeedForStructure,
     NeedPublic,
+    NeedUpdate,
     OpenNeed,
     UntoldMatch,
 )
@@ -34,9 +35,11 @@ Token = Annotated[str, Path(min_length=10, max_length=200)]
     summary="Déposer un besoin (brouillon ou publié)",
 )
 async def create_need(
-    payload: NeedCreate, principal: PrincipalDep, state: SourcingStateDep
+    payload: NeedCreate, principal: PrincipalDep, state: SourcingStateDep, response: Response
 ) -> NeedPublic:
-    return await service.deposit(state, principal, payload)
+    need = await service.deposit(state, principal, payload)
+    response.headers["ETag"] = service.etag(need)
+    return need
 
 
 @router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
@@ -45,8 +48,36 @@ def list_needs(session: SessionDep, principal: PrincipalDep) -> list[NeedPublic]
 
 
 @router.get("/needs/{need_id}", response_model=NeedPublic, summary="Suivre un besoin")
-def get_need(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
-    return service.to_public(session, service.get_need(session, principal, need_id))
+def get_need(
+    need_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response
+) -> NeedPublic:
+    need = service.get_need(session, principal, need_id)
+    response.headers["ETag"] = service.etag(need)
+    return service.to_public(session, need)
+
+
+@router.patch(
+    "/needs/{need_id}",
+    response_model=NeedPublic,
+    summary="Modifier un besoin (brouillon, en modération ou publié ; If-Match requis)",
+    description=(
+        "Seuls les champs envoyés changent. Un besoin publié dont le domaine, le lieu, les "
+        "types de prestation, les types de structure ou la réservation changent est rapproché "
+        "de nouveau : les nouvelles structures sont prévenues ; celles déjà prévenues qui ne "
+        "correspondent plus restent dans la liste, marquées `fits: false`."
+    ),
+)
+async def update_need(
+    need_id: IdPath,
+    payload: NeedUpdate,
+    principal: PrincipalDep,
+    state: SourcingStateDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NeedPublic:
+    need = await service.amend(state, principal, need_id, if_match, payload)
+    response.headers["ETag"] = service.etag(need)
+    return need
 
 
 @router.post(
