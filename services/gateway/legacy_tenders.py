@@ -3,12 +3,15 @@ the partner's `extra_data.id` makes a repeated post an update."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
@@ -16,6 +19,7 @@ from services.gateway.legacy import AMOUNT_BANDS, TENDER_KINDS, caller_or_401, r
 from services.gateway.perimeters import Perimeter
 from services.gateway.state import GatewayStateDep
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 KINDS = {k.code: k for k in TENDER_KINDS}
 AMOUNTS = {b.code: b for b in AMOUNT_BANDS}
 
@@ -48,6 +52,24 @@ class LegacyTender(BaseModel):
     response_kind: list[str] = Field(default_factory=list, max_length=3)
     deadline_date: date | None = None
     extra_data: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("deadline_date")
+    @classmethod
+    def _deadline_ahead(cls, value: date | None) -> date | None:
+        if value is not None and value < datetime.now(ZoneInfo("Europe/Paris")).date():
+            raise PydanticCustomError(
+                "deadline_past", "la date limite est déjà passée ({value})", {"value": str(value)}
+            )
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact_email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise PydanticCustomError(
+                "email_invalid", "adresse e-mail invalide « {value} »", {"value": value[:80]}
+            )
+        return value
 
 
 _DETAILS = (

@@ -535,3 +535,44 @@ def test_a_published_need_moved_elsewhere_is_matched_again(market: Market) -> No
         else:
             assert sid not in after
     assert any(not m["fits"] for m in after.values())
+
+
+def test_managers_read_and_answer_their_needs_while_logged_in(
+    market: Market, need: dict[str, object]
+) -> None:
+    """The structure's space: its open needs, each one's content and the answer form, with the
+    manager's own identity instead of the e-mailed link; another manager is refused."""
+    structure_id, manager = list(market.managed.items())[-1]
+    other_id, other = next(iter(market.managed.items()))
+    assert other_id != structure_id
+    listed = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager)
+    assert listed.status_code == 200, listed.text
+    assert need["id"] in {n["need_id"] for n in listed.json()}
+    path = f"/v1/structures/{structure_id}/needs/{need['id']}"
+    read = market.sourcing.get(path, headers=manager)
+    assert read.status_code == 200, read.text
+    assert read.json()["description"] == NEED["description"]
+    assert read.json()["questions"] == NEED["questions"]
+    for who in (other, BUYER, identity("gerant-inconnu")):
+        assert market.sourcing.get(path, headers=who).status_code == 403
+        assert (
+            market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=who).status_code
+            == 403
+        )
+    assert market.sourcing.get(path).status_code == 401
+    refused = market.sourcing.post(
+        f"{path}/answer", json={"status": "not_interested"}, headers=manager
+    )
+    assert refused.status_code == 422
+    answered = market.sourcing.post(
+        f"{path}/answer",
+        json={"status": "groupement", "answers": {"0": "Oui, avec un partenaire"}},
+        headers=manager,
+    )
+    assert answered.status_code == 200, answered.text
+    answers = market.sourcing.get(f"/v1/needs/{need['id']}/answers", headers=BUYER).json()
+    assert {a["structure_id"]: a["status"] for a in answers}[structure_id] == "groupement"
+    after = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager).json()
+    assert next(n for n in after if n["need_id"] == need["id"])["answer"] == "groupement"
+    unmatched = market.sourcing.get(f"/v1/structures/{structure_id}/needs/999999", headers=manager)
+    assert unmatched.status_code == 404

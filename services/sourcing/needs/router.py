@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
@@ -151,18 +151,50 @@ def answer_need(
     return service.answer_by_link(session, state.settings.identity_secret, token, payload)
 
 
+async def managed_structure(
+    structure_id: IdPath, principal: PrincipalDep, state: SourcingStateDep
+) -> int:
+    """The structure of the path, when the caller manages it (membership lives in the catalog)
+    or is staff."""
+    if principal.is_staff or await state.runner.directory.manages(
+        structure_id, principal.account_id
+    ):
+        return structure_id
+    raise Forbidden("Vous ne gérez pas cette structure.")
+
+
+ManagedStructure = Annotated[int, Depends(managed_structure)]
+
+
 @router.get(
     "/structures/{structure_id}/needs",
     response_model=list[OpenNeed],
-    summary="Besoins publiés qui correspondent à une structure (pour ses gestionnaires, via la passerelle)",
+    summary="Besoins publiés qui correspondent à ma structure (gestionnaires)",
 )
-def needs_for_structure(
-    structure_id: IdPath, session: SessionDep, principal: PrincipalDep
-) -> list[OpenNeed]:
-    # Membership lives in the catalog: the gateway checks it, then asks with the staff identity.
-    if not principal.is_staff:
-        raise Forbidden("Réservé à l'équipe et à la passerelle.")
+def needs_for_structure(structure_id: ManagedStructure, session: SessionDep) -> list[OpenNeed]:
     return service.open_needs_of(session, structure_id)
+
+
+@router.get(
+    "/structures/{structure_id}/needs/{need_id}",
+    response_model=NeedForStructure,
+    summary="Lire un besoin reçu par ma structure (gestionnaires, sans le lien)",
+)
+def read_need_as_manager(
+    structure_id: ManagedStructure, need_id: IdPath, session: SessionDep
+) -> NeedForStructure:
+    return service.read_for_structure(session, need_id, structure_id)
+
+
+@router.post(
+    "/structures/{structure_id}/needs/{need_id}/answer",
+    response_model=AnswerPublic,
+    summary="Répondre à un besoin reçu par ma structure (gestionnaires, sans le lien)",
+)
+def answer_as_manager(
+    structure_id: ManagedStructure, need_id: IdPath, payload: AnswerCreate, session: SessionDep
+) -> AnswerPublic:
+    return service.answer_for_structure(session, need_id, structure_id, payload)
 
 
 @router.get(

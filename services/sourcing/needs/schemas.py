@@ -233,6 +233,7 @@ class OpenNeed(BaseModel):
     title: str
     deadline: date | None
     score: float
+    fits: bool
     opened: bool
     answer: str | None
 

@@ -469,6 +469,7 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
             title=need.title,
             deadline=need.deadline,
             score=match.score,
+            fits=fits(match),
             opened=match.opened_at is not None,
             answer=str(answers[need.id]) if need.id in answers else None,
         )
@@ -516,17 +517,18 @@ def match_of(session: Session, need_id: int, structure_id: int) -> tuple[NeedMat
     return row
 
 
-def _opened_by_link(session: Session, secret: str, token: str) -> tuple[NeedMatch, Need]:
-    link = read_token(secret, token)
-    match, need = match_of(session, link.need_id, link.structure_id)
+def _opened(session: Session, need_id: int, structure_id: int) -> tuple[NeedMatch, Need]:
+    match, need = match_of(session, need_id, structure_id)
     if match.opened_at is None:
         match.opened_at = utcnow()
         NeedRepository(session).save(match)
     return match, need
 
 
-def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
-    match, need = _opened_by_link(session, secret, token)
+def read_for_structure(session: Session, need_id: int, structure_id: int) -> NeedForStructure:
+    """What the answer link shows; the caller has checked the link, or that the reader manages
+    the structure."""
+    match, need = _opened(session, need_id, structure_id)
     answer = NeedRepository(session).answer_of(need.id, match.structure_id)
     return NeedForStructure(
         need_id=need.id or 0,
@@ -541,14 +543,26 @@ def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
     )
 
 
-def answer_by_link(
-    session: Session, secret: str, token: str, payload: AnswerCreate
+def answer_for_structure(
+    session: Session, need_id: int, structure_id: int, payload: AnswerCreate
 ) -> AnswerPublic:
-    match, need = _opened_by_link(session, secret, token)
+    match, need = _opened(session, need_id, structure_id)
     record = answer(session, need, match.structure_id, payload)
     return AnswerPublic(
         structure_name=match.structure_name, **record.model_dump(exclude={"id", "need_id"})
     )
+
+
+def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
+    link = read_token(secret, token)
+    return read_for_structure(session, link.need_id, link.structure_id)
+
+
+def answer_by_link(
+    session: Session, secret: str, token: str, payload: AnswerCreate
+) -> AnswerPublic:
+    link = read_token(secret, token)
+    return answer_for_structure(session, link.need_id, link.structure_id, payload)
 
 
 def answer(session: Session, need: Need, structure_id: int, payload: AnswerCreate) -> NeedAnswer:
