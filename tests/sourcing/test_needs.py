@@ -4,6 +4,8 @@ server (exactly once), signed answer links (expired, tampered), answers read bac
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import secrets
 from collections.abc import Iterator
@@ -576,3 +578,30 @@ def test_managers_read_and_answer_their_needs_while_logged_in(
     assert next(n for n in after if n["need_id"] == need["id"])["answer"] == "groupement"
     unmatched = market.sourcing.get(f"/v1/structures/{structure_id}/needs/999999", headers=manager)
     assert unmatched.status_code == 404
+
+
+def test_matches_export_as_csv(market: Market, need: dict[str, object]) -> None:
+    """One row per matched structure with score, reasons, answer status and answer; the
+    answers a structure typed cannot run as spreadsheet formulas."""
+    path = f"/v1/needs/{need['id']}/matches"
+    listed = market.sourcing.get(path, headers=BUYER).json()
+    exported = market.sourcing.get(path, params={"format": "csv"}, headers=BUYER)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Structure", "Identifiant", "Score"]
+    assert "Pouvez-vous intervenir le samedi ?" in header and "Réponse" in header
+    assert [int(r[1]) for r in body] == [m["structure_id"] for m in listed]
+    by_id = {int(r[1]): dict(zip(header, r, strict=True)) for r in body}
+    answered = next(iter(market.managed))  # answered through its link in an earlier test
+    assert by_id[answered]["Réponse"] == "intéressée"
+    assert by_id[answered]["Contact"] == "'=contact@structure.fr"
+    assert by_id[answered]["Raisons"] and by_id[answered]["Prévenue"] == "oui"
+    by_accept = market.sourcing.get(path, headers={**BUYER, "accept": "text/csv"})
+    assert by_accept.text == exported.text
+    assert (
+        market.sourcing.get(path, params={"format": "csv"}, headers=OTHER_BUYER).status_code == 404
+    )
+    assert market.sourcing.get(path, params={"format": "pdf"}, headers=BUYER).status_code == 422

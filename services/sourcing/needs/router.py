@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
@@ -104,10 +104,23 @@ def cancel(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Nee
 @router.get(
     "/needs/{need_id}/matches",
     response_model=list[MatchPublic],
-    summary="Structures trouvées, classées, avec leurs raisons",
+    summary="Structures trouvées, classées, avec leurs raisons (format=csv pour les exporter)",
 )
-def matches(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[MatchPublic]:
-    return service.matches_of(session, principal, need_id)
+def matches(
+    need_id: IdPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    request: Request,
+    format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
+) -> list[MatchPublic] | Response:
+    wanted = format or ("csv" if "text/csv" in request.headers.get("accept", "") else "json")
+    if wanted == "json":
+        return service.matches_of(session, principal, need_id)
+    return Response(
+        service.matches_csv(session, principal, need_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="structures-besoin-{need_id}.csv"'},
+    )
 
 
 @router.get(

@@ -616,6 +616,70 @@ def answers_csv(need: Need, rows: list[AnswerPublic]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
+def matches_csv(session: Session, principal: Principal, need_id: int) -> str:
+    """One row per matched structure, best first: score and why, whether it was told and
+    opened the need, and its answer."""
+    need = get_need(session, principal, need_id)
+    needs = NeedRepository(session)
+    answers = {a.structure_id: a for a in needs.answers_of(need_id)}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "Structure",
+            "Identifiant",
+            "Score",
+            "Détail du score",
+            "Raisons",
+            "Correspond au besoin",
+            "Prévenue",
+            "Besoin ouvert",
+            "Réponse",
+            "Raison",
+            *need.questions,
+            "Contact",
+            "Date de réponse",
+        ]
+    )
+    for match in needs.matches_of(need_id):
+        given = answers.get(match.structure_id)
+        parts: dict[str, float] = next(
+            (r.get("parts", {}) for r in match.reasons if r.get("kind") == "score"), {}
+        )
+        writer.writerow(
+            [
+                safe_cell(match.structure_name),
+                match.structure_id,
+                f"{match.score:.1f}".replace(".", ","),
+                safe_cell(", ".join(f"{SCORE_LABELS.get(k, k)} {v}" for k, v in parts.items())),
+                safe_cell(
+                    " ; ".join(
+                        str(r.get("detail")) for r in match.reasons if r.get("kind") != "score"
+                    )
+                ),
+                "oui" if fits(match) else "non",
+                "oui" if match.notified_at else "non",
+                "oui" if match.opened_at else "non",
+                ANSWER_LABELS[given.status] if given else "",
+                safe_cell(given.reason if given else None),
+                *(
+                    safe_cell(given.answers.get(str(i)) if given else None)
+                    for i in range(len(need.questions))
+                ),
+                safe_cell(given.contact_email if given else None),
+                given.answered_at.isoformat(timespec="minutes") if given else "",
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()
+
+
+SCORE_LABELS = {
+    "domain": "domaine",
+    "distance": "proximité",
+    "profile": "fiche",
+    "responsiveness": "réactivité",
+}
+
 ANSWER_LABELS = {
     AnswerStatus.INTERESTED: "intéressée",
     AnswerStatus.NOT_INTERESTED: "pas intéressée",
