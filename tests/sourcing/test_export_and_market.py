@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections import Counter
 
 from fastapi.testclient import TestClient
 
@@ -98,3 +99,51 @@ def test_insertion_hours_echo_their_inputs(sourcing_client: TestClient) -> None:
         params={"amount_eur": -1, "labour_share_percent": 50, "insertion_rate_percent": 5},
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount_eur"
+
+
+def _located_without_activities(client: TestClient, department: str, kinds: str) -> Counter[str]:
+    """Brute force, through the search API: the structures of `kinds` located in the
+    département that declare no activity."""
+    found: Counter[str] = Counter()
+    page = 1
+    while True:
+        body = client.get(
+            "/v1/search",
+            params={"kind": kinds, "department": department, "per_page": 100, "page": page},
+        ).json()
+        for hit in body["hits"]:
+            if hit["department_code"] == department and not hit["activities"]:
+                found[hit["kind"]] += 1
+        if page >= body["total_pages"]:
+            return found
+        page += 1
+
+
+def test_market_depth_counts_the_suppliers_whose_activities_are_unknown(
+    sourcing_client: TestClient,
+) -> None:
+    """Green spaces in the Bouches-du-Rhône reserved to the disability sector: few ESAT/EA have
+    declared activities, so the answer counts those located there that have not declared any,
+    and says what that means instead of a bare « too few suppliers »."""
+    body = sourcing_client.get(
+        "/v1/market-depth",
+        params={
+            "sector": "creation-et-entretien-des-espaces-verts",
+            "department": "13",
+            "reservation": "L2113-12",
+        },
+    ).json()
+    expected = _located_without_activities(sourcing_client, "13", "ESAT,EA,EATT")
+    assert body["undeclared_suppliers"] == sum(expected.values()) > 0
+    assert body["undeclared_by_kind"] == dict(expected)
+    assert str(body["undeclared_suppliers"]) in body["summary"]
+    assert "n'ont encore déclaré aucune activité" in body["summary"]
+    disability = next(o for o in body["options"] if o["article"] == "L2113-12")
+    if not disability["possible"]:
+        assert "n'ont pas encore déclaré leurs activités" in disability["why"]
+    everything = sourcing_client.get(
+        "/v1/market-depth",
+        params={"sector": "creation-et-entretien-des-espaces-verts", "department": "13"},
+    ).json()
+    assert everything["undeclared_suppliers"] >= body["undeclared_suppliers"]
+    assert set(everything["undeclared_by_kind"]) - {"ESAT", "EA", "EATT"}
