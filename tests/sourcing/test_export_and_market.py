@@ -9,6 +9,7 @@ from collections import Counter
 
 from fastapi.testclient import TestClient
 
+from services.domain.search import SOURCES
 from services.sourcing.search.export import safe_cell
 
 
@@ -23,10 +24,36 @@ def test_csv_export_holds_the_whole_result_set(sourcing_client: TestClient) -> N
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    header, body, sources = rows[0], rows[1:-1], rows[-1]
+    header, body = rows[0], rows[1:]
     assert header[:2] == ["Identifiant", "Raison sociale"]
+    # Every row is a structure: the sources are a column, not a line among the data.
+    assert all(r[0].isdigit() for r in body)
     assert len(body) == total == 3_838 and len({r[0] for r in body}) == total
-    assert "Licence Ouverte" in sources[0]
+    assert all(len(r) == len(header) for r in body)
+    sources = header.index("Sources")
+    assert {r[sources] for r in body} == {SOURCES} and "Licence Ouverte" in SOURCES
+
+
+def test_csv_export_gives_names_and_the_columns_a_buyer_calls_with(
+    sourcing_client: TestClient,
+) -> None:
+    """Sector names and presta types as people read them, the website; the search result's
+    structures, in the export."""
+    params = {"sector": "nettoyage-de-locaux-16", "department": "93"}
+    found = sourcing_client.get("/v1/search", params={**params, "per_page": 100}).json()
+    response = sourcing_client.get("/v1/search/export", params={**params, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert {"Site web", "Secteurs", "Types de prestation", "Département (nom)"} <= set(header)
+    by_id = {int(r[0]): dict(zip(header, r, strict=True)) for r in body}
+    assert set(by_id) == {h["id"] for h in found["hits"]}
+    cleaning = "Nettoyage de locaux"
+    assert any(cleaning in r["Secteurs"] for r in by_id.values())
+    assert not any("nettoyage-de-locaux-16" in r["Secteurs"] for r in by_id.values())
+    assert any("Prestation de service" in r["Types de prestation"] for r in by_id.values())
+    for hit in found["hits"]:
+        assert by_id[hit["id"]]["Site web"] == (hit["website"] or "")
+        assert by_id[hit["id"]]["Département (nom)"] == "Seine-Saint-Denis"
 
 
 def test_xlsx_export(sourcing_client: TestClient) -> None:
@@ -36,7 +63,10 @@ def test_xlsx_export(sourcing_client: TestClient) -> None:
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
         sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
-    assert sheet.count("<row ") >= 31 + 1
+    rows = sheet.count("<row ")
+    assert rows >= 31 + 1
+    # The sources on each data row, in the XLSX as in the CSV; no row after the data.
+    assert sheet.count("Licence Ouverte") == rows - 1
 
 
 def test_formula_injection_is_escaped() -> None:
