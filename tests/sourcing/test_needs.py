@@ -234,7 +234,9 @@ def test_a_manager_who_joins_later_is_told_once(market: Market) -> None:
     market.deliver()
     told = [m for m in market.inbox.messages[before:] if str(m["To"]) == address]
     assert len(told) == 1 and "Besoin sans gérant" in str(told[0]["Subject"])
-    assert re.search(r"http://\S+/api/v1/answers/\S+", told[0].get_content())
+    content = told[0].get_content()
+    assert re.search(r"^http://127\.0\.0\.1:8000/api/v1/answers/[\w.-]{20,}\s", content, re.M)
+    assert f"/api/v1/structures/{joiner}/needs/{need['id']}" in content
     still = market.sourcing.get("/v1/staff/untold", params={"limit": 1000}, headers=STAFF).json()
     assert (need["id"], joiner) not in {(u["need_id"], u["structure_id"]) for u in still}
     closed = market.sourcing.post(f"/v1/needs/{need['id']}/close", headers=BUYER)

@@ -426,13 +426,16 @@ def notify(
     """Queues the mail with its signed answer link; the caller marks the match in the same
     transaction, so that a structure is told once per need (and reminded at most the cap)."""
     token = make_token(secret, need.id or 0, match.structure_id, ttl_days * 86400)
-    link = f"{public_url}/api/v1/answers/{token}"
+    base = public_url.rstrip("/")
+    link = f"{base}/api/v1/answers/{token}"
+    space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
     subject = (("Rappel : " if reminder else "") + f"Besoin d'achat : {need.title}")[:200]
     body = (
         f"Bonjour,\n\nUn acheteur recherche des fournisseurs inclusifs pour : {need.title}.\n"
         f"« {match.structure_name} » correspond à ce besoin.\n\n{need.description[:1500]}\n\n"
         + (f"Réponse attendue avant le {need.deadline.isoformat()}.\n" if need.deadline else "")
-        + f"Consultez le besoin et répondez, sans vous connecter :\n{link}\n"
+        + f"Consultez le besoin et répondez, sans vous connecter :\n{link}\n\n"
+        + f"Ou, connecté(e) comme gestionnaire de la structure :\n{space}\n"
     )
     for recipient in recipients:
         queue_mail(session, recipient, subject, body)
