@@ -607,3 +607,31 @@ def test_matches_export_as_csv(market: Market, need: dict[str, object]) -> None:
         market.sourcing.get(path, params={"format": "csv"}, headers=OTHER_BUYER).status_code == 404
     )
     assert market.sourcing.get(path, params={"format": "pdf"}, headers=BUYER).status_code == 422
+
+
+class CountingDirectory(CatalogDirectory):
+    """The real directory, recording which structures' managers it was asked for."""
+
+    def __init__(self, inner: CatalogDirectory) -> None:
+        super().__init__(inner.client, inner.secret)
+        self.asked: list[int] = []
+
+    async def manager_emails(self, structure_id: int) -> list[str]:
+        self.asked.append(structure_id)
+        return await super().manager_emails(structure_id)
+
+
+def test_publishing_asks_only_for_its_own_structures(market: Market) -> None:
+    """The buyer's request tells its own need's structures; it does not wait on every structure
+    without managers matched by earlier needs (the background pass retries those)."""
+    state = state_of(market.sourcing.app, SourcingState)  # type: ignore[arg-type]
+    real = state.runner.directory
+    counting = CountingDirectory(real)
+    state.runner.directory = counting
+    try:
+        created, _ = _published(market, title="Besoin qui ne regarde que lui")
+    finally:
+        state.runner.directory = real
+    matches = market.sourcing.get(f"/v1/needs/{created['id']}/matches", headers=BUYER).json()
+    assert counting.asked and set(counting.asked) <= {m["structure_id"] for m in matches}
+    assert len(counting.asked) == len(set(counting.asked))  # once per structure

@@ -109,19 +109,22 @@ class NeedRepository:
             .order_by(col(NeedMatch.score).desc())
         )
 
-    def untold(self, after_id: int, limit: int) -> list[tuple[NeedMatch, Need]]:
-        """Matches of published needs not told yet, in the order they were made, from after
-        `after_id`: a page that only holds structures without managers does not stop the next."""
-        return self._pairs(
-            _with_need()
-            .where(
-                col(NeedMatch.notified_at).is_(None),
-                Need.status == NeedStatus.PUBLISHED,
-                col(NeedMatch.id) > after_id,
-            )
-            .order_by(col(NeedMatch.id))
-            .limit(limit)
+    def untold(
+        self, after_id: int, limit: int, need_id: int | None = None
+    ) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs (or of one) not told yet, in the order they were made,
+        from after `after_id`: a page that only holds structures without managers does not stop
+        the next. Best first within one need."""
+        statement = _with_need().where(
+            col(NeedMatch.notified_at).is_(None),
+            Need.status == NeedStatus.PUBLISHED,
+            col(NeedMatch.id) > after_id,
         )
+        if need_id is not None:
+            statement = statement.where(NeedMatch.need_id == need_id).order_by(
+                col(NeedMatch.score).desc()
+            )
+        return self._pairs(statement.order_by(col(NeedMatch.id)).limit(limit))
 
     def oldest_untold(self, limit: int) -> list[tuple[NeedMatch, Need]]:
         """Matches of published needs nobody could be told of yet, oldest first."""
