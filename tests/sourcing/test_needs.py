@@ -447,6 +447,12 @@ def test_editing_a_need_needs_the_etag_and_its_owner(market: Market) -> None:
     assert changed.status_code == 200, changed.text
     assert changed.json()["title"] == "Nouveau titre" and changed.json()["deadline"] is None
     assert changed.headers["etag"] != etag
+    same = market.sourcing.patch(
+        path,
+        json={"title": "Nouveau titre"},
+        headers={**BUYER, "if-match": changed.headers["etag"]},
+    )
+    assert same.status_code == 200 and same.headers["etag"] == changed.headers["etag"]
     stale = market.sourcing.patch(
         path, json={"title": "Encore"}, headers={**BUYER, "if-match": etag}
     )

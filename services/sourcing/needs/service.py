@@ -247,15 +247,17 @@ def update_need(
             "sans modifier ni retirer les premières",
             "body",
         )
-    if need.version != expected or not needs.take_version(need_id, expected):
-        raise PreconditionFailed(
-            "Ce besoin a été modifié depuis votre lecture : relisez-le puis réappliquez vos changements."
-        )
-    changed = set()
     current = need.model_dump(mode="json") | {"place": _place_dump(need)}
-    for name, value in changes.items():
-        if current.get(name) != value:
-            changed.add(name)
+    changed = {name for name, value in changes.items() if current.get(name) != value}
+    stale = PreconditionFailed(
+        "Ce besoin a été modifié depuis votre lecture : relisez-le puis réappliquez vos changements."
+    )
+    if need.version != expected:
+        raise stale
+    if not changed:
+        return need, changed
+    if not needs.take_version(need_id, expected):
+        raise stale
     for name in changed - {"place"}:
         setattr(
             need, name, getattr(payload, name) if name in ("kind", "deadline") else changes[name]
