@@ -379,13 +379,15 @@ def fits(match: NeedMatch) -> bool:
 def record_matches(session: Session, need_id: int, candidates: list[Candidate]) -> int:
     """New candidates become matches; known ones keep their notification state, with their
     score and reasons brought up to date. A match that no longer fits (the need or the
-    structure changed) is dropped when nobody was told of it, otherwise kept and marked, so
-    that the buyer still sees the answer of a structure that was told."""
+    structure changed) is dropped when the structure never heard of it, otherwise kept and
+    marked, so that the buyer still sees the answer of a structure that was told."""
     needs = NeedRepository(session)
     found = {c.structure_id: c for c in candidates}
+    answered = needs.answers_by_structure(need_id)
     for match in needs.matches_of(need_id):
         candidate = found.pop(match.structure_id, None)
-        if candidate is None and match.notified_at is None:
+        seen = match.notified_at or match.opened_at or match.structure_id in answered
+        if candidate is None and not seen:
             needs.delete(match)
         elif candidate is None:
             if fits(match):
