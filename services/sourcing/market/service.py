@@ -12,7 +12,7 @@ from services.sourcing.market import law
 from services.sourcing.market.schemas import InsertionHours, MarketDepth, Option
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.filters import build_filter, quote
-from services.sourcing.search.places import Place, Territory
+from services.sourcing.search.places import Place, Territory, located_codes
 from services.sourcing.search.service import SearchRequest, filters_for
 
 # Below this many eligible suppliers, reserving a contract risks an unsuccessful tender.
@@ -54,7 +54,11 @@ def _undeclared_filter(search: SearchRequest) -> list[str | list[str]]:
     """The structures of the kinds asked for, located on the territory, with no activity
     declared: whether they serve the domain is not known yet."""
     clauses: list[str | list[str]] = [*build_filter(search.filters), "has_activities = false"]
-    located = [f"{_LOCATED_FIELD[p.level]} = {quote(p.code)}" for p in search.territory.places]
+    located = [
+        f"{_LOCATED_FIELD[p.level]} = {quote(code)}"
+        for p in search.territory.places
+        for code in sorted(located_codes(p))
+    ]
     if located:
         clauses.append(located)
     if search.point is not None:
