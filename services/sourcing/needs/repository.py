@@ -81,11 +81,6 @@ class NeedRepository:
             .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
         ).all()
 
-    def matched_structure_ids(self, need_id: int) -> set[int]:
-        return set(
-            self.session.exec(select(NeedMatch.structure_id).where(NeedMatch.need_id == need_id))
-        )
-
     def structure_names(self, need_id: int) -> dict[int, str]:
         return {
             m.structure_id: m.structure_name
