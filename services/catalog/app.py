@@ -16,15 +16,17 @@ from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.legacy.router import router as legacy_router
 from services.catalog.offers.router import router as offers_router
+from services.catalog.ownership.proofs import ProofStore
 from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
+from services.catalog.state import CatalogState
 from services.catalog.structures.router import router as structures_router
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
-from services.common.state import ServiceState, install_state
+from services.common.state import install_state, state_of
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -46,31 +48,37 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         client = search_engine_client(settings)
         await provide_search_key(settings)
-        app.state.engine = engine
-        install_state(app, ServiceState(engine))
-        app.state.meili = client
-        app.state.relay = make_relay(settings, client, engine)
+        mail_relay = make_mail_relay(engine, settings)
+        relay = make_relay(settings, client, engine)
+        state = CatalogState(
+            engine,
+            settings=settings,
+            search_index=relay.writer,
+            relay=relay,
+            mail_relay=mail_relay,
+            proofs=ProofStore(settings.proof_dir),
+        )
+        install_state(app, state)
         stop = asyncio.Event()
-        app.state.mail_relay = make_mail_relay(engine, settings)
         tasks = []
         if settings.relay_enabled:
-            tasks.append(asyncio.create_task(app.state.relay.run(stop)))
+            tasks.append(asyncio.create_task(state.relay.run(stop)))
         if settings.mail_relay_enabled:
-            tasks.append(asyncio.create_task(app.state.mail_relay.run(stop)))
+            tasks.append(asyncio.create_task(state.mail_relay.run(stop)))
         try:
             yield
         finally:
             stop.set()
             await asyncio.gather(*tasks)
-            await client.aclose()
+            await state.search_index.aclose()
             engine.dispose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:
         async def database() -> None:
-            await to_thread.run_sync(ping, app.state.engine)
+            await to_thread.run_sync(ping, state_of(app, CatalogState).engine)
 
         async def search_engine() -> None:
-            await app.state.meili.health()
+            await state_of(app, CatalogState).search_index.health()
 
         return {"database": database, "search_engine": search_engine}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -13,6 +14,7 @@ from services.common.settings import (
     MeiliSettingsMixin,
     ServiceSettings,
     sqlite_url,
+    var_dir,
 )
 
 
@@ -28,6 +30,10 @@ class CatalogSettings(
     rebuild_batch_size: int = Field(default=2000, ge=1)
     relay_max_backoff_s: float = 10.0
     mail_relay_enabled: bool = True
+    # Where the links in e-mails point: the public gateway.
+    public_url: str = "http://127.0.0.1:8000"
+    # Claim proofs (identity documents): outside the web root, read through the API only.
+    proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
 
 
 @lru_cache

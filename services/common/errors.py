@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -104,43 +105,161 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-# Users read French: the validation messages they are most likely to meet, translated.
+class FieldValueError(ValueError):
+    """A rule across several fields of a body, blamed on the one field the user should change."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# Users read French: every validation message pydantic can give them, translated. An error type
+# missing here is answered with a plain French sentence, never pydantic's English.
 _MESSAGES_FR = {
     "missing": "champ obligatoire",
     "int_parsing": "doit être un nombre entier",
     "int_type": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier (sans décimales)",
     "float_parsing": "doit être un nombre",
+    "float_type": "doit être un nombre",
+    "finite_number": "doit être un nombre fini",
     "bool_parsing": "doit être true ou false",
+    "bool_type": "doit être true ou false",
+    "string_type": "doit être une chaîne de caractères",
+    "string_unicode": "doit être un texte valide (UTF-8)",
     "string_too_long": "trop long (au plus {max_length} caractères)",
     "string_too_short": "trop court (au moins {min_length} caractères)",
+    "too_long": "trop d'éléments (au plus {max_length})",
+    "too_short": "pas assez d'éléments (au moins {min_length})",
     "greater_than_equal": "doit être supérieur ou égal à {ge}",
     "less_than_equal": "doit être inférieur ou égal à {le}",
     "greater_than": "doit être supérieur à {gt}",
     "less_than": "doit être inférieur à {lt}",
+    "multiple_of": "doit être un multiple de {multiple_of}",
     "enum": "valeur inconnue ; valeurs possibles : {expected}",
     "literal_error": "valeur inconnue ; valeurs possibles : {expected}",
     "string_pattern_mismatch": "format invalide",
     "json_invalid": "JSON invalide",
+    "json_type": "doit être du JSON",
+    "model_type": "doit être un objet JSON",
     "model_attributes_type": "doit être un objet JSON",
+    "dict_type": "doit être un objet JSON",
     "list_type": "doit être une liste",
+    "set_type": "doit être une liste",
+    "tuple_type": "doit être une liste",
     "extra_forbidden": "champ inconnu",
+    "date_type": "date invalide (attendu AAAA-MM-JJ, ex. 2027-01-31)",
+    "date_parsing": "date invalide (attendu AAAA-MM-JJ, ex. 2027-01-31)",
+    "date_from_datetime_parsing": "date invalide (attendu AAAA-MM-JJ, ex. 2027-01-31)",
+    "date_from_datetime_inexact": "date sans heure attendue (AAAA-MM-JJ)",
+    "date_past": "doit être une date passée",
+    "date_future": "doit être une date à venir",
+    "datetime_type": "date et heure invalides (attendu AAAA-MM-JJTHH:MM:SS)",
+    "datetime_parsing": "date et heure invalides (attendu AAAA-MM-JJTHH:MM:SS)",
+    "datetime_from_date_parsing": "date et heure invalides (attendu AAAA-MM-JJTHH:MM:SS)",
+    "datetime_past": "doit être dans le passé",
+    "datetime_future": "doit être dans le futur",
+    "time_parsing": "heure invalide (attendu HH:MM)",
+    "timezone_aware": "l'heure doit indiquer son fuseau horaire",
+    "url_type": "adresse web invalide (ex. https://exemple.fr)",
+    "url_parsing": "adresse web invalide (ex. https://exemple.fr)",
+    "url_syntax_violation": "adresse web invalide (ex. https://exemple.fr)",
+    "url_too_long": "adresse web trop longue (au plus {max_length} caractères)",
+    "url_scheme": "l'adresse doit commencer par {expected_schemes}",
+    "uuid_type": "identifiant invalide",
+    "uuid_parsing": "identifiant invalide",
+    "decimal_parsing": "doit être un nombre décimal",
+    "decimal_type": "doit être un nombre décimal",
+    "bytes_type": "doit être une chaîne de caractères",
+    "union_tag_invalid": "valeur inconnue ; valeurs possibles : {expected_tags}",
+    "union_tag_not_found": "champ obligatoire : {discriminator}",
+    "frozen_field": "ce champ ne peut pas être modifié",
+    "none_required": "doit être vide",
+}
+_FALLBACK_FR = "valeur invalide"
+# A pattern that lists its values, like ^(L2113-12|L2113-13|both)$: the values are shown.
+_ALTERNATIVES = re.compile(r"^\^\(?((?:[\w.-]+\|)+[\w.-]+)\)?\$$")
+# What the JSON parser says, in French.
+_JSON_REASONS_FR = {
+    "Expecting value": "une valeur est attendue",
+    "Expecting property name enclosed in double quotes": (
+        "un nom de champ entre guillemets droits est attendu"
+    ),
+    "Expecting ',' delimiter": "une virgule est attendue",
+    "Expecting ':' delimiter": "deux-points sont attendus",
+    "Unterminated string starting at": "une chaîne n'est pas refermée",
+    "Invalid control character at": "caractère de contrôle interdit dans une chaîne",
+    "Invalid \\escape": "séquence d'échappement invalide",
+    "Extra data": "du texte suit la fin du JSON",
 }
 
 
+def _french_list(values: list[str]) -> str:
+    quoted = [f"« {v} »" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " ou " + quoted[-1]
+
+
+def _expected(text: str) -> str:
+    """pydantic's "'a', 'b' or 'c'" as a French list."""
+    values = re.findall(r"'([^']*)'", text)
+    return _french_list(values) if values else text.replace(" or ", " ou ")
+
+
 def _message_fr(err: Mapping[str, Any]) -> str:
-    template = _MESSAGES_FR.get(str(err.get("type", "")))
+    kind = str(err.get("type", ""))
+    ctx = dict(err.get("ctx") or {})
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])  # our own validators speak French
+    if kind == "string_pattern_mismatch":
+        found = _ALTERNATIVES.match(str(ctx.get("pattern", "")))
+        if found:
+            return "valeur inconnue ; valeurs possibles : " + _french_list(
+                found.group(1).split("|")
+            )
+    for key in ("expected", "expected_tags", "expected_schemes"):
+        if key in ctx:
+            ctx[key] = _expected(str(ctx[key]))
+    template = _MESSAGES_FR.get(kind)
     if template is None:
-        return str(err.get("msg", "valeur invalide"))
+        logger.info("untranslated validation error", extra={"error_type": kind})
+        return _FALLBACK_FR
     try:
-        return template.format(**(err.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
-        return str(err.get("msg", "valeur invalide"))
+        return _FALLBACK_FR
+
+
+def _json_position(body: Any, position: int) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if not isinstance(text, str):
+        return f"au caractère {position + 1}"
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    return f"ligne {line}, colonne {column}"
+
+
+def _json_reason(err: Mapping[str, Any]) -> str:
+    reason = str((err.get("ctx") or {}).get("error", ""))
+    return next(
+        (french for english, french in _JSON_REASONS_FR.items() if reason.startswith(english)),
+        "syntaxe incorrecte",
+    )
 
 
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
     parts = [str(p) for p in loc]
     field = ".".join(parts[1:]) if len(parts) > 1 else (parts[0] if parts else "")
     return "/" + "/".join(parts), field
+
+
+def _located(err: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Where the error is: a rule across fields is placed on the field it blames."""
+    loc = tuple(err.get("loc", ()))
+    blamed = (err.get("ctx") or {}).get("error")
+    if isinstance(blamed, FieldValueError):
+        return (*loc, blamed.field)
+    return loc
 
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
@@ -152,10 +271,18 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for err in exc.errors():
-        pointer, field = _pointer(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            loc = tuple(err.get("loc", ()))
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+            detail = f"JSON invalide ({_json_position(exc.body, position)}) : {_json_reason(err)}"
+            errors.append({"pointer": "/body", "field": "body", "detail": detail})
+            continue
+        pointer, field = _pointer(_located(err))
         errors.append({"pointer": pointer, "field": field, "detail": _message_fr(err)})
     fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
     detail = f"Paramètres invalides : {fields}" if fields else "Requête invalide"
+    if len(errors) == 1 and errors[0]["detail"].startswith("JSON invalide"):
+        detail = errors[0]["detail"]
     return problem_response(
         422, "validation-error", "Paramètres invalides", detail, request, errors=errors
     )

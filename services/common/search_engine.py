@@ -12,10 +12,18 @@ import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.errors import (
+    MeilisearchApiError,
+    MeilisearchCommunicationError,
+    MeilisearchTimeoutError,
+)
 
+from services.common.errors import UpstreamTimeout, UpstreamUnavailable
 from services.common.settings import MeiliSettingsMixin
 
 logger = logging.getLogger(__name__)
@@ -32,6 +40,25 @@ def _client(settings: MeiliSettingsMixin, key: str) -> AsyncClient:
         timeout=max(1, round(settings.meili_timeout_s)),
         custom_headers=_UNCOMPRESSED,
     )
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Search engine failures, as a client should read them: a 503 or 504 problem, never a 500."""
+    try:
+        yield
+    except MeilisearchTimeoutError as exc:
+        raise UpstreamTimeout("Le moteur de recherche n'a pas répondu à temps.") from exc
+    except MeilisearchCommunicationError as exc:
+        raise UpstreamUnavailable("Le moteur de recherche est momentanément indisponible.") from exc
+    except MeilisearchApiError as exc:
+        # The index refuses the call: it is missing or being rebuilt with other settings.
+        logger.error(
+            "search engine refused a query", extra={"status": exc.status_code, "code": exc.code}
+        )
+        raise UpstreamUnavailable(
+            "L'index de recherche est en cours de mise à jour ; réessayez dans un instant."
+        ) from exc
 
 
 def search_engine_client(settings: MeiliSettingsMixin) -> AsyncClient:

@@ -3,12 +3,18 @@ and bodies over the size limit (413)."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
+# The one route that takes a document, a claim's proof: 5 Mio (checked exactly by the catalog)
+# and a margin; beyond it, refused here like any other body.
+PROOF_MAX_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
+_PROOF_ROUTE = re.compile(r"^/api/v1/claims/[0-9]+/proof/?$")
 _DOCS = ("/api/docs",)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -30,10 +36,11 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await self._too_large(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(scope, receive, send, limit)
             return
         if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
             # No length announced (chunked): read up to the limit first, then replay.
@@ -43,8 +50,8 @@ class EdgeMiddleware:
                 message = await receive()
                 messages.append(message)
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    await self._too_large(scope, receive, send)
+                if received > limit:
+                    await self._too_large(scope, receive, send, limit)
                     return
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
@@ -75,12 +82,17 @@ class EdgeMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "PUT" and _PROOF_ROUTE.match(scope.get("path", "")):
+            return max(self.max_body_bytes, PROOF_MAX_BODY_BYTES)
+        return self.max_body_bytes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
             413,
             "payload-too-large",
             "Requête trop volumineuse",
-            f"Le corps de la requête dépasse {self.max_body_bytes // 1024} Kio.",
+            f"Le corps de la requête dépasse {limit // 1024} Kio.",
             Request(scope),
         )
         await response(scope, receive, send)

@@ -230,16 +230,26 @@ for _method in ("POST", "PATCH", "DELETE"):
         summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
         dependencies=[requires("catalog:write")],
     )
-for _method in ("GET", "POST"):
+for _method in ("GET", "POST", "PUT"):
     router.add_api_route(
         "/claims{rest:path}",
         claims,
         methods=[_method],
         operation_id=f"claims_{_method.lower()}",
         tags=["gestionnaires"],
-        summary="Revendiquer une structure, suivre et décider les demandes",
+        summary="Revendiquer une structure, déposer un justificatif, suivre et décider les demandes",
         dependencies=[requires("catalog:write")],
     )
+
+
+@router.get(
+    "/staff/claims",
+    tags=["gestionnaires"],
+    summary="File des demandes à examiner par l'équipe, les plus anciennes d'abord",
+    dependencies=[requires("catalog:write")],
+)
+async def staff_claims(request: Request) -> Response:
+    return await upstream(request, "catalog").get("/v1/staff/claims", request)
 
 
 @router.api_route(

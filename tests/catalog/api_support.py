@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
+from services.catalog.state import CatalogState
 from services.common.identity import Principal, Role, sign_identity
+from services.common.state import state_of
 
 SECRET = "test-identity-secret-0123456789"
 
@@ -55,7 +57,7 @@ class CatalogApi:
     mail_dir: Path
 
     def deliver_mail(self) -> list[email.message.Message]:
-        self.client.app.state.mail_relay.deliver_pending()  # type: ignore[attr-defined]
+        state_of(self.client.app, CatalogState).mail_relay.deliver_pending()  # type: ignore[arg-type]
         return [
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
             for p in sorted(self.mail_dir.glob("*.eml"))
@@ -94,6 +96,8 @@ def catalog_settings(
         relay_enabled=False,
         mail_relay_enabled=False,
         mail_dir=mail_dir,
+        proof_dir=mail_dir.parent / "proofs",
+        public_url="https://marche.example",
         environment="test",
     )
 

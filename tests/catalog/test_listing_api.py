@@ -223,7 +223,7 @@ def test_activities_lifecycle(listing: tuple[CatalogApi, Structure, Mapping[str,
         ),
         (
             {"sector": "nettoyage-de-locaux-16", "presta_types": ["PREST"], "range": "radius"},
-            "/body",
+            "/body/radius_km",
         ),
         (
             {"sector": "nettoyage-de-locaux-16", "presta_types": [], "range": "country"},

@@ -51,6 +51,9 @@ class World:
     key_1: dict[str, Any]
     key_2: dict[str, Any]
     join_claim: int
+    proof_claim: int
+    proof_claimant: Headers
+    proof: bytes
     private_address: str
     unmatched_structure: int
 
@@ -75,6 +78,30 @@ def _manager_of(system: System, staff: Headers, structure: dict[str, Any]) -> He
     accepted = system.post(f"/api/v1/claims/{claim['id']}/accept", {}, staff)
     assert accepted.status_code == 200, accepted.text
     return headers
+
+
+# A claim's proof as a claimant sends it: a PDF of 2 Mio, more than other bodies may weigh.
+PROOF = b"%PDF-1.7\n" + b"%" * (2 * 1024 * 1024) + b"\n%%EOF\n"
+
+
+def _proof_claim(system: System, matched: set[int]) -> tuple[int, Headers]:
+    """A pending claim on a structure with no manager and no contact address, with its proof
+    uploaded through the gateway by the claimant."""
+    _, tokens = _account(system, "supplier_manager")
+    claimant = bearer(tokens)
+    hits = system.get("/api/v1/search", params={"kind": "EI", "department": "13"}).json()["hits"]
+    target = _structure(system, next(h["id"] for h in hits if h["id"] not in matched))
+    claim = _claim(system, claimant, target)
+    assert claim["kind"] == "staff_review", claim
+    uploaded = httpx.put(
+        f"{system.gateway.url}/api/v1/claims/{claim['id']}/proof",
+        content=PROOF,
+        headers={**claimant, "content-type": "application/pdf"},
+        timeout=30,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["proof"]["size"] == len(PROOF)
+    return int(claim["id"]), claimant
 
 
 def published_need(system: System, buyer: Headers) -> int:
@@ -144,6 +171,7 @@ def world(secure_system: System, staff: Headers) -> World:
         for buyer in (buyer_1, buyer_2)
     ]
     matched = {m["structure_id"] for m in matches}
+    proof_claim, proof_claimant = _proof_claim(system, matched)
     unmatched = next(
         hit["id"]
         for hit in system.get("/api/v1/search", params={"kind": "ESAT", "department": "13"}).json()[
@@ -171,6 +199,9 @@ def world(secure_system: System, staff: Headers) -> World:
         key_1=keys[0],
         key_2=keys[1],
         join_claim=join_claim["id"],
+        proof_claim=proof_claim,
+        proof_claimant=proof_claimant,
+        proof=PROOF,
         private_address=private_address,
         unmatched_structure=unmatched,
     )
@@ -472,6 +503,47 @@ def attack_verify_claim(world: World) -> None:
     _claim_still_pending(world)
 
 
+def _proof_path(world: World) -> str:
+    return f"/api/v1/claims/{world.proof_claim}/proof"
+
+
+def _proof_unchanged(world: World) -> None:
+    """Still the claimant's document, and the claim still waits in the staff's queue."""
+    for headers in (world.proof_claimant, world.staff):
+        read = _send(world, "GET", _proof_path(world), headers)
+        assert read.status_code == 200 and read.content == world.proof
+        assert read.headers["content-type"] == "application/pdf"
+        assert read.headers["content-disposition"].startswith("attachment;")
+    queue = _send(world, "GET", "/api/v1/staff/claims?limit=200", world.staff).json()
+    waiting = [c for c in queue["items"] if c["id"] == world.proof_claim]
+    assert waiting and waiting[0]["proof"]["size"] == len(world.proof)
+    for headers in (world.manager_a, world.proof_claimant, world.buyer_1):
+        _refused(_send(world, "GET", "/api/v1/staff/claims", headers), (403,))
+
+
+def attack_read_proof(world: World) -> None:
+    """Another claimant's document: for that claimant and the staff, nobody else."""
+    for headers in (world.manager_a, world.joiner, world.buyer_1, {}):
+        refused = _send(world, "GET", _proof_path(world), headers)
+        _refused(refused, (401, 403, 404))
+        assert b"%PDF" not in refused.content
+    _proof_unchanged(world)
+
+
+def attack_put_proof(world: World) -> None:
+    """Nobody but the claimant replaces the proof, the staff included."""
+    forged = b"%PDF-1.4\nfaux\n%%EOF\n"
+    for headers in (world.manager_a, world.joiner, world.buyer_1, world.staff):
+        refused = httpx.put(
+            world.system.gateway.url + _proof_path(world),
+            content=forged,
+            headers={**headers, "content-type": "application/pdf"},
+            timeout=15,
+        )
+        _refused(refused)
+    _proof_unchanged(world)
+
+
 # --- needs, matches, answers (sourcing) --------------------------------------------------------
 
 
@@ -710,6 +782,8 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "post /api/v1/claims/{claim_id}/verify": attack_verify_claim,
     "post /api/v1/claims/{claim_id}/accept": attack_accept_claim,
     "post /api/v1/claims/{claim_id}/refuse": attack_refuse_claim,
+    "get /api/v1/claims/{claim_id}/proof": attack_read_proof,
+    "put /api/v1/claims/{claim_id}/proof": attack_put_proof,
     "get /api/v1/needs/{need_id}": attack_read_need,
     "patch /api/v1/needs/{need_id}": attack_patch_need,
     "post /api/v1/needs/{need_id}/publish": attack_publish_need,

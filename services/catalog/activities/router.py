@@ -2,52 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Response
 
 from services.catalog.activities import service
 from services.catalog.activities.schemas import ActivityCreate, ActivityPublic, ActivityUpdate
 from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.structures.service import activities_of, activity_public, get_structure
+from services.common.params import IdPath, IfMatch
 
 router = APIRouter(prefix="/v1/structures/{structure_id}/activities", tags=["activités"])
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ActivityId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-IfMatch = Annotated[str | None, Header(description='ETag lu auparavant ("vN")')]
 
 
 @router.get("", response_model=list[ActivityPublic], summary="Activités d'une structure")
-def list_activities(structure_id: StructureId, session: SessionDep) -> list[ActivityPublic]:
+def list_activities(structure_id: IdPath, session: SessionDep) -> list[ActivityPublic]:
     get_structure(session, structure_id)
     return [activity_public(a) for a in activities_of(session, structure_id)]
 
 
 @router.post("", status_code=201, response_model=ActivityPublic, summary="Déclarer une activité")
 def create_activity(
-    structure_id: StructureId,
+    structure_id: IdPath,
     payload: ActivityCreate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
 ) -> ActivityPublic:
-    activity = service.create_activity(session, principal, structure_id, payload)
+    activity = service.activities.create(session, principal, structure_id, payload)
     response.headers["ETag"] = etag(activity.version)
     return activity_public(activity)
 
 
 @router.patch("/{activity_id}", response_model=ActivityPublic, summary="Modifier une activité")
 def update_activity(
-    structure_id: StructureId,
-    activity_id: ActivityId,
+    structure_id: IdPath,
+    activity_id: IdPath,
     payload: ActivityUpdate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ActivityPublic:
-    activity = service.update_activity(
+    activity = service.activities.update(
         session, principal, structure_id, activity_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(activity.version)
@@ -60,8 +56,8 @@ def update_activity(
     summary="Confirmer une activité déduite du code NAF",
 )
 def confirm_activity(
-    structure_id: StructureId,
-    activity_id: ActivityId,
+    structure_id: IdPath,
+    activity_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
@@ -76,13 +72,13 @@ def confirm_activity(
 
 @router.delete("/{activity_id}", status_code=204, summary="Retirer une activité")
 def delete_activity(
-    structure_id: StructureId,
-    activity_id: ActivityId,
+    structure_id: IdPath,
+    activity_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> Response:
-    service.delete_activity(
+    service.activities.delete(
         session, principal, structure_id, activity_id, expected_version(if_match)
     )
     return Response(status_code=204)

@@ -6,8 +6,10 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.catalog.structures.models import RangeKind, ZoneType
+from services.catalog.structures.models import RangeKind
+from services.common.errors import FieldValueError
 from services.domain.kinds import PrestaType
+from services.domain.places import PlaceLevel
 
 MAX_RADIUS_KM = 1000
 
@@ -15,7 +17,7 @@ MAX_RADIUS_KM = 1000
 class Zone(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: ZoneType
+    type: PlaceLevel
     code: str = Field(pattern=r"^(?:[0-9]{2,3}|2[AB]|[0-9]{5}|2[AB][0-9]{3})$")
 
 
@@ -31,13 +33,13 @@ class GeographicRange(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.range == RangeKind.RADIUS and self.radius_km is None:
-            raise ValueError("radius_km est obligatoire pour un rayon d'intervention")
+            raise FieldValueError("radius_km", "obligatoire pour un rayon d'intervention")
         if self.range != RangeKind.RADIUS and self.radius_km is not None:
-            raise ValueError("radius_km ne vaut que pour range = radius")
+            raise FieldValueError("radius_km", "ne vaut que pour range = radius")
         if self.range == RangeKind.ZONES and not self.zones:
-            raise ValueError("zones est obligatoire pour range = zones")
+            raise FieldValueError("zones", "obligatoire pour range = zones")
         if self.range != RangeKind.ZONES and self.zones:
-            raise ValueError("zones ne vaut que pour range = zones")
+            raise FieldValueError("zones", "ne vaut que pour range = zones")
         return self
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from services.catalog.audit.models import AuditEntry
+from services.catalog.audit.repository import AuditRepository
+from services.catalog.audit.schemas import AuditEntryPublic, AuditPage
 from services.common.identity import Principal
 
 
@@ -52,10 +54,28 @@ def record(
     )
 
 
-def page(
-    session: Session, structure_id: int, offset: int, limit: int
-) -> tuple[int, list[AuditEntry]]:
-    statement = select(AuditEntry).where(AuditEntry.structure_id == structure_id)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(statement.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit))
-    return total, list(rows)
+def trail(
+    session: Session, structure_id: int, offset: int, limit: int, reveal_private: bool
+) -> AuditPage:
+    total, rows = AuditRepository(session).page(structure_id, offset, limit)
+    items = [AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
+    if not reveal_private:
+        for item in items:
+            item.changes = _without_private_values(item.changes)
+    return AuditPage(total=total, items=items)
+
+
+# The verification address is private even to the structure's managers (an editor who joined
+# must not read where the codes go): its history says that it changed, not what it is.
+PRIVATE_FIELDS = frozenset({"contact_email"})
+
+
+def _without_private_values(changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: (
+            [None if value is None else "[masqué]" for value in values]
+            if name in PRIVATE_FIELDS and isinstance(values, list)
+            else values
+        )
+        for name, values in changes.items()
+    }

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.catalog.audit import service as audit
 from services.catalog.imports.models import ImportRun
 from services.catalog.imports.naf_mapping import MAPPING_PATH, NafMapping, load_naf_mapping
+from services.catalog.imports.repository import ImportRepository
 from services.catalog.imports.sources import (
     CommuneRef,
     Geography,
@@ -21,8 +22,9 @@ from services.catalog.imports.sources import (
     parse_source,
 )
 from services.catalog.outbox.service import record_structure_changes
-from services.catalog.reference.models import Commune, Department, NafCode
+from services.catalog.reference.repository import ReferenceRepository
 from services.catalog.structures.models import Activity, RangeKind, Structure
+from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.service import ZRR_CLASSED, stamp_sources
 from services.common.db import utcnow
 
@@ -47,10 +49,11 @@ class ImportReport:
 
 
 def load_geography(session: Session) -> Geography:
-    departments = {d.code: d.region_code for d in session.exec(select(Department))}
+    reference = ReferenceRepository(session)
+    departments = reference.department_regions()
     communes: dict[str, CommuneRef] = {}
     parents: dict[str, str] = {}
-    for c in session.exec(select(Commune)):
+    for c in reference.communes():
         communes[c.code] = CommuneRef(
             c.code,
             c.department_code,
@@ -64,9 +67,11 @@ def load_geography(session: Session) -> Geography:
             parents[c.code] = c.parent_code
     if not departments:
         raise RuntimeError("reference data is not loaded: run `catalog load-reference` first")
-    naf_codes = frozenset(session.exec(select(NafCode.ape)))
     return Geography(
-        departments=departments, communes=communes, parents=parents, naf_codes=naf_codes
+        departments=departments,
+        communes=communes,
+        parents=parents,
+        naf_codes=reference.naf_codes(),
     )
 
 
@@ -79,14 +84,6 @@ def _fingerprint(path: Path, data_dir: Path) -> str:
     digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0" + path.read_bytes())
     digest.update((data_dir / MAPPING_PATH).read_bytes())
     return digest.hexdigest()
-
-
-def _last_run(session: Session, source: str) -> ImportRun | None:
-    return session.exec(
-        select(ImportRun)
-        .where(ImportRun.source == source, col(ImportRun.finished_at).is_not(None))
-        .order_by(col(ImportRun.id).desc())
-    ).first()
 
 
 # A manager's or staff's edit is never overwritten by a later import.
@@ -125,7 +122,7 @@ def _infer_activities(
     confirms, changes or removes them; once a structure's activities have been inferred or
     edited, they are never inferred again.
     """
-    with_activities = set(session.exec(select(Activity.structure_id).distinct()))
+    with_activities = StructureRepository(session).with_activities()
     touched = []
     for structure in structures:
         entry = mapping.mapped.get(structure.naf or "")
@@ -165,7 +162,7 @@ def import_source(
     """
     path = data_dir / source.path
     sha = _fingerprint(path, data_dir)
-    last = _last_run(session, source.name)
+    last = ImportRepository(session).last_run(source.name)
     if not force and last is not None and last.file_sha256 == sha:
         return ImportReport(
             source=source.name, skipped=True, unchanged=last.created + last.updated + last.unchanged
@@ -175,12 +172,8 @@ def import_source(
     report = ImportReport(
         source=source.name, rejections=parsed.rejections, warnings=parsed.warnings
     )
-    existing = {
-        s.import_key: s
-        for s in session.exec(
-            select(Structure).where(col(Structure.import_key).startswith(source.key_prefix))
-        )
-    }
+    structures = StructureRepository(session)
+    existing = {s.import_key: s for s in structures.imported_from(source.key_prefix)}
     changed: list[Structure] = []
     for record in parsed.records:
         structure = existing.pop(record["import_key"], None)
@@ -224,12 +217,7 @@ def import_source(
                 {"is_active": [True, False]},
             )
     session.flush()
-    imported = [
-        s
-        for s in session.exec(
-            select(Structure).where(col(Structure.import_key).startswith(source.key_prefix))
-        )
-    ]
+    imported = structures.imported_from(source.key_prefix)
     inferred = _infer_activities(session, imported, load_naf_mapping(data_dir))
     report.inferred = len(inferred)
     session.flush()

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import event, func, update
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.catalog.imports.models import ImportRun
+from services.catalog.imports.repository import ImportRepository
 from services.catalog.indexing.document import (
     DOCUMENT_VERSION,
     Vocabulary,
@@ -22,10 +23,10 @@ from services.catalog.indexing.document import (
     load_documents,
 )
 from services.catalog.indexing.index import SearchIndexWriter
-from services.catalog.outbox.models import OutboxEvent
+from services.catalog.outbox.repository import OutboxRepository
 from services.catalog.outbox.service import record_structure_changes
 from services.catalog.reference.loader import REFERENCE_SOURCE
-from services.catalog.structures.models import Structure
+from services.catalog.structures.repository import StructureRepository
 from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,7 @@ class OutboxRelay:
         """Reference labels and geography change rarely: every few minutes the relay looks
         whether the reference data was loaded again, and reloads them only then."""
         if self._vocabulary is None or time.monotonic() - self._vocabulary_loaded_at > 300:
-            loaded = session.exec(
-                select(func.max(ImportRun.id)).where(ImportRun.source == REFERENCE_SOURCE)
-            ).one()
+            loaded = ImportRepository(session).latest_run_id(REFERENCE_SOURCE)
             if self._vocabulary is None or loaded != self._reference_run:
                 self._vocabulary = Vocabulary.load(session)
                 self._reference_run = loaded
@@ -90,29 +89,22 @@ class OutboxRelay:
 
     def _read_batch(self) -> _Batch:
         with Session(self.engine) as session:
-            events = session.exec(
-                select(OutboxEvent.id, OutboxEvent.structure_id)
-                .where(col(OutboxEvent.processed_at).is_(None))
-                .order_by(col(OutboxEvent.id))
-                .limit(self.batch_size)
-            ).all()
+            events = OutboxRepository(session).pending(self.batch_size)
             if not events:
                 return _Batch([], [], [])
             structure_ids = list(dict.fromkeys(sid for _, sid in events))
             documents, removed = load_documents(
                 session, structure_ids, self._current_vocabulary(session)
             )
-            return _Batch([eid for eid, _ in events if eid is not None], documents, removed)
+            return _Batch([eid for eid, _ in events], documents, removed)
 
     def _mark(self, event_ids: list[int], error: str | None) -> None:
         with Session(self.engine) as session:
-            statement = update(OutboxEvent).where(col(OutboxEvent.id).in_(event_ids))
+            outbox = OutboxRepository(session)
             if error is None:
-                session.execute(statement.values(processed_at=utcnow()))
+                outbox.mark_processed(event_ids)
             else:
-                session.execute(
-                    statement.values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
-                )
+                outbox.mark_failed(event_ids, error)
             session.commit()
 
     async def drain_once(self) -> int:
@@ -136,11 +128,7 @@ class OutboxRelay:
 
     def pending(self) -> int:
         with Session(self.engine) as session:
-            return session.exec(
-                select(func.count())
-                .select_from(OutboxEvent)
-                .where(col(OutboxEvent.processed_at).is_(None))
-            ).one()
+            return OutboxRepository(session).pending_count()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drains forever; on failure (search engine down) backs off and tries again.
@@ -185,13 +173,7 @@ class OutboxRelay:
 
     def _active_ids(self) -> list[int]:
         with Session(self.engine) as session:
-            return [
-                sid
-                for sid in session.exec(
-                    select(Structure.id).where(col(Structure.is_active)).order_by(col(Structure.id))
-                )
-                if sid is not None
-            ]
+            return StructureRepository(session).active_ids()
 
     def _documents_for(self, ids: list[int]) -> list[dict[str, Any]]:
         with Session(self.engine) as session:
@@ -200,15 +182,11 @@ class OutboxRelay:
 
     def _last_event_id(self) -> int:
         with Session(self.engine) as session:
-            return session.exec(select(func.max(OutboxEvent.id))).one() or 0
+            return OutboxRepository(session).last_event_id()
 
     def _settle_up_to(self, last_id: int) -> None:
         with Session(self.engine) as session:
-            session.execute(
-                update(OutboxEvent)
-                .where(col(OutboxEvent.id) <= last_id, col(OutboxEvent.processed_at).is_(None))
-                .values(processed_at=utcnow())
-            )
+            OutboxRepository(session).settle_up_to(last_id)
             session.commit()
 
     async def rebuild(self) -> int:
@@ -239,9 +217,7 @@ class OutboxRelay:
 
     def active_count(self) -> int:
         with Session(self.engine) as session:
-            return session.exec(
-                select(func.count()).select_from(Structure).where(col(Structure.is_active))
-            ).one()
+            return StructureRepository(session).active_count()
 
     def _catalog_hashes(self) -> dict[int, str]:
         ids = self._active_ids()
@@ -252,16 +228,15 @@ class OutboxRelay:
         return hashes
 
     async def _index_hashes(self) -> dict[int, str]:
-        index = self.writer.client.index(self.writer.uid)
         hashes: dict[int, str] = {}
         offset = 0
         while True:
-            page = await index.get_documents(offset=offset, limit=self.batch_size)
+            documents, total = await self.writer.documents(offset, self.batch_size)
             # Recomputed from what the index holds, not read from it: an edit made behind
             # the catalog's back would leave the stored hash untouched.
-            hashes |= {int(d["id"]): content_hash(d) for d in page.results}
-            offset += len(page.results)
-            if not page.results or offset >= page.total:
+            hashes |= {int(d["id"]): content_hash(d) for d in documents}
+            offset += len(documents)
+            if not documents or offset >= total:
                 return hashes
 
     async def check_drift(self, repair: bool = False) -> DriftReport:
@@ -292,13 +267,7 @@ class OutboxRelay:
 
     def _last_schema(self) -> str | None:
         with Session(self.engine) as session:
-            run = session.exec(
-                select(ImportRun)
-                .where(
-                    ImportRun.source == INDEX_SCHEMA_SOURCE, col(ImportRun.finished_at).is_not(None)
-                )
-                .order_by(col(ImportRun.id).desc())
-            ).first()
+            run = ImportRepository(session).last_run(INDEX_SCHEMA_SOURCE)
             return run.file_sha256 if run else None
 
     def _record_schema(self, fingerprint: str, documents: int) -> None:

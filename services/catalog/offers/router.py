@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Response
 
 from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import OptionalPrincipalDep, PrincipalDep, SessionDep
@@ -12,16 +10,14 @@ from services.catalog.offers import service
 from services.catalog.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
 from services.catalog.ownership.permissions import membership_of
 from services.catalog.structures.service import activities_of, get_structure
+from services.common.params import IdPath, IfMatch
 
 router = APIRouter(prefix="/v1/structures/{structure_id}/offers", tags=["offres"])
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-OfferId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-IfMatch = Annotated[str | None, Header(description='ETag lu auparavant ("vN")')]
 
 
 @router.get("", response_model=list[OfferPublic], summary="Offres d'une structure")
 def list_offers(
-    structure_id: StructureId, session: SessionDep, principal: OptionalPrincipalDep
+    structure_id: IdPath, session: SessionDep, principal: OptionalPrincipalDep
 ) -> list[OfferPublic]:
     get_structure(session, structure_id)
     # Inactive offers are shown to the structure's managers and staff only.
@@ -36,28 +32,28 @@ def list_offers(
 
 @router.post("", status_code=201, response_model=OfferPublic, summary="Publier une offre")
 def create_offer(
-    structure_id: StructureId,
+    structure_id: IdPath,
     payload: OfferCreate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
 ) -> OfferPublic:
-    offer = service.create_offer(session, principal, structure_id, payload)
+    offer = service.offers.create(session, principal, structure_id, payload)
     response.headers["ETag"] = etag(offer.version)
     return service.to_public(offer, activities_of(session, structure_id))
 
 
 @router.patch("/{offer_id}", response_model=OfferPublic, summary="Modifier une offre")
 def update_offer(
-    structure_id: StructureId,
-    offer_id: OfferId,
+    structure_id: IdPath,
+    offer_id: IdPath,
     payload: OfferUpdate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> OfferPublic:
-    offer = service.update_offer(
+    offer = service.offers.update(
         session, principal, structure_id, offer_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(offer.version)
@@ -66,11 +62,11 @@ def update_offer(
 
 @router.delete("/{offer_id}", status_code=204, summary="Retirer une offre")
 def delete_offer(
-    structure_id: StructureId,
-    offer_id: OfferId,
+    structure_id: IdPath,
+    offer_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> Response:
-    service.delete_offer(session, principal, structure_id, offer_id, expected_version(if_match))
+    service.offers.delete(session, principal, structure_id, offer_id, expected_version(if_match))
     return Response(status_code=204)

@@ -20,8 +20,10 @@ class MemberRole(StrEnum):
 
 class ClaimKind(StrEnum):
     VERIFICATION = "verification"  # no manager yet: a code goes to the registered contact address
-    STAFF_REVIEW = "staff_review"  # no manager and no contact address: staff decides
+    STAFF_REVIEW = "staff_review"  # no manager and no contact address: staff decide on a proof
     JOIN = "join"  # managers exist: one of its admins decides
+    # No manager, and the claimant's verified address is at the structure's website domain.
+    EMAIL_DOMAIN = "email_domain"
 
 
 class ClaimStatus(StrEnum):
@@ -57,3 +59,9 @@ class Claim(CatalogTable, table=True):
     decided_at: datetime | None = None
     reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
+    # The proof of a staff-reviewed claim: a file under the proof folder, by a random name.
+    proof_file: str | None = Field(default=None, max_length=64)
+    proof_media_type: str | None = Field(default=None, max_length=32)
+    proof_size: int | None = None
+    proof_sha256: str | None = Field(default=None, max_length=64)
+    proof_uploaded_at: datetime | None = None

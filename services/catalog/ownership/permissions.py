@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from services.catalog.ownership.models import MemberRole, Membership
+from services.catalog.ownership.repository import OwnershipRepository
 from services.common.errors import Forbidden
 from services.common.identity import Principal
 
@@ -12,11 +13,7 @@ _RANK = {MemberRole.EDITOR: 1, MemberRole.ADMIN: 2}
 
 
 def membership_of(session: Session, structure_id: int, account_id: str) -> Membership | None:
-    return session.exec(
-        select(Membership).where(
-            Membership.structure_id == structure_id, Membership.account_id == account_id
-        )
-    ).first()
+    return OwnershipRepository(session).membership(structure_id, account_id)
 
 
 def require_manager(

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from services.catalog.imports.models import ImportRun
+from services.catalog.imports.repository import ImportRepository
 from services.catalog.reference.models import (
     Commune,
     CpvCode,
@@ -24,6 +24,7 @@ from services.catalog.reference.models import (
     Sector,
     SectorGroup,
 )
+from services.catalog.reference.repository import ReferenceRepository
 from services.common.db import utcnow
 
 logger = logging.getLogger(__name__)
@@ -175,19 +176,15 @@ class ReferenceLoad:
 def load_reference_data(session: Session, data_dir: Path, force: bool = False) -> ReferenceLoad:
     """Replaces the reference tables when the shipped files changed; otherwise does nothing."""
     sha = files_sha256([data_dir / name for name in REFERENCE_FILES])
-    last = session.exec(
-        select(ImportRun)
-        .where(ImportRun.source == REFERENCE_SOURCE, ImportRun.finished_at.is_not(None))  # type: ignore[union-attr]
-        .order_by(ImportRun.id.desc())  # type: ignore[union-attr]
-    ).first()
+    last = ImportRepository(session).last_run(REFERENCE_SOURCE)
     if not force and last is not None and last.file_sha256 == sha:
         return ReferenceLoad(loaded=False, counts=_counts(session))
     run = ImportRun(source=REFERENCE_SOURCE, file_sha256=sha)
+    reference = ReferenceRepository(session)
     for table, _ in reversed(_TABLES):
-        session.execute(delete(table))
+        reference.clear(table)
     for table, build in _TABLES:
-        # Bulk insert: tens of thousands of rows, no ORM bookkeeping needed.
-        session.execute(insert(table), build(data_dir))
+        reference.insert_rows(table, build(data_dir))
     counts = _counts(session)
     run.created = sum(counts.values())
     run.finished_at = utcnow()
@@ -199,6 +196,5 @@ def load_reference_data(session: Session, data_dir: Path, force: bool = False) -
 
 def _counts(session: Session) -> dict[str, int]:
     return {
-        str(table.__tablename__): session.exec(select(func.count()).select_from(table)).one()
-        for table, _ in _TABLES
+        str(table.__tablename__): ReferenceRepository(session).count(table) for table, _ in _TABLES
     }

@@ -29,12 +29,6 @@ class RangeKind(StrEnum):
     ZONES = "zones"
 
 
-class ZoneType(StrEnum):
-    COMMUNE = "commune"
-    DEPARTEMENT = "departement"
-    REGION = "region"
-
-
 class StructureBase(SQLModel):
     kind: Kind = Field(sa_type=text_enum(Kind, 8), index=True)
     family: Family = Field(sa_type=text_enum(Family, 16), index=True)

@@ -34,6 +34,50 @@ class StructureRepository:
     def activities_of(self, structure_ids: list[int]) -> dict[int, list[Activity]]:
         return by_structure(self.session, Activity, structure_ids)
 
+    def offers_of(self, structure_ids: list[int]) -> dict[int, list[Offer]]:
+        return by_structure(self.session, Offer, structure_ids)
+
+    def child(self, table: type[Owned], child_id: int) -> Owned | None:
+        return self.session.get(table, child_id)
+
+    def offers(self, structure_id: int, include_inactive: bool) -> list[Offer]:
+        statement = select(Offer).where(Offer.structure_id == structure_id)
+        if not include_inactive:
+            statement = statement.where(col(Offer.is_active))
+        return list(self.session.exec(statement.order_by(col(Offer.id))))
+
+    def imported_from(self, key_prefix: str) -> list[Structure]:
+        """The structures whose import key starts with a source's prefix."""
+        return list(
+            self.session.exec(
+                select(Structure).where(col(Structure.import_key).startswith(key_prefix))
+            )
+        )
+
+    def with_activities(self) -> set[int]:
+        return set(self.session.exec(select(Activity.structure_id).distinct()))
+
+    def active_with_siret(self, siret: str) -> list[Structure]:
+        return list(
+            self.session.exec(
+                select(Structure).where(Structure.siret == siret, col(Structure.is_active))
+            )
+        )
+
+    def active_ids(self) -> list[int]:
+        return [
+            sid
+            for sid in self.session.exec(
+                select(Structure.id).where(col(Structure.is_active)).order_by(col(Structure.id))
+            )
+            if sid is not None
+        ]
+
+    def active_count(self) -> int:
+        return self.session.exec(
+            select(func.count()).select_from(Structure).where(col(Structure.is_active))
+        ).one()
+
     def page(self, kind: Kind | None, offset: int, limit: int) -> tuple[int, list[Structure]]:
         statement = select(Structure).where(col(Structure.is_active))
         if kind is not None:

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
 
 from services.catalog.audit import service as audit
+from services.catalog.audit.schemas import AuditPage
 from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures import service
-from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
+from services.common.params import IdPath, IfMatch
 from services.domain.kinds import Kind
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])
-StructureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/{structure_id}", response_model=StructurePublic, summary="Fiche d'une structure")
-def get_structure(
-    structure_id: StructureId, session: SessionDep, response: Response
-) -> StructurePublic:
+def get_structure(structure_id: IdPath, session: SessionDep, response: Response) -> StructurePublic:
     structure = service.get_structure(session, structure_id)
     response.headers["ETag"] = etag(structure.version)
     return service.to_public(structure, service.activities_of(session, structure_id))
@@ -40,12 +36,12 @@ def get_structure(
     },
 )
 def update_structure(
-    structure_id: StructureId,
+    structure_id: IdPath,
     payload: StructureUpdate,
     session: SessionDep,
     principal: PrincipalDep,
     response: Response,
-    if_match: Annotated[str | None, Header(description='ETag lu auparavant ("vN")')] = None,
+    if_match: IfMatch = None,
 ) -> StructurePublic:
     structure = service.update_structure(
         session, principal, structure_id, expected_version(if_match), payload
@@ -61,31 +57,7 @@ def list_structures(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StructurePage:
-    repository = StructureRepository(session)
-    total, rows = repository.page(kind, (page - 1) * per_page, per_page)
-    activities = repository.activities_of([s.id for s in rows if s.id is not None])
-    return StructurePage(
-        total=total,
-        page=page,
-        per_page=per_page,
-        items=[service.to_public(s, activities[s.id]) for s in rows if s.id is not None],
-    )
-
-
-class AuditEntryPublic(BaseModel):
-    id: int
-    actor: str
-    actor_role: str
-    action: str
-    entity: str
-    entity_id: int | None
-    changes: dict[str, Any]
-    at: datetime
-
-
-class AuditPage(BaseModel):
-    total: int
-    items: list[AuditEntryPublic]
+    return service.list_structures(session, kind, page, per_page)
 
 
 @router.get(
@@ -94,7 +66,7 @@ class AuditPage(BaseModel):
     summary="Historique des modifications (gestionnaires, équipe)",
 )
 def audit_trail(
-    structure_id: StructureId,
+    structure_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -102,25 +74,6 @@ def audit_trail(
 ) -> AuditPage:
     service.get_structure(session, structure_id, include_delisted=principal.is_staff)
     require_manager(session, principal, structure_id)
-    total, rows = audit.page(session, structure_id, (page - 1) * per_page, per_page)
-    items = [AuditEntryPublic.model_validate(r.model_dump()) for r in rows]
-    if not principal.is_staff:
-        for item in items:
-            item.changes = _without_private_values(item.changes)
-    return AuditPage(total=total, items=items)
-
-
-# The verification address is private even to the structure's managers (an editor who joined
-# must not read where the codes go): its history says that it changed, not what it is.
-PRIVATE_FIELDS = frozenset({"contact_email"})
-
-
-def _without_private_values(changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: (
-            [None if value is None else "[masqué]" for value in values]
-            if name in PRIVATE_FIELDS and isinstance(values, list)
-            else values
-        )
-        for name, values in changes.items()
-    }
+    return audit.trail(
+        session, structure_id, (page - 1) * per_page, per_page, reveal_private=principal.is_staff
+    )

@@ -9,12 +9,17 @@ from sqlmodel import Session
 from services.catalog.activities.schemas import ActivityPublic
 from services.catalog.audit import service as audit
 from services.catalog.concurrency import take_version
-from services.catalog.outbox.service import record_structure_changes
+from services.catalog.outbox.service import record_listing_change
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.reference.models import Commune
 from services.catalog.structures.models import Activity, Structure
-from services.catalog.structures.repository import by_structure
-from services.catalog.structures.schemas import STAFF_ONLY_FIELDS, StructurePublic, StructureUpdate
+from services.catalog.structures.repository import StructureRepository
+from services.catalog.structures.schemas import (
+    STAFF_ONLY_FIELDS,
+    StructurePage,
+    StructurePublic,
+    StructureUpdate,
+)
 from services.catalog.structures.validation import check_commune
 from services.common.db import utcnow
 from services.common.errors import Forbidden, NotFound
@@ -52,11 +57,24 @@ def to_public(structure: Structure, activities: list[Activity]) -> StructurePubl
 
 
 def activities_of(session: Session, structure_id: int) -> list[Activity]:
-    return by_structure(session, Activity, [structure_id])[structure_id]
+    return StructureRepository(session).activities_of([structure_id])[structure_id]
+
+
+def list_structures(session: Session, kind: Kind | None, page: int, per_page: int) -> StructurePage:
+    """Active structures, in id order, a page at a time."""
+    repository = StructureRepository(session)
+    total, rows = repository.page(kind, (page - 1) * per_page, per_page)
+    activities = repository.activities_of([s.id for s in rows if s.id is not None])
+    return StructurePage(
+        total=total,
+        page=page,
+        per_page=per_page,
+        items=[to_public(s, activities[s.id]) for s in rows if s.id is not None],
+    )
 
 
 def get_structure(session: Session, structure_id: int, include_delisted: bool = False) -> Structure:
-    structure = session.get(Structure, structure_id)
+    structure = StructureRepository(session).get(structure_id)
     if structure is None or not (structure.is_active or include_delisted):
         raise NotFound(f"Aucune structure active n'a l'identifiant {structure_id}.")
     return structure
@@ -123,9 +141,8 @@ def update_structure(
     stamp_sources(structure, list(changed), "staff" if principal.is_staff else "manager")
     structure.updated_at = utcnow()
     session.add(structure)
-    audit.record(
+    record_listing_change(
         session, principal, structure_id, "structure.update", "structure", structure_id, changed
     )
-    record_structure_changes(session, [structure_id])
     session.flush()
     return structure

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.common.errors import FieldValueError
 from services.domain.kinds import Kind, PrestaType
+from services.domain.places import PlaceLevel
 from services.domain.reservations import BOTH, Reservation
 from services.sourcing.needs.models import AnswerStatus, NeedKind, NeedStatus
 
@@ -50,7 +52,7 @@ def _deadline_ahead(value: date | None) -> date | None:
 class NeedPlace(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    level: str = Field(pattern="^(commune|departement|region)$")
+    level: PlaceLevel
     code: str = Field(pattern=r"^[0-9AB]{2,5}$")
 
 
@@ -89,13 +91,13 @@ class NeedCreate(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if not self.sectors and not self.cpv_codes:
-            raise ValueError("indiquez au moins un secteur ou un code CPV")
+            raise FieldValueError("sectors", "indiquez au moins un secteur ou un code CPV")
         if (
             self.amount_min_eur is not None
             and self.amount_max_eur is not None
             and self.amount_min_eur > self.amount_max_eur
         ):
-            raise ValueError("amount_min_eur dépasse amount_max_eur")
+            raise FieldValueError("amount_min_eur", "dépasse amount_max_eur")
         return self
 
 
@@ -197,7 +199,9 @@ class AnswerCreate(BaseModel):
     @model_validator(mode="after")
     def _reason_when_declining(self) -> Self:
         if self.status == AnswerStatus.NOT_INTERESTED and not self.reason:
-            raise ValueError("indiquez la raison (reason) quand la structure n'est pas intéressée")
+            raise FieldValueError(
+                "reason", "indiquez la raison quand la structure n'est pas intéressée"
+            )
         return self
 
 
