@@ -274,6 +274,16 @@ async def needs_write(rest: Rest, request: Request) -> Response:
     return await upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
 
 
+@router.get(
+    "/me/needs",
+    tags=["besoins"],
+    summary="Besoins publiés qui correspondent aux structures que je gère",
+    dependencies=[requires("catalog:read")],
+)
+async def my_needs(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/me/needs", request)
+
+
 @router.patch(
     "/needs/{need_id}",
     tags=["besoins"],

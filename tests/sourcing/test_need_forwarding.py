@@ -75,6 +75,9 @@ def test_a_buyer_edits_and_exports_a_need_through_the_gateway(system: System) ->
     assert rows[0].startswith("Structure;Identifiant;Score")
     assert len(rows) == 1 + created.json()["matches"]
     assert system.get("/api/v1/staff/untold", headers=buyer).status_code == 403
+    # The catalog, asked by sourcing with the buyer's identity, says they manage nothing.
+    mine = system.get("/api/v1/me/needs", headers=buyer)
+    assert mine.status_code == 200 and mine.json() == []
     structure_id = int(rows[1].split(";")[1])
     refused = system.get(f"/api/v1/structures/{structure_id}/needs", headers=buyer)
     # Sourcing answers (the catalog has no such route): this buyer manages no structure.

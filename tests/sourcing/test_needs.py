@@ -642,3 +642,24 @@ def test_publishing_asks_only_for_its_own_structures(market: Market) -> None:
     matches = market.sourcing.get(f"/v1/needs/{created['id']}/matches", headers=BUYER).json()
     assert counting.asked and set(counting.asked) <= {m["structure_id"] for m in matches}
     assert len(counting.asked) == len(set(counting.asked))  # once per structure
+
+
+def test_a_manager_lists_the_needs_of_every_structure_they_manage(
+    market: Market, need: dict[str, object]
+) -> None:
+    """`/v1/me/needs`: the catalog says which structures the account manages; each open need
+    comes with the structure it was sent to. Nobody else's structures show."""
+    structure_id, manager = next(iter(market.managed.items()))
+    mine = market.sourcing.get("/v1/me/needs", headers=manager)
+    assert mine.status_code == 200, mine.text
+    rows = mine.json()
+    assert rows and {r["structure_id"] for r in rows} == {structure_id}
+    assert need["id"] in {r["need_id"] for r in rows}
+    own = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager).json()
+    assert sorted(r["need_id"] for r in rows) == sorted(r["need_id"] for r in own)
+    assert all(r["structure_name"] for r in rows)
+    deadlines = [r["deadline"] or "9999" for r in rows]
+    assert deadlines == sorted(deadlines)
+    nobody = market.sourcing.get("/v1/me/needs", headers=identity("gerant-de-rien"))
+    assert nobody.status_code == 200 and nobody.json() == []
+    assert market.sourcing.get("/v1/me/needs").status_code == 401

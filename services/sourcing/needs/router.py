@@ -179,6 +179,23 @@ async def managed_structure(
 ManagedStructure = Annotated[int, Depends(managed_structure)]
 
 
+async def my_structures(principal: PrincipalDep, state: SourcingStateDep) -> list[int]:
+    """The structures the caller manages, as the catalog knows them."""
+    return sorted(await state.runner.directory.managed_structures(principal))
+
+
+@router.get(
+    "/me/needs",
+    response_model=list[OpenNeed],
+    summary="Besoins publiés qui correspondent aux structures que je gère",
+    description="Les plus proches de leur date limite d'abord ; pour chacun, la structure concernée.",
+)
+def my_needs(
+    structures: Annotated[list[int], Depends(my_structures)], session: SessionDep
+) -> list[OpenNeed]:
+    return service.open_needs_of_all(session, structures)
+
+
 @router.get(
     "/structures/{structure_id}/needs",
     response_model=list[OpenNeed],

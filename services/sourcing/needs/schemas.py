@@ -232,6 +232,8 @@ class NeedForStructure(BaseModel):
 class OpenNeed(BaseModel):
     """A published need as a structure's managers see it in their space."""
 
+    structure_id: int
+    structure_name: str
     need_id: int
     kind: str
     title: str

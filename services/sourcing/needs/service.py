@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
@@ -471,6 +471,8 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
     answers = needs.answers_by_need(structure_id)
     return [
         OpenNeed(
+            structure_id=match.structure_id,
+            structure_name=match.structure_name,
             need_id=need.id or 0,
             kind=str(need.kind),
             title=need.title,
@@ -482,6 +484,15 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
         )
         for match, need in rows
     ]
+
+
+def open_needs_of_all(session: Session, structure_ids: list[int]) -> list[OpenNeed]:
+    """The published needs matched by any of these structures, the soonest deadline first
+    (those without one last), then best score."""
+    found = [n for sid in structure_ids for n in open_needs_of(session, sid)]
+    return sorted(
+        found, key=lambda n: (n.deadline is None, n.deadline or date.max, -n.score, n.need_id)
+    )
 
 
 def untold_matches(session: Session, principal: Principal, limit: int) -> list[UntoldMatch]:
