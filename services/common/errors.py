@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import typing
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core.core_schema import ErrorType
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -177,6 +179,7 @@ _MESSAGES_FR = {
     "none_required": "doit être vide",
 }
 _FALLBACK_FR = "valeur invalide"
+_PYDANTIC_TYPES = frozenset(typing.get_args(ErrorType))
 # A pattern that lists its values, like ^(L2113-12|L2113-13|both)$: the values are shown.
 _ALTERNATIVES = re.compile(r"^\^\(?((?:[\w.-]+\|)+[\w.-]+)\)?\$$")
 # What the JSON parser says, in French.
@@ -221,6 +224,8 @@ def _message_fr(err: Mapping[str, Any]) -> str:
             ctx[key] = _expected(str(ctx[key]))
     template = _MESSAGES_FR.get(kind)
     if template is None:
+        if kind not in _PYDANTIC_TYPES:
+            return str(err.get("msg", _FALLBACK_FR))  # a custom error of ours, written in French
         logger.info("untranslated validation error", extra={"error_type": kind})
         return _FALLBACK_FR
     try:

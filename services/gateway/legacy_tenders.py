@@ -3,12 +3,15 @@ the partner's `extra_data.id` makes a repeated post an update."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.errors import Forbidden, InvalidParameter
 from services.common.text import slugify
@@ -18,6 +21,7 @@ from services.gateway.perimeters import Perimeter
 from services.gateway.state import GatewayStateDep
 from services.gateway.upstream import public_problem
 
+EMAIL = re.compile(EMAIL_PATTERN)
 KINDS = {k.code: k for k in TENDER_KINDS}
 AMOUNTS = {b.code: b for b in AMOUNT_BANDS}
 
@@ -44,12 +48,30 @@ class LegacyTender(BaseModel):
     siae_kind: list[str] = Field(default_factory=list, max_length=10)
     contact_first_name: str | None = Field(default=None, max_length=150)
     contact_last_name: str | None = Field(default=None, max_length=150)
-    contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    contact_email: str | None = Field(default=None, max_length=254)
     contact_phone: str | None = Field(default=None, max_length=30)
     contact_company_name: str | None = Field(default=None, max_length=255)
     response_kind: list[str] = Field(default_factory=list, max_length=3)
     deadline_date: date | None = None
     extra_data: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("deadline_date")
+    @classmethod
+    def _deadline_ahead(cls, value: date | None) -> date | None:
+        if value is not None and value < datetime.now(ZoneInfo("Europe/Paris")).date():
+            raise PydanticCustomError(
+                "deadline_past", "la date limite est déjà passée ({value})", {"value": str(value)}
+            )
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact_email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise PydanticCustomError(
+                "email_invalid", "adresse e-mail invalide « {value} »", {"value": value[:80]}
+            )
+        return value
 
 
 _DETAILS = (
@@ -88,8 +110,6 @@ async def create_tender(tender: LegacyTender, request: Request, state: GatewaySt
         return refused
     if "needs:write" not in request.state.caller.scopes:
         raise Forbidden("Ce jeton ne permet pas de déposer des besoins (portée needs:write).")
-    if tender.deadline_date is not None and tender.deadline_date < date.today():
-        raise InvalidParameter("deadline_date", "la date limite est déjà passée", "body")
     band = AMOUNTS.get(tender.amount or "")
     low, high = (band.low_eur, band.high_eur) if band else (None, None)
     partner_id = tender.extra_data.get("id")

@@ -147,6 +147,42 @@ async def answer_need(token: AnswerToken, request: Request) -> Response:
 Rest = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9/_-]*$")]
 
 
+# A structure's needs live in sourcing, which checks with the catalog that the caller manages it;
+# declared before the catalog's catch-all routes so that they take precedence.
+@router.get(
+    "/structures/{structure_id}/needs",
+    tags=["besoins"],
+    summary="Besoins publiés qui correspondent à ma structure (gestionnaires)",
+    dependencies=[requires("catalog:read")],
+)
+async def structure_needs(structure_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "sourcing").get(f"/v1/structures/{structure_id}/needs", request)
+
+
+@router.get(
+    "/structures/{structure_id}/needs/{need_id}",
+    tags=["besoins"],
+    summary="Lire un besoin reçu par ma structure (gestionnaires)",
+    dependencies=[requires("catalog:read")],
+)
+async def structure_need(structure_id: IdPath, need_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/needs/{need_id}"
+    return await upstream(request, "sourcing").get(path, request)
+
+
+@router.post(
+    "/structures/{structure_id}/needs/{need_id}/answer",
+    tags=["besoins"],
+    summary="Répondre à un besoin reçu par ma structure (gestionnaires)",
+    dependencies=[requires("catalog:write")],
+)
+async def structure_need_answer(
+    structure_id: IdPath, need_id: IdPath, request: Request
+) -> Response:
+    path = f"/v1/structures/{structure_id}/needs/{need_id}/answer"
+    return await upstream(request, "sourcing").send("POST", path, request)
+
+
 @router.api_route(
     "/structures/{structure_id}/{rest:path}",
     methods=["GET"],
@@ -236,6 +272,36 @@ async def needs_read(rest: Rest, request: Request) -> Response:
 )
 async def needs_write(rest: Rest, request: Request) -> Response:
     return await upstream(request, "sourcing").send("POST", f"/v1/needs{rest}", request)
+
+
+@router.get(
+    "/me/needs",
+    tags=["besoins"],
+    summary="Besoins publiés qui correspondent aux structures que je gère",
+    dependencies=[requires("catalog:read")],
+)
+async def my_needs(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/me/needs", request)
+
+
+@router.patch(
+    "/needs/{need_id}",
+    tags=["besoins"],
+    summary="Modifier un besoin (If-Match requis)",
+    dependencies=[requires("needs:write")],
+)
+async def need_update(need_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "sourcing").send("PATCH", f"/v1/needs/{need_id}", request)
+
+
+@router.get(
+    "/staff/untold",
+    tags=["équipe"],
+    summary="Structures à prévenir d'un besoin, faute de gestionnaire (équipe)",
+    dependencies=[requires("needs:read")],
+)
+async def untold_matches(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/staff/untold", request)
 
 
 @router.get(

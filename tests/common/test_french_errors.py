@@ -10,7 +10,8 @@ from typing import Any, Literal, Self
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.errors import FieldValueError, install_error_handlers
 from services.domain.places import PlaceLevel
@@ -31,6 +32,14 @@ class Body(BaseModel):
     level: PlaceLevel | None = None
     low: int = 0
     high: int = 0
+    code: str | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, value: str | None) -> str | None:
+        if value == "x":
+            raise PydanticCustomError("code_unknown", "code inconnu « {value} »", {"value": value})
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -79,6 +88,7 @@ ENGLISH = re.compile(r"\b(should|Input|valid|Value error|or|must|Field|required|
         ('{"tags": [1.5]}', "/body/tags/0", "nombre entier"),
         ('{"low": 3, "high": 1}', "/body/low", "dépasse high"),
         ('{"level": "pays"}', "/body/level", "« commune », « departement » ou « region »"),
+        ('{"code": "x"}', "/body/code", "code inconnu « x »"),
     ],
 )
 def test_each_refusal_is_french_and_names_its_field(

@@ -77,7 +77,7 @@ class Endpoint:
             return -1, response
         if self.path.endswith("/export"):
             rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
-            return len(rows) - 2, response  # header and sources line
+            return len(rows) - 1, response  # the header (the sources are a column)
         body = response.json()
         return int(body.get("total", body.get("eligible_suppliers", -1))), response
 

@@ -593,9 +593,50 @@ def attack_need_answers(world: World) -> None:
 
 
 def attack_structure_needs(world: World) -> None:
-    """Sourcing's list of the needs sent to a structure is for the gateway (staff identity)."""
-    refused = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/needs", world.manager_b)
-    assert refused.status_code in (403, 404) and world.buyer_1_email not in refused.text
+    """The needs sent to A are for A's managers: B's manager, a buyer and a joiner still waiting
+    are refused; A's manager reads them."""
+    path = f"/api/v1/structures/{world.structure_a}/needs"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(world, "GET", path, headers)
+        _refused(refused)
+        assert world.buyer_1_email not in refused.text
+    own = _send(world, "GET", path, world.manager_a)
+    assert own.status_code == 200 and world.need_1 in {n["need_id"] for n in own.json()}
+
+
+def attack_structure_need(world: World) -> None:
+    path = f"/api/v1/structures/{world.structure_a}/needs/{world.need_1}"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    own = _send(world, "GET", path, world.manager_a)
+    assert own.status_code == 200 and world.buyer_1_email not in own.text
+
+
+def attack_structure_need_answer(world: World) -> None:
+    path = f"/api/v1/structures/{world.structure_a}/needs/{world.need_1}/answer"
+    answers = f"/api/v1/needs/{world.need_1}/answers"
+    before = _send(world, "GET", answers, world.buyer_1).json()
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        body = {"status": "not_interested", "reason": "Réponse détournée"}
+        _refused(_send(world, "POST", path, headers, body))
+    assert _send(world, "GET", answers, world.buyer_1).json() == before
+
+
+def attack_patch_need(world: World) -> None:
+    before = _send(world, "GET", f"/api/v1/needs/{world.need_1}", world.buyer_1)
+    for headers in (world.buyer_2, {"X-Api-Key": world.key_2["key"]}, world.manager_a):
+        _refused(
+            _send(
+                world,
+                "PATCH",
+                f"/api/v1/needs/{world.need_1}",
+                {**headers, "If-Match": before.headers["etag"]},
+                {"title": "Détourné"},
+            )
+        )
+    after = _send(world, "GET", f"/api/v1/needs/{world.need_1}", world.buyer_1)
+    assert after.json()["title"] == before.json()["title"]
+    assert after.headers["etag"] == before.headers["etag"]
 
 
 def _link(world: World, need: int, structure: int, **changes: object) -> str:
@@ -736,12 +777,15 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "patch /api/v1/structures/{structure_id}/members/{account_id}": attack_patch_member,
     "delete /api/v1/structures/{structure_id}/members/{account_id}": attack_delete_member,
     "get /api/v1/structures/{structure_id}/needs": attack_structure_needs,
+    "get /api/v1/structures/{structure_id}/needs/{need_id}": attack_structure_need,
+    "post /api/v1/structures/{structure_id}/needs/{need_id}/answer": attack_structure_need_answer,
     "post /api/v1/claims/{claim_id}/verify": attack_verify_claim,
     "post /api/v1/claims/{claim_id}/accept": attack_accept_claim,
     "post /api/v1/claims/{claim_id}/refuse": attack_refuse_claim,
     "get /api/v1/claims/{claim_id}/proof": attack_read_proof,
     "put /api/v1/claims/{claim_id}/proof": attack_put_proof,
     "get /api/v1/needs/{need_id}": attack_read_need,
+    "patch /api/v1/needs/{need_id}": attack_patch_need,
     "post /api/v1/needs/{need_id}/publish": attack_publish_need,
     "post /api/v1/needs/{need_id}/close": attack_close_need,
     "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,

@@ -124,6 +124,8 @@ def _centre(world: World, structure: Structure) -> tuple[float, float] | None:
 def _place_points(world: World, level: str, code: str) -> list[tuple[float, float]]:
     if level == "commune":
         c = world.communes[code]
+        if c.latitude is None and c.parent_code:  # an arrondissement: its city's centre
+            c = world.communes[c.parent_code]
         return (
             [(c.latitude, c.longitude)]
             if c.latitude is not None and c.longitude is not None
@@ -151,8 +153,10 @@ def _serves(
         for zone in activity.zones:
             if level == "commune":
                 c = world.communes[code]
+                # An arrondissement is served by what serves its city.
                 if (zone["type"], zone["code"]) in {
                     ("commune", code),
+                    ("commune", c.parent_code),
                     ("departement", c.department_code),
                     ("region", c.region_code),
                 }:
@@ -176,11 +180,16 @@ def _serves(
     return nearest <= activity.radius_km
 
 
-def _located(structure: Structure, level: str, code: str) -> bool:
+def _located(world: World, structure: Structure, level: str, code: str) -> bool:
     field = {"commune": "commune_code", "departement": "department_code", "region": "region_code"}[
         level
     ]
-    return getattr(structure, field) == code
+    own = getattr(structure, field)
+    if own == code:
+        return True
+    # Located in an arrondissement of Paris, Lyon or Marseille is located in the city.
+    commune = world.communes.get(own or "") if level == "commune" else None
+    return commune is not None and commune.parent_code == code
 
 
 def oracle(
@@ -197,7 +206,7 @@ def oracle(
         domain = sector is not None or presta is not None
         if domain and not activities:
             continue
-        if _located(structure, level, code) or any(
+        if _located(world, structure, level, code) or any(
             _serves(world, structure, a, level, code, borderline) for a in activities
         ):
             expected.add(sid)
@@ -237,6 +246,9 @@ def _cases(world: World) -> list[tuple[str, str, str | None, str | None]]:
         sector = rng.choice([None, rng.choice(world.sectors)])
         presta = rng.choice([None, None, "DISP", "PREST", "BUILD"])
         cases.append((level, code, sector, presta))
+    # The three cities whose structures are located in their arrondissements, and one of those.
+    for city in ("75056", "69123", "13055", "13208"):
+        cases += [("commune", city, None, None), ("commune", city, rng.choice(world.sectors), None)]
     return cases
 
 
@@ -278,3 +290,29 @@ def test_distance_sort_shows_distances(world: World) -> None:
     distances = [h["distance_km"] for h in body["hits"]]
     assert distances and all(d is not None for d in distances)
     assert distances == sorted(distances)
+
+
+def test_a_city_holds_the_structures_of_its_arrondissements(world: World) -> None:
+    """Paris, Lyon, Marseille: the public files locate structures in arrondissements; a buyer
+    who names the city finds them, each said to be located there."""
+    for city in ("75056", "69123", "13055"):
+        pages = 1
+        hits: list[dict[str, Any]] = []
+        while True:
+            body = world.client.get(
+                "/v1/search", params={"commune": city, "per_page": 100, "page": pages}
+            ).json()
+            hits += body["hits"]
+            if pages >= body["total_pages"]:
+                break
+            pages += 1
+        located = [
+            h
+            for h in hits
+            if (commune := world.communes.get(h["commune_code"] or "")) is not None
+            and commune.parent_code == city
+        ]
+        # Those with no activity are found only for where they are.
+        assert any(not h["activities"] for h in located), city
+        for hit in located:
+            assert any(r["kind"] in ("located", "activity") for r in hit["matched"]), hit["id"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections import Counter
 
 from fastapi.testclient import TestClient
 
+from services.domain.search import SOURCES
 from services.sourcing.search.export import safe_cell
 
 
@@ -22,10 +24,36 @@ def test_csv_export_holds_the_whole_result_set(sourcing_client: TestClient) -> N
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    header, body, sources = rows[0], rows[1:-1], rows[-1]
+    header, body = rows[0], rows[1:]
     assert header[:2] == ["Identifiant", "Raison sociale"]
+    # Every row is a structure: the sources are a column, not a line among the data.
+    assert all(r[0].isdigit() for r in body)
     assert len(body) == total == 3_838 and len({r[0] for r in body}) == total
-    assert "Licence Ouverte" in sources[0]
+    assert all(len(r) == len(header) for r in body)
+    sources = header.index("Sources")
+    assert {r[sources] for r in body} == {SOURCES} and "Licence Ouverte" in SOURCES
+
+
+def test_csv_export_gives_names_and_the_columns_a_buyer_calls_with(
+    sourcing_client: TestClient,
+) -> None:
+    """Sector names and presta types as people read them, the website; the search result's
+    structures, in the export."""
+    params = {"sector": "nettoyage-de-locaux-16", "department": "93"}
+    found = sourcing_client.get("/v1/search", params={**params, "per_page": 100}).json()
+    response = sourcing_client.get("/v1/search/export", params={**params, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert {"Site web", "Secteurs", "Types de prestation", "Département (nom)"} <= set(header)
+    by_id = {int(r[0]): dict(zip(header, r, strict=True)) for r in body}
+    assert set(by_id) == {h["id"] for h in found["hits"]}
+    cleaning = "Nettoyage de locaux"
+    assert any(cleaning in r["Secteurs"] for r in by_id.values())
+    assert not any("nettoyage-de-locaux-16" in r["Secteurs"] for r in by_id.values())
+    assert any("Prestation de service" in r["Types de prestation"] for r in by_id.values())
+    for hit in found["hits"]:
+        assert by_id[hit["id"]]["Site web"] == (hit["website"] or "")
+        assert by_id[hit["id"]]["Département (nom)"] == "Seine-Saint-Denis"
 
 
 def test_xlsx_export(sourcing_client: TestClient) -> None:
@@ -35,7 +63,10 @@ def test_xlsx_export(sourcing_client: TestClient) -> None:
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
         sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
-    assert sheet.count("<row ") >= 31 + 1
+    rows = sheet.count("<row ")
+    assert rows >= 31 + 1
+    # The sources on each data row, in the XLSX as in the CSV; no row after the data.
+    assert sheet.count("Licence Ouverte") == rows - 1
 
 
 def test_formula_injection_is_escaped() -> None:
@@ -98,3 +129,51 @@ def test_insertion_hours_echo_their_inputs(sourcing_client: TestClient) -> None:
         params={"amount_eur": -1, "labour_share_percent": 50, "insertion_rate_percent": 5},
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount_eur"
+
+
+def _located_without_activities(client: TestClient, department: str, kinds: str) -> Counter[str]:
+    """Brute force, through the search API: the structures of `kinds` located in the
+    département that declare no activity."""
+    found: Counter[str] = Counter()
+    page = 1
+    while True:
+        body = client.get(
+            "/v1/search",
+            params={"kind": kinds, "department": department, "per_page": 100, "page": page},
+        ).json()
+        for hit in body["hits"]:
+            if hit["department_code"] == department and not hit["activities"]:
+                found[hit["kind"]] += 1
+        if page >= body["total_pages"]:
+            return found
+        page += 1
+
+
+def test_market_depth_counts_the_suppliers_whose_activities_are_unknown(
+    sourcing_client: TestClient,
+) -> None:
+    """Green spaces in the Bouches-du-Rhône reserved to the disability sector: few ESAT/EA have
+    declared activities, so the answer counts those located there that have not declared any,
+    and says what that means instead of a bare « too few suppliers »."""
+    body = sourcing_client.get(
+        "/v1/market-depth",
+        params={
+            "sector": "creation-et-entretien-des-espaces-verts",
+            "department": "13",
+            "reservation": "L2113-12",
+        },
+    ).json()
+    expected = _located_without_activities(sourcing_client, "13", "ESAT,EA,EATT")
+    assert body["undeclared_suppliers"] == sum(expected.values()) > 0
+    assert body["undeclared_by_kind"] == dict(expected)
+    assert str(body["undeclared_suppliers"]) in body["summary"]
+    assert "n'ont encore déclaré aucune activité" in body["summary"]
+    disability = next(o for o in body["options"] if o["article"] == "L2113-12")
+    if not disability["possible"]:
+        assert "n'ont pas encore déclaré leurs activités" in disability["why"]
+    everything = sourcing_client.get(
+        "/v1/market-depth",
+        params={"sector": "creation-et-entretien-des-espaces-verts", "department": "13"},
+    ).json()
+    assert everything["undeclared_suppliers"] >= body["undeclared_suppliers"]
+    assert set(everything["undeclared_by_kind"]) - {"ESAT", "EA", "EATT"}

@@ -4,6 +4,8 @@ server (exactly once), signed answer links (expired, tampered), answers read bac
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import secrets
 from collections.abc import Iterator
@@ -179,6 +181,66 @@ def test_managers_are_told_once_over_smtp(market: Market, need: dict[str, object
     assert market.run() == 0  # nothing left to notify
     market.deliver()
     assert len(market.inbox.messages) == before
+
+
+def _join(market: Market, structure_id: int) -> SignedIdentity:
+    """A manager claims the structure and staff accept."""
+    siret = market.catalog.get(f"/v1/structures/{structure_id}").json()["siret"]
+    manager = identity(f"gerant-{structure_id}")
+    claim = market.catalog.post(
+        "/v1/claims", json={"siret": siret, "structure_id": structure_id}, headers=manager
+    )
+    assert claim.status_code == 201, claim.text
+    accepted = market.catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
+    assert accepted.status_code == 200, accepted.text
+    return manager
+
+
+def test_a_manager_who_joins_later_is_told_once(market: Market) -> None:
+    """A matched structure without managers is not marked told: staff see it *to tell*, and the
+    first runner pass after a manager joins mails that manager, once."""
+    facets = market.sourcing.get("/v1/search", params={"department": "93", "per_page": 1}).json()
+    sector = max(
+        (s for s in facets["facets"]["sector"] if s != CLEANING),
+        key=lambda s: facets["facets"]["sector"][s],
+    )
+    published = market.sourcing.post(
+        "/v1/needs",
+        json={**NEED, "sectors": [sector], "presta_types": [], "title": "Besoin sans gérant"},
+        headers=BUYER,
+    )
+    assert published.status_code == 201, published.text
+    need = published.json()
+    market.deliver()
+    matches = market.sourcing.get(f"/v1/needs/{need['id']}/matches", headers=BUYER).json()
+    orphans = [m for m in matches if m["structure_id"] not in market.managed]
+    assert orphans and not any(m["notified"] for m in orphans)
+    untold = market.sourcing.get("/v1/staff/untold", params={"limit": 1000}, headers=STAFF)
+    assert untold.status_code == 200, untold.text
+    listed = {(u["need_id"], u["structure_id"]) for u in untold.json()}
+    assert {(need["id"], m["structure_id"]) for m in orphans} <= listed
+    assert market.sourcing.get("/v1/staff/untold", headers=BUYER).status_code == 403
+
+    joiner = next(
+        m["structure_id"]
+        for m in orphans
+        if market.catalog.get(f"/v1/structures/{m['structure_id']}").json()["siret"]
+    )
+    address = f"gerant-{joiner}@exemple.fr"
+    _join(market, joiner)
+    before = len(market.inbox.messages)
+    assert market.run() == 1
+    assert market.run() == 0
+    market.deliver()
+    told = [m for m in market.inbox.messages[before:] if str(m["To"]) == address]
+    assert len(told) == 1 and "Besoin sans gérant" in str(told[0]["Subject"])
+    content = told[0].get_content()
+    assert re.search(r"^http://127\.0\.0\.1:8000/api/v1/answers/[\w.-]{20,}\s", content, re.M)
+    assert f"/api/v1/structures/{joiner}/needs/{need['id']}" in content
+    still = market.sourcing.get("/v1/staff/untold", params={"limit": 1000}, headers=STAFF).json()
+    assert (need["id"], joiner) not in {(u["need_id"], u["structure_id"]) for u in still}
+    closed = market.sourcing.post(f"/v1/needs/{need['id']}/close", headers=BUYER)
+    assert closed.status_code == 200
 
 
 def test_answer_through_the_signed_link(market: Market, need: dict[str, object]) -> None:
@@ -361,3 +423,243 @@ def test_staff_moderation_before_publication(tmp_path: Path) -> None:
         with pytest.raises(Conflict):
             service.publish(session, staff, need, moderation=True)
     engine.dispose()
+
+
+def _published(market: Market, **changes: object) -> tuple[dict[str, object], str]:
+    response = market.sourcing.post("/v1/needs", json={**NEED, **changes}, headers=BUYER)
+    assert response.status_code == 201, response.text
+    return response.json(), response.headers["etag"]
+
+
+def test_editing_a_need_needs_the_etag_and_its_owner(market: Market) -> None:
+    created, etag = _published(market, title="Besoin à modifier", publish=False)
+    path = f"/v1/needs/{created['id']}"
+    assert etag == f'"v{created["version"]}"'
+    assert market.sourcing.get(path, headers=BUYER).headers["etag"] == etag
+    missing = market.sourcing.patch(path, json={"title": "Nouveau titre"}, headers=BUYER)
+    assert missing.status_code == 428
+    foreign = market.sourcing.patch(
+        path, json={"title": "Nouveau titre"}, headers={**OTHER_BUYER, "if-match": etag}
+    )
+    assert foreign.status_code == 404
+    changed = market.sourcing.patch(
+        path, json={"title": "Nouveau titre", "deadline": None}, headers={**BUYER, "if-match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["title"] == "Nouveau titre" and changed.json()["deadline"] is None
+    assert changed.headers["etag"] != etag
+    same = market.sourcing.patch(
+        path,
+        json={"title": "Nouveau titre"},
+        headers={**BUYER, "if-match": changed.headers["etag"]},
+    )
+    assert same.status_code == 200 and same.headers["etag"] == changed.headers["etag"]
+    stale = market.sourcing.patch(
+        path, json={"title": "Encore"}, headers={**BUYER, "if-match": etag}
+    )
+    assert stale.status_code == 412
+    by_staff = market.sourcing.patch(
+        path, json={"title": "Par l'équipe"}, headers={**STAFF, "if-match": changed.headers["etag"]}
+    )
+    assert by_staff.status_code == 200, by_staff.text
+    cancelled = market.sourcing.post(f"{path}/cancel", headers=BUYER)
+    refused = market.sourcing.patch(
+        path,
+        json={"title": "Trop tard"},
+        headers={**BUYER, "if-match": f'"v{cancelled.json()["version"]}"'},
+    )
+    assert refused.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"deadline": "2020-01-31"}, "/body/deadline"),
+        ({"details": {"contact_email": "pas-une-adresse"}}, "/body/details/contact_email"),
+        ({"title": None}, "/body/title"),
+        ({"amount_min_eur": 9, "amount_max_eur": 5}, "/body/amount_min_eur"),
+        ({"sectors": ["inconnu"]}, "/body/sectors/0"),
+    ],
+)
+def test_bad_edits_and_deposits_name_the_field(
+    market: Market, change: dict[str, object], pointer: str
+) -> None:
+    created, etag = _published(market, title="Besoin à corriger", publish=False)
+    edited = market.sourcing.patch(
+        f"/v1/needs/{created['id']}", json=change, headers={**BUYER, "if-match": etag}
+    )
+    assert edited.status_code == 422, edited.text
+    assert edited.json()["errors"][0]["pointer"] == pointer
+    if "title" not in change and "amount_min_eur" not in change:
+        deposited = market.sourcing.post(
+            "/v1/needs", json={**NEED, **change, "publish": False}, headers=BUYER
+        )
+        assert deposited.status_code == 422, deposited.text
+        assert deposited.json()["errors"][0]["pointer"] == pointer
+
+
+def test_a_published_need_moved_elsewhere_is_matched_again(market: Market) -> None:
+    """New matches appear; the told ones that no longer fit stay, marked; the untold ones go."""
+    created, etag = _published(market, title="Besoin qui déménage")
+    market.deliver()
+    path = f"/v1/needs/{created['id']}"
+    before = {
+        m["structure_id"]: m for m in market.sourcing.get(f"{path}/matches", headers=BUYER).json()
+    }
+    assert set(market.managed) <= {sid for sid, m in before.items() if m["notified"]}
+
+    def suppliers(department: str) -> set[int]:
+        found = market.sourcing.get(
+            "/v1/search",
+            params={
+                "sector": CLEANING,
+                "department": department,
+                "presta_type": "PREST",
+                "per_page": 100,
+            },
+        ).json()
+        assert found["total"] <= 100
+        return {h["id"] for h in found["hits"]}
+
+    department, expected = next(
+        (d, ids)
+        for d in ("13", "69", "75", "59", "33", "31")
+        if (ids := suppliers(d)) and not set(market.managed) <= ids
+    )
+    moved = market.sourcing.patch(
+        path,
+        json={"place": {"level": "departement", "code": department}},
+        headers={**BUYER, "if-match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["place_code"] == department
+    after = {
+        m["structure_id"]: m for m in market.sourcing.get(f"{path}/matches", headers=BUYER).json()
+    }
+    assert {sid for sid, m in after.items() if m["fits"]} == expected
+    assert moved.json()["matches"] == len(after)
+    for sid, match in before.items():
+        if sid in expected:
+            continue
+        if match["notified"]:
+            assert after[sid]["fits"] is False
+        else:
+            assert sid not in after
+    assert any(not m["fits"] for m in after.values())
+
+
+def test_managers_read_and_answer_their_needs_while_logged_in(
+    market: Market, need: dict[str, object]
+) -> None:
+    """The structure's space: its open needs, each one's content and the answer form, with the
+    manager's own identity instead of the e-mailed link; another manager is refused."""
+    structure_id, manager = list(market.managed.items())[-1]
+    other_id, other = next(iter(market.managed.items()))
+    assert other_id != structure_id
+    listed = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager)
+    assert listed.status_code == 200, listed.text
+    assert need["id"] in {n["need_id"] for n in listed.json()}
+    path = f"/v1/structures/{structure_id}/needs/{need['id']}"
+    read = market.sourcing.get(path, headers=manager)
+    assert read.status_code == 200, read.text
+    assert read.json()["description"] == NEED["description"]
+    assert read.json()["questions"] == NEED["questions"]
+    for who in (other, BUYER, identity("gerant-inconnu")):
+        assert market.sourcing.get(path, headers=who).status_code == 403
+        assert (
+            market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=who).status_code
+            == 403
+        )
+    assert market.sourcing.get(path).status_code == 401
+    refused = market.sourcing.post(
+        f"{path}/answer", json={"status": "not_interested"}, headers=manager
+    )
+    assert refused.status_code == 422
+    answered = market.sourcing.post(
+        f"{path}/answer",
+        json={"status": "groupement", "answers": {"0": "Oui, avec un partenaire"}},
+        headers=manager,
+    )
+    assert answered.status_code == 200, answered.text
+    answers = market.sourcing.get(f"/v1/needs/{need['id']}/answers", headers=BUYER).json()
+    assert {a["structure_id"]: a["status"] for a in answers}[structure_id] == "groupement"
+    after = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager).json()
+    assert next(n for n in after if n["need_id"] == need["id"])["answer"] == "groupement"
+    unmatched = market.sourcing.get(f"/v1/structures/{structure_id}/needs/999999", headers=manager)
+    assert unmatched.status_code == 404
+
+
+def test_matches_export_as_csv(market: Market, need: dict[str, object]) -> None:
+    """One row per matched structure with score, reasons, answer status and answer; the
+    answers a structure typed cannot run as spreadsheet formulas."""
+    path = f"/v1/needs/{need['id']}/matches"
+    listed = market.sourcing.get(path, headers=BUYER).json()
+    exported = market.sourcing.get(path, params={"format": "csv"}, headers=BUYER)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Structure", "Identifiant", "Score"]
+    assert "Pouvez-vous intervenir le samedi ?" in header and "Réponse" in header
+    assert [int(r[1]) for r in body] == [m["structure_id"] for m in listed]
+    by_id = {int(r[1]): dict(zip(header, r, strict=True)) for r in body}
+    answered = next(iter(market.managed))  # answered through its link in an earlier test
+    assert by_id[answered]["Réponse"] == "intéressée"
+    assert by_id[answered]["Contact"] == "'=contact@structure.fr"
+    assert by_id[answered]["Raisons"] and by_id[answered]["Prévenue"] == "oui"
+    by_accept = market.sourcing.get(path, headers={**BUYER, "accept": "text/csv"})
+    assert by_accept.text == exported.text
+    assert (
+        market.sourcing.get(path, params={"format": "csv"}, headers=OTHER_BUYER).status_code == 404
+    )
+    assert market.sourcing.get(path, params={"format": "pdf"}, headers=BUYER).status_code == 422
+
+
+class CountingDirectory(CatalogDirectory):
+    """The real directory, recording which structures' managers it was asked for."""
+
+    def __init__(self, inner: CatalogDirectory) -> None:
+        super().__init__(inner.client, inner.secret)
+        self.asked: list[int] = []
+
+    async def manager_emails(self, structure_id: int) -> list[str]:
+        self.asked.append(structure_id)
+        return await super().manager_emails(structure_id)
+
+
+def test_publishing_asks_only_for_its_own_structures(market: Market) -> None:
+    """The buyer's request tells its own need's structures; it does not wait on every structure
+    without managers matched by earlier needs (the background pass retries those)."""
+    state = state_of(market.sourcing.app, SourcingState)  # type: ignore[arg-type]
+    real = state.runner.directory
+    counting = CountingDirectory(real)
+    state.runner.directory = counting
+    try:
+        created, _ = _published(market, title="Besoin qui ne regarde que lui")
+    finally:
+        state.runner.directory = real
+    matches = market.sourcing.get(f"/v1/needs/{created['id']}/matches", headers=BUYER).json()
+    assert counting.asked and set(counting.asked) <= {m["structure_id"] for m in matches}
+    assert len(counting.asked) == len(set(counting.asked))  # once per structure
+
+
+def test_a_manager_lists_the_needs_of_every_structure_they_manage(
+    market: Market, need: dict[str, object]
+) -> None:
+    """`/v1/me/needs`: the catalog says which structures the account manages; each open need
+    comes with the structure it was sent to. Nobody else's structures show."""
+    structure_id, manager = next(iter(market.managed.items()))
+    mine = market.sourcing.get("/v1/me/needs", headers=manager)
+    assert mine.status_code == 200, mine.text
+    rows = mine.json()
+    assert rows and {r["structure_id"] for r in rows} == {structure_id}
+    assert need["id"] in {r["need_id"] for r in rows}
+    own = market.sourcing.get(f"/v1/structures/{structure_id}/needs", headers=manager).json()
+    assert sorted(r["need_id"] for r in rows) == sorted(r["need_id"] for r in own)
+    assert all(r["structure_name"] for r in rows)
+    deadlines = [r["deadline"] or "9999" for r in rows]
+    assert deadlines == sorted(deadlines)
+    nobody = market.sourcing.get("/v1/me/needs", headers=identity("gerant-de-rien"))
+    assert nobody.status_code == 200 and nobody.json() == []
+    assert market.sourcing.get("/v1/me/needs").status_code == 401

@@ -24,6 +24,14 @@ class MarketDepth(BaseModel):
     local_suppliers: int = Field(description="Dont implantées sur le territoire")
     by_family: dict[str, int]
     by_kind: dict[str, int]
+    undeclared_suppliers: int = Field(
+        description=(
+            "Structures des types retenus implantées sur le territoire qui n'ont encore déclaré "
+            "aucune activité : elles peuvent servir ce besoin sans que la plateforme le sache"
+        )
+    )
+    undeclared_by_kind: dict[str, int]
+    summary: str = Field(description="Ce que ces chiffres veulent dire pour l'acheteur")
     options: list[Option]
     law: dict[str, Any]
 

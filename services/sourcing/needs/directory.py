@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from services.common.errors import UpstreamUnavailable
 from services.common.identity import Principal, Role, sign_identity
 
 SERVICE_ACCOUNT = "service:sourcing"
@@ -13,14 +16,36 @@ class CatalogDirectory:
     def __init__(self, client: httpx.AsyncClient, secret: str) -> None:
         self.client, self.secret = client, secret
 
+    async def _get(self, path: str, principal: Principal) -> Any:
+        """The catalog's answer, asked with `principal`'s identity; None when it has no such
+        resource."""
+        identity = sign_identity(principal, self.secret, audience="catalog")
+        try:
+            response = await self.client.get(path, headers={"x-mi-identity": identity})
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(
+                "Le catalogue ne répond pas : les gestionnaires des structures sont inconnus "
+                "pour l'instant, réessayez dans un moment."
+            ) from exc
+        return response.json()
+
+    async def _members(self, structure_id: int) -> list[dict[str, Any]]:
+        service = Principal(SERVICE_ACCOUNT, Role.STAFF)
+        members: list[dict[str, Any]] | None = await self._get(
+            f"/v1/structures/{structure_id}/members", service
+        )
+        return members or []
+
     async def manager_emails(self, structure_id: int) -> list[str]:
-        identity = sign_identity(
-            Principal(SERVICE_ACCOUNT, Role.STAFF), self.secret, audience="catalog"
-        )
-        response = await self.client.get(
-            f"/v1/structures/{structure_id}/members", headers={"x-mi-identity": identity}
-        )
-        if response.status_code == 404:
-            return []
-        response.raise_for_status()
-        return [m["email"] for m in response.json() if m.get("email")]
+        return [m["email"] for m in await self._members(structure_id) if m.get("email")]
+
+    async def manages(self, structure_id: int, account_id: str) -> bool:
+        return any(m["account_id"] == account_id for m in await self._members(structure_id))
+
+    async def managed_structures(self, principal: Principal) -> dict[int, str]:
+        """The structures `principal` manages (id → name), as the catalog tells the account."""
+        me = await self._get("/v1/me", principal)
+        return {int(s["id"]): str(s["name"]) for s in (me or {}).get("structures", [])}

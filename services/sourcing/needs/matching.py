@@ -10,7 +10,13 @@ from services.domain.reservations import kinds_reserved_for
 from services.sourcing.needs.models import Need
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.matching import distance_km, explain
-from services.sourcing.search.places import Territory, commune_place, department_place, region_place
+from services.sourcing.search.places import (
+    Territory,
+    commune_place,
+    department_place,
+    located_codes,
+    region_place,
+)
 from services.sourcing.search.service import SearchRequest, filters_for
 from services.sourcing.search.vocabulary import SearchVocabulary
 
@@ -112,7 +118,7 @@ async def find_candidates(
     while True:
         result = await engine.search("", filter=filters, page=page, hits_per_page=PAGE)
         for document in result.hits:
-            located = place is not None and document.get(field[place.level]) == place.code
+            located = place is not None and document.get(field[place.level]) in located_codes(place)
             total, parts = score(
                 document,
                 request.sectors or frozenset(),

@@ -31,6 +31,19 @@ class NeedRepository:
         self.session.add_all(rows)
         self.session.flush()
 
+    def delete(self, row: SQLModel) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+    def take_version(self, need_id: int, expected: int) -> bool:
+        """Moves the need from `expected` to the next version, unless another writer did first."""
+        statement = (
+            update(Need)
+            .where(col(Need.id) == need_id, col(Need.version) == expected)
+            .values(version=expected + 1)
+        )
+        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
     def get(self, need_id: int) -> Need | None:
         return self.session.get(Need, need_id)
 
@@ -68,11 +81,6 @@ class NeedRepository:
             .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
         ).all()
 
-    def matched_structure_ids(self, need_id: int) -> set[int]:
-        return set(
-            self.session.exec(select(NeedMatch.structure_id).where(NeedMatch.need_id == need_id))
-        )
-
     def structure_names(self, need_id: int) -> dict[int, str]:
         return {
             m.structure_id: m.structure_name
@@ -96,12 +104,29 @@ class NeedRepository:
             .order_by(col(NeedMatch.score).desc())
         )
 
-    def unnotified(self, limit: int) -> list[tuple[NeedMatch, Need]]:
-        """Matches of published needs not told yet, best first."""
+    def untold(
+        self, after_id: int, limit: int, need_id: int | None = None
+    ) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs (or of one) not told yet, in the order they were made,
+        from after `after_id`: a page that only holds structures without managers does not stop
+        the next. Best first within one need."""
+        statement = _with_need().where(
+            col(NeedMatch.notified_at).is_(None),
+            Need.status == NeedStatus.PUBLISHED,
+            col(NeedMatch.id) > after_id,
+        )
+        if need_id is not None:
+            statement = statement.where(NeedMatch.need_id == need_id).order_by(
+                col(NeedMatch.score).desc()
+            )
+        return self._pairs(statement.order_by(col(NeedMatch.id)).limit(limit))
+
+    def oldest_untold(self, limit: int) -> list[tuple[NeedMatch, Need]]:
+        """Matches of published needs nobody could be told of yet, oldest first."""
         return self._pairs(
             _with_need()
             .where(col(NeedMatch.notified_at).is_(None), Need.status == NeedStatus.PUBLISHED)
-            .order_by(col(NeedMatch.score).desc(), col(NeedMatch.id))
+            .order_by(col(NeedMatch.matched_at), col(NeedMatch.id))
             .limit(limit)
         )
 

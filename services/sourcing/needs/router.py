@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
-from services.common.params import IdPath
+from services.common.params import IdPath, IfMatch
 from services.sourcing.needs import service
 from services.sourcing.needs.models import NeedStatus
 from services.sourcing.needs.schemas import (
@@ -18,7 +18,9 @@ from services.sourcing.needs.schemas import (
     NeedCreate,
     NeedForStructure,
     NeedPublic,
+    NeedUpdate,
     OpenNeed,
+    UntoldMatch,
 )
 from services.sourcing.state import SourcingStateDep
 
@@ -33,9 +35,11 @@ Token = Annotated[str, Path(min_length=10, max_length=200)]
     summary="Déposer un besoin (brouillon ou publié)",
 )
 async def create_need(
-    payload: NeedCreate, principal: PrincipalDep, state: SourcingStateDep
+    payload: NeedCreate, principal: PrincipalDep, state: SourcingStateDep, response: Response
 ) -> NeedPublic:
-    return await service.deposit(state, principal, payload)
+    need = await service.deposit(state, principal, payload)
+    response.headers["ETag"] = service.etag(need)
+    return need
 
 
 @router.get("/needs", response_model=list[NeedPublic], summary="Mes besoins")
@@ -44,8 +48,36 @@ def list_needs(session: SessionDep, principal: PrincipalDep) -> list[NeedPublic]
 
 
 @router.get("/needs/{need_id}", response_model=NeedPublic, summary="Suivre un besoin")
-def get_need(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
-    return service.to_public(session, service.get_need(session, principal, need_id))
+def get_need(
+    need_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response
+) -> NeedPublic:
+    need = service.get_need(session, principal, need_id)
+    response.headers["ETag"] = service.etag(need)
+    return service.to_public(session, need)
+
+
+@router.patch(
+    "/needs/{need_id}",
+    response_model=NeedPublic,
+    summary="Modifier un besoin (brouillon, en modération ou publié ; If-Match requis)",
+    description=(
+        "Seuls les champs envoyés changent. Un besoin publié dont le domaine, le lieu, les "
+        "types de prestation, les types de structure ou la réservation changent est rapproché "
+        "de nouveau : les nouvelles structures sont prévenues ; celles déjà prévenues qui ne "
+        "correspondent plus restent dans la liste, marquées `fits: false`."
+    ),
+)
+async def update_need(
+    need_id: IdPath,
+    payload: NeedUpdate,
+    principal: PrincipalDep,
+    state: SourcingStateDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NeedPublic:
+    need = await service.amend(state, principal, need_id, if_match, payload)
+    response.headers["ETag"] = service.etag(need)
+    return need
 
 
 @router.post(
@@ -72,10 +104,23 @@ def cancel(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Nee
 @router.get(
     "/needs/{need_id}/matches",
     response_model=list[MatchPublic],
-    summary="Structures trouvées, classées, avec leurs raisons",
+    summary="Structures trouvées, classées, avec leurs raisons (format=csv pour les exporter)",
 )
-def matches(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[MatchPublic]:
-    return service.matches_of(session, principal, need_id)
+def matches(
+    need_id: IdPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    request: Request,
+    format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
+) -> list[MatchPublic] | Response:
+    wanted = format or ("csv" if "text/csv" in request.headers.get("accept", "") else "json")
+    if wanted == "json":
+        return service.matches_of(session, principal, need_id)
+    return Response(
+        service.matches_csv(session, principal, need_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="structures-besoin-{need_id}.csv"'},
+    )
 
 
 @router.get(
@@ -119,15 +164,77 @@ def answer_need(
     return service.answer_by_link(session, state.settings.identity_secret, token, payload)
 
 
+async def managed_structure(
+    structure_id: IdPath, principal: PrincipalDep, state: SourcingStateDep
+) -> int:
+    """The structure of the path, when the caller manages it (membership lives in the catalog)
+    or is staff."""
+    if principal.is_staff or await state.runner.directory.manages(
+        structure_id, principal.account_id
+    ):
+        return structure_id
+    raise Forbidden("Vous ne gérez pas cette structure.")
+
+
+ManagedStructure = Annotated[int, Depends(managed_structure)]
+
+
+async def my_structures(principal: PrincipalDep, state: SourcingStateDep) -> list[int]:
+    """The structures the caller manages, as the catalog knows them."""
+    return sorted(await state.runner.directory.managed_structures(principal))
+
+
+@router.get(
+    "/me/needs",
+    response_model=list[OpenNeed],
+    summary="Besoins publiés qui correspondent aux structures que je gère",
+    description="Les plus proches de leur date limite d'abord ; pour chacun, la structure concernée.",
+)
+def my_needs(
+    structures: Annotated[list[int], Depends(my_structures)], session: SessionDep
+) -> list[OpenNeed]:
+    return service.open_needs_of_all(session, structures)
+
+
 @router.get(
     "/structures/{structure_id}/needs",
     response_model=list[OpenNeed],
-    summary="Besoins publiés qui correspondent à une structure (pour ses gestionnaires, via la passerelle)",
+    summary="Besoins publiés qui correspondent à ma structure (gestionnaires)",
 )
-def needs_for_structure(
-    structure_id: IdPath, session: SessionDep, principal: PrincipalDep
-) -> list[OpenNeed]:
-    # Membership lives in the catalog: the gateway checks it, then asks with the staff identity.
-    if not principal.is_staff:
-        raise Forbidden("Réservé à l'équipe et à la passerelle.")
+def needs_for_structure(structure_id: ManagedStructure, session: SessionDep) -> list[OpenNeed]:
     return service.open_needs_of(session, structure_id)
+
+
+@router.get(
+    "/structures/{structure_id}/needs/{need_id}",
+    response_model=NeedForStructure,
+    summary="Lire un besoin reçu par ma structure (gestionnaires, sans le lien)",
+)
+def read_need_as_manager(
+    structure_id: ManagedStructure, need_id: IdPath, session: SessionDep
+) -> NeedForStructure:
+    return service.read_for_structure(session, need_id, structure_id)
+
+
+@router.post(
+    "/structures/{structure_id}/needs/{need_id}/answer",
+    response_model=AnswerPublic,
+    summary="Répondre à un besoin reçu par ma structure (gestionnaires, sans le lien)",
+)
+def answer_as_manager(
+    structure_id: ManagedStructure, need_id: IdPath, payload: AnswerCreate, session: SessionDep
+) -> AnswerPublic:
+    return service.answer_for_structure(session, need_id, structure_id, payload)
+
+
+@router.get(
+    "/staff/untold",
+    response_model=list[UntoldMatch],
+    summary="Structures à prévenir : trouvées par un besoin publié, sans gestionnaire (équipe)",
+)
+def untold(
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[UntoldMatch]:
+    return service.untold_matches(session, principal, limit)

@@ -67,12 +67,14 @@ class NeedRunner:
         matched = 0
         try:
             matched = await self.match(need.id)
-            await self.notify_pending()
+            await self.tell_need(need.id)
         except (UpstreamUnavailable, UpstreamTimeout, OSError, RuntimeError, OperationalError):
             pass
         return matched
 
     def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:
+        if not recipients:
+            return False
         with Session(self.engine) as session:
             needs = NeedRepository(session)
             match = needs.match(match_id)
@@ -95,25 +97,60 @@ class NeedRunner:
             session.commit()
             return True
 
-    def _pending(self, reminders: bool) -> list[tuple[int, int]]:
-        """(match id, structure id) of the matches to tell now."""
+    def _untold(self, after_id: int, need_id: int | None) -> list[tuple[int, int]]:
+        """(match id, structure id) of the next page of matches nobody was told of."""
         with Session(self.engine) as session:
-            if reminders:
-                due = service.reminders_due(
-                    session,
-                    timedelta(hours=self.settings.reminder_after_hours),
-                    self.settings.reminder_cap,
-                )
-            else:
-                due = NeedRepository(session).unnotified(self.settings.notify_batch_size)
+            page = NeedRepository(session).untold(
+                after_id, self.settings.notify_batch_size, need_id
+            )
+            return [(m.id, m.structure_id) for m, _ in page if m.id is not None]
+
+    def _reminders_due(self) -> list[tuple[int, int]]:
+        with Session(self.engine) as session:
+            due = service.reminders_due(
+                session,
+                timedelta(hours=self.settings.reminder_after_hours),
+                self.settings.reminder_cap,
+            )
             return [(m.id, m.structure_id) for m, _ in due if m.id is not None]
 
+    async def _tell(
+        self, match_id: int, structure_id: int, reminder: bool, managers: dict[int, list[str]]
+    ) -> bool:
+        """Mails the structure's managers, asked of the catalog once per pass (`managers`)."""
+        if structure_id not in managers:
+            managers[structure_id] = await self.directory.manager_emails(structure_id)
+        return await to_thread.run_sync(self._send, match_id, managers[structure_id], reminder)
+
     async def notify_pending(self, reminders: bool = False) -> int:
+        """Tells the managers a structure has now; a structure without any stays *to tell*
+        (listed for staff) and is told on a later pass, once a manager has joined it."""
+        managers: dict[int, list[str]] = {}
         sent = 0
-        for match_id, structure_id in await to_thread.run_sync(self._pending, reminders):
-            recipients = await self.directory.manager_emails(structure_id)
-            if await to_thread.run_sync(self._send, match_id, recipients, reminders):
-                sent += 1
+        if reminders:
+            for match_id, structure_id in await to_thread.run_sync(self._reminders_due):
+                sent += await self._tell(match_id, structure_id, True, managers)
+            return sent
+        after = 0
+        while sent < self.settings.notify_batch_size:
+            page = await to_thread.run_sync(self._untold, after, None)
+            if not page:
+                break
+            for match_id, structure_id in page:
+                after = match_id
+                sent += await self._tell(match_id, structure_id, False, managers)
+                if sent >= self.settings.notify_batch_size:
+                    break
+        return sent
+
+    async def tell_need(self, need_id: int) -> int:
+        """At publication, within the request: the need's own first page of untold matches,
+        so that the buyer does not wait on every structure without managers; the background
+        pass tells the rest."""
+        managers: dict[int, list[str]] = {}
+        sent = 0
+        for match_id, structure_id in await to_thread.run_sync(self._untold, 0, need_id):
+            sent += await self._tell(match_id, structure_id, False, managers)
         return sent
 
     def _published(self) -> list[int]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.errors import FieldValueError
 from services.domain.kinds import Kind, PrestaType
@@ -29,6 +32,21 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 RESERVATION_PATTERN = "^(" + "|".join([*(r.value for r in Reservation), BOTH]) + ")$"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# Buyers read their deadlines on French time.
+BUYERS_TIME = ZoneInfo("Europe/Paris")
+
+
+def buyers_today() -> date:
+    return datetime.now(BUYERS_TIME).date()
+
+
+def _deadline_ahead(value: date | None) -> date | None:
+    if value is not None and value < buyers_today():
+        raise PydanticCustomError(
+            "deadline_past", "la date limite est déjà passée ({value})", {"value": str(value)}
+        )
+    return value
 
 
 class NeedPlace(BaseModel):
@@ -68,6 +86,8 @@ class NeedCreate(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict, max_length=50)
     publish: bool = Field(default=False, description="Publier tout de suite (sinon brouillon)")
 
+    _deadline = field_validator("deadline")(_deadline_ahead)
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if not self.sectors and not self.cpv_codes:
@@ -81,8 +101,43 @@ class NeedCreate(BaseModel):
         return self
 
 
+class NeedUpdate(BaseModel):
+    """The fields to change, the others kept; `null` clears an optional field."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"deadline": "2027-02-28", "place": {"level": "departement", "code": "94"}}
+            ]
+        },
+    )
+
+    kind: NeedKind | None = None
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    description: str | None = Field(default=None, min_length=10, max_length=10_000)
+    sectors: list[Annotated[str, Field(max_length=128)]] | None = Field(default=None, max_length=20)
+    cpv_codes: list[Annotated[str, Field(pattern=r"^[0-9]{8}$")]] | None = Field(
+        default=None, max_length=20
+    )
+    place: NeedPlace | None = None
+    presta_types: list[PrestaType] | None = Field(default=None, max_length=3)
+    kinds: list[Kind] | None = Field(default=None, max_length=10)
+    reservation: str | None = Field(default=None, pattern=RESERVATION_PATTERN)
+    amount_min_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    amount_max_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    deadline: date | None = None
+    questions: list[Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(
+        default=None, max_length=10
+    )
+    details: dict[str, Any] | None = Field(default=None, max_length=50)
+
+    _deadline = field_validator("deadline")(_deadline_ahead)
+
+
 class NeedPublic(BaseModel):
     id: int
+    version: int
     kind: NeedKind
     title: str
     description: str
@@ -110,6 +165,9 @@ class MatchPublic(BaseModel):
     structure_name: str
     score: float
     reasons: list[dict[str, Any]]
+    fits: bool = Field(
+        description="Faux quand la structure, prévenue, ne correspond plus au besoin modifié"
+    )
     notified: bool
     opened: bool
     answer: AnswerStatus | None
@@ -174,10 +232,26 @@ class NeedForStructure(BaseModel):
 class OpenNeed(BaseModel):
     """A published need as a structure's managers see it in their space."""
 
+    structure_id: int
+    structure_name: str
     need_id: int
     kind: str
     title: str
     deadline: date | None
     score: float
+    fits: bool
     opened: bool
     answer: str | None
+
+
+class UntoldMatch(BaseModel):
+    """A structure matched by a published need that nobody could be told of: it has no manager
+    yet, so staff may reach it by other means."""
+
+    need_id: int
+    need_title: str
+    deadline: date | None
+    structure_id: int
+    structure_name: str
+    score: float
+    matched_at: datetime

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 from sqlmodel import Session
 
 from services.common.db import session_scope, utcnow
-from services.common.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from services.common.identity import Principal, Role
 from services.common.mail import queue_mail
 from services.sourcing.needs.links import make_token, read_token
@@ -22,13 +30,17 @@ from services.sourcing.needs.matching import Candidate
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
 from services.sourcing.needs.repository import NeedRepository
 from services.sourcing.needs.schemas import (
+    EMAIL,
     AnswerCreate,
     AnswerPublic,
     MatchPublic,
     NeedCreate,
     NeedForStructure,
+    NeedPlace,
     NeedPublic,
+    NeedUpdate,
     OpenNeed,
+    UntoldMatch,
 )
 from services.sourcing.search.export import safe_cell
 from services.sourcing.search.vocabulary import SearchVocabulary
@@ -44,27 +56,38 @@ def require_buyer(principal: Principal) -> None:
         raise Forbidden("Seuls les acheteurs déposent des besoins.")
 
 
-def check_need(payload: NeedCreate, vocabulary: SearchVocabulary) -> None:
-    for position, slug in enumerate(payload.sectors):
+def check_need(
+    vocabulary: SearchVocabulary,
+    sectors: list[str],
+    cpv_codes: list[str],
+    place: NeedPlace | None,
+    details: dict[str, Any],
+) -> None:
+    for position, slug in enumerate(sectors):
         if slug not in vocabulary.sectors:
             raise InvalidParameter(
                 f"sectors/{position}", f"secteur inconnu « {slug[:60]} »", "body"
             )
-    for position, code in enumerate(payload.cpv_codes):
+    for position, code in enumerate(cpv_codes):
         if code not in vocabulary.cpv_labels:
             raise InvalidParameter(f"cpv_codes/{position}", f"code CPV inconnu « {code} »", "body")
-    if payload.place is not None:
+    if place is not None:
         known: set[str] = set(
             {
                 "commune": vocabulary.communes.keys(),
                 "departement": vocabulary.departments.keys(),
                 "region": vocabulary.regions.keys(),
-            }[payload.place.level]
+            }[place.level]
         )
-        if payload.place.code not in known:
+        if place.code not in known:
             raise InvalidParameter(
-                "place/code", f"{payload.place.level} inconnu(e) « {payload.place.code} »", "body"
+                "place/code", f"{place.level} inconnu(e) « {place.code} »", "body"
             )
+    email = details.get("contact_email")
+    if email is not None and (not isinstance(email, str) or not EMAIL.match(email)):
+        raise InvalidParameter(
+            "details/contact_email", f"adresse e-mail invalide « {str(email)[:80]} »", "body"
+        )
 
 
 def create_need(
@@ -76,7 +99,7 @@ def create_need(
 ) -> Need:
     """A new need, or — when the buyer sends an `external_ref` already known — that need updated."""
     require_buyer(principal)
-    check_need(payload, vocabulary)
+    check_need(vocabulary, payload.sectors, payload.cpv_codes, payload.place, payload.details)
     data = payload.model_dump(mode="json", exclude={"place", "publish"})
     # Typed values where the column wants them, not their JSON text.
     data["kind"], data["deadline"] = payload.kind, payload.deadline
@@ -95,7 +118,7 @@ def create_need(
             )
         for name, value in data.items():
             setattr(existing, name, value)
-        existing.updated_at = utcnow()
+        existing.updated_at, existing.version = utcnow(), existing.version + 1
         needs.save(existing)
         if payload.publish and existing.status == NeedStatus.DRAFT:
             publish(session, principal, existing, moderation)
@@ -149,6 +172,146 @@ async def publish_now(state: SourcingState, principal: Principal, need_id: int) 
     )
 
 
+# What a buyer may change once a need exists, and what makes it matched again.
+EDITABLE = (NeedStatus.DRAFT, NeedStatus.MODERATION, NeedStatus.PUBLISHED)
+MATCHING_FIELDS = frozenset(
+    {"sectors", "cpv_codes", "place", "presta_types", "kinds", "reservation"}
+)
+_NOT_NULL = ("kind", "title", "description")
+# Sent as null, these mean "none".
+_EMPTY_WHEN_NULL: dict[str, Any] = {
+    "sectors": [],
+    "cpv_codes": [],
+    "presta_types": [],
+    "kinds": [],
+    "questions": [],
+    "details": {},
+}
+_ETAG = re.compile(r'^(?:W/)?"v(\d+)"$')
+
+
+def etag(need: Need | NeedPublic) -> str:
+    return f'"v{need.version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise PreconditionRequired(
+            "Renvoyez l'ETag lu (en-tête If-Match) : il protège des modifications concurrentes."
+        )
+    found = _ETAG.match(if_match.strip())
+    if found is None:
+        raise PreconditionFailed(f'If-Match invalide : « {if_match[:40]} » (attendu "vN").')
+    return int(found.group(1))
+
+
+def update_need(
+    session: Session,
+    principal: Principal,
+    need_id: int,
+    expected: int,
+    payload: NeedUpdate,
+    vocabulary: SearchVocabulary,
+) -> tuple[Need, set[str]]:
+    """The need with the fields sent changed, and the names of those that changed."""
+    need = get_need(session, principal, need_id)
+    if need.status not in EDITABLE:
+        raise Conflict(f"Un besoin « {need.status} » n'est plus modifiable.")
+    changes = payload.model_dump(mode="json", exclude_unset=True)
+    for name in _NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise InvalidParameter(name, "ne peut pas être vide (null)", "body")
+    for name, empty in _EMPTY_WHEN_NULL.items():
+        if name in changes and changes[name] is None:
+            changes[name] = empty
+    place = payload.place if "place" in changes else _place_of(need)
+    sectors = changes.get("sectors", need.sectors)
+    cpv_codes = changes.get("cpv_codes", need.cpv_codes)
+    details = changes.get("details", need.details)
+    check_need(vocabulary, sectors, cpv_codes, place, details)
+    if not sectors and not cpv_codes:
+        field = "sectors" if "sectors" in changes else "cpv_codes"
+        raise InvalidParameter(field, "indiquez au moins un secteur ou un code CPV", "body")
+    low = changes.get("amount_min_eur", need.amount_min_eur)
+    high = changes.get("amount_max_eur", need.amount_max_eur)
+    if low is not None and high is not None and low > high:
+        field = "amount_min_eur" if "amount_min_eur" in changes else "amount_max_eur"
+        raise InvalidParameter(field, "le montant minimal dépasse le montant maximal", "body")
+    needs = NeedRepository(session)
+    questions = changes.get("questions", need.questions)
+    # Answers are keyed by the questions' positions: those already answered stay as they are.
+    if questions[: len(need.questions)] != need.questions and needs.answers_of(need.id):
+        raise InvalidParameter(
+            "questions",
+            "des structures ont déjà répondu : ajoutez des questions à la suite, "
+            "sans modifier ni retirer les premières",
+            "body",
+        )
+    current = need.model_dump(mode="json") | {"place": _place_dump(need)}
+    changed = {name for name, value in changes.items() if current.get(name) != value}
+    stale = PreconditionFailed(
+        "Ce besoin a été modifié depuis votre lecture : relisez-le puis réappliquez vos changements."
+    )
+    if need.version != expected:
+        raise stale
+    if not changed:
+        return need, changed
+    if not needs.take_version(need_id, expected):
+        raise stale
+    for name in changed - {"place"}:
+        setattr(
+            need, name, getattr(payload, name) if name in ("kind", "deadline") else changes[name]
+        )
+    if "place" in changed:
+        need.place_level = place.level if place else None
+        need.place_code = place.code if place else None
+    need.updated_at, need.version = utcnow(), expected + 1
+    needs.save(need)
+    return need, changed
+
+
+def _place_of(need: Need) -> NeedPlace | None:
+    if need.place_level and need.place_code:
+        return NeedPlace(level=need.place_level, code=need.place_code)
+    return None
+
+
+def _place_dump(need: Need) -> dict[str, str] | None:
+    place = _place_of(need)
+    return place.model_dump() if place else None
+
+
+async def amend(
+    state: SourcingState,
+    principal: Principal,
+    need_id: int,
+    if_match: str | None,
+    payload: NeedUpdate,
+) -> NeedPublic:
+    """The change commits first; a published need whose domain, place or allowed suppliers
+    changed is then matched again, the new matches told."""
+    expected = expected_version(if_match)
+    changed: set[str] = set()
+
+    def write(session: Session) -> Need:
+        need, fields = update_need(session, principal, need_id, expected, payload, state.vocabulary)
+        changed.update(fields)
+        return need
+
+    need, saved = await to_thread.run_sync(_saved, state, write)
+    if not changed & MATCHING_FIELDS or need.status != NeedStatus.PUBLISHED:
+        return saved
+    await state.runner.match_published(need)
+    return await to_thread.run_sync(_reread, state, need_id)
+
+
+def _reread(state: SourcingState, need_id: int) -> NeedPublic:
+    with _transaction(state.engine) as session:
+        need = NeedRepository(session).get(need_id)
+        assert need is not None
+        return to_public(session, need)
+
+
 def latest_needs(session: Session, principal: Principal) -> list[NeedPublic]:
     require_buyer(principal)
     buyer = None if principal.is_staff else principal.account_id
@@ -172,7 +335,7 @@ def publish(session: Session, principal: Principal, need: Need, moderation: bool
         need.status = NeedStatus.MODERATION
     else:
         need.status, need.published_at = NeedStatus.PUBLISHED, utcnow()
-    need.updated_at = utcnow()
+    need.updated_at, need.version = utcnow(), need.version + 1
     NeedRepository(session).save(need)
     return need
 
@@ -184,7 +347,7 @@ def change_status(session: Session, need: Need, status: NeedStatus) -> Need:
     }[status]
     if need.status not in allowed:
         raise Conflict(f"Un besoin « {need.status} » ne peut passer à « {status} ».")
-    need.status, need.updated_at = status, utcnow()
+    need.status, need.updated_at, need.version = status, utcnow(), need.version + 1
     NeedRepository(session).save(need)
     return need
 
@@ -206,10 +369,40 @@ def responsiveness(session: Session) -> dict[int, float]:
     return {sid: min(1.0, answered[sid] / count) for sid, count in notified.items()}
 
 
+NO_LONGER_FITS = "no_longer_fits"
+
+
+def fits(match: NeedMatch) -> bool:
+    return not any(r.get("kind") == NO_LONGER_FITS for r in match.reasons)
+
+
 def record_matches(session: Session, need_id: int, candidates: list[Candidate]) -> int:
-    """New candidates become matches; known ones keep their notification state."""
+    """New candidates become matches; known ones keep their notification state, with their
+    score and reasons brought up to date. A match that no longer fits (the need or the
+    structure changed) is dropped when the structure never heard of it, otherwise kept and
+    marked, so that the buyer still sees the answer of a structure that was told."""
     needs = NeedRepository(session)
-    known = needs.matched_structure_ids(need_id)
+    found = {c.structure_id: c for c in candidates}
+    answered = needs.answers_by_structure(need_id)
+    for match in needs.matches_of(need_id):
+        candidate = found.pop(match.structure_id, None)
+        seen = match.notified_at or match.opened_at or match.structure_id in answered
+        if candidate is None and not seen:
+            needs.delete(match)
+        elif candidate is None:
+            if fits(match):
+                match.reasons = [
+                    *match.reasons,
+                    {
+                        "kind": NO_LONGER_FITS,
+                        "detail": "ne correspond plus au besoin depuis une modification",
+                        "at": utcnow().isoformat(timespec="seconds"),
+                    },
+                ]
+                needs.save(match)
+        elif (match.score, match.reasons) != (candidate.score, candidate.reasons):
+            match.score, match.reasons = candidate.score, candidate.reasons
+            needs.save(match)
     added = [
         NeedMatch(
             need_id=need_id,
@@ -218,8 +411,7 @@ def record_matches(session: Session, need_id: int, candidates: list[Candidate]) 
             score=candidate.score,
             reasons=candidate.reasons,
         )
-        for candidate in candidates
-        if candidate.structure_id not in known
+        for candidate in found.values()
     ]
     needs.save(*added)
     return len(added)
@@ -238,13 +430,16 @@ def notify(
     """Queues the mail with its signed answer link; the caller marks the match in the same
     transaction, so that a structure is told once per need (and reminded at most the cap)."""
     token = make_token(secret, need.id or 0, match.structure_id, ttl_days * 86400)
-    link = f"{public_url}/api/v1/answers/{token}"
+    base = public_url.rstrip("/")
+    link = f"{base}/api/v1/answers/{token}"
+    space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
     subject = (("Rappel : " if reminder else "") + f"Besoin d'achat : {need.title}")[:200]
     body = (
         f"Bonjour,\n\nUn acheteur recherche des fournisseurs inclusifs pour : {need.title}.\n"
         f"« {match.structure_name} » correspond à ce besoin.\n\n{need.description[:1500]}\n\n"
         + (f"Réponse attendue avant le {need.deadline.isoformat()}.\n" if need.deadline else "")
-        + f"Consultez le besoin et répondez, sans vous connecter :\n{link}\n"
+        + f"Consultez le besoin et répondez, sans vous connecter :\n{link}\n\n"
+        + f"Ou, connecté(e) comme gestionnaire de la structure :\n{space}\n"
     )
     for recipient in recipients:
         queue_mail(session, recipient, subject, body)
@@ -260,6 +455,7 @@ def matches_of(session: Session, principal: Principal, need_id: int) -> list[Mat
             structure_name=m.structure_name,
             score=m.score,
             reasons=m.reasons,
+            fits=fits(m),
             notified=m.notified_at is not None,
             opened=m.opened_at is not None,
             answer=answers.get(m.structure_id),
@@ -275,15 +471,44 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
     answers = needs.answers_by_need(structure_id)
     return [
         OpenNeed(
+            structure_id=match.structure_id,
+            structure_name=match.structure_name,
             need_id=need.id or 0,
             kind=str(need.kind),
             title=need.title,
             deadline=need.deadline,
             score=match.score,
+            fits=fits(match),
             opened=match.opened_at is not None,
             answer=str(answers[need.id]) if need.id in answers else None,
         )
         for match, need in rows
+    ]
+
+
+def open_needs_of_all(session: Session, structure_ids: list[int]) -> list[OpenNeed]:
+    """The published needs matched by any of these structures, the soonest deadline first
+    (those without one last), then best score."""
+    found = [n for sid in structure_ids for n in open_needs_of(session, sid)]
+    return sorted(
+        found, key=lambda n: (n.deadline is None, n.deadline or date.max, -n.score, n.need_id)
+    )
+
+
+def untold_matches(session: Session, principal: Principal, limit: int) -> list[UntoldMatch]:
+    if not principal.is_staff:
+        raise Forbidden("Réservé à l'équipe de la plateforme.")
+    return [
+        UntoldMatch(
+            need_id=need.id or 0,
+            need_title=need.title,
+            deadline=need.deadline,
+            structure_id=match.structure_id,
+            structure_name=match.structure_name,
+            score=match.score,
+            matched_at=match.matched_at,
+        )
+        for match, need in NeedRepository(session).oldest_untold(limit)
     ]
 
 
@@ -294,7 +519,8 @@ def reminders_due(session: Session, after: timedelta, cap: int) -> list[tuple[Ne
     for match, need in needs.unopened(cap):
         last = match.last_reminder_at or match.notified_at
         if (
-            last is not None
+            fits(match)
+            and last is not None
             and last.replace(tzinfo=threshold.tzinfo) <= threshold
             and needs.answer_of(need.id, match.structure_id) is None
         ):
@@ -309,17 +535,18 @@ def match_of(session: Session, need_id: int, structure_id: int) -> tuple[NeedMat
     return row
 
 
-def _opened_by_link(session: Session, secret: str, token: str) -> tuple[NeedMatch, Need]:
-    link = read_token(secret, token)
-    match, need = match_of(session, link.need_id, link.structure_id)
+def _opened(session: Session, need_id: int, structure_id: int) -> tuple[NeedMatch, Need]:
+    match, need = match_of(session, need_id, structure_id)
     if match.opened_at is None:
         match.opened_at = utcnow()
         NeedRepository(session).save(match)
     return match, need
 
 
-def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
-    match, need = _opened_by_link(session, secret, token)
+def read_for_structure(session: Session, need_id: int, structure_id: int) -> NeedForStructure:
+    """What the answer link shows; the caller has checked the link, or that the reader manages
+    the structure."""
+    match, need = _opened(session, need_id, structure_id)
     answer = NeedRepository(session).answer_of(need.id, match.structure_id)
     return NeedForStructure(
         need_id=need.id or 0,
@@ -334,14 +561,26 @@ def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
     )
 
 
-def answer_by_link(
-    session: Session, secret: str, token: str, payload: AnswerCreate
+def answer_for_structure(
+    session: Session, need_id: int, structure_id: int, payload: AnswerCreate
 ) -> AnswerPublic:
-    match, need = _opened_by_link(session, secret, token)
+    match, need = _opened(session, need_id, structure_id)
     record = answer(session, need, match.structure_id, payload)
     return AnswerPublic(
         structure_name=match.structure_name, **record.model_dump(exclude={"id", "need_id"})
     )
+
+
+def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
+    link = read_token(secret, token)
+    return read_for_structure(session, link.need_id, link.structure_id)
+
+
+def answer_by_link(
+    session: Session, secret: str, token: str, payload: AnswerCreate
+) -> AnswerPublic:
+    link = read_token(secret, token)
+    return answer_for_structure(session, link.need_id, link.structure_id, payload)
 
 
 def answer(session: Session, need: Need, structure_id: int, payload: AnswerCreate) -> NeedAnswer:
@@ -394,6 +633,70 @@ def answers_csv(need: Need, rows: list[AnswerPublic]) -> str:
         )
     return "\ufeff" + buffer.getvalue()
 
+
+def matches_csv(session: Session, principal: Principal, need_id: int) -> str:
+    """One row per matched structure, best first: score and why, whether it was told and
+    opened the need, and its answer."""
+    need = get_need(session, principal, need_id)
+    needs = NeedRepository(session)
+    answers = {a.structure_id: a for a in needs.answers_of(need_id)}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "Structure",
+            "Identifiant",
+            "Score",
+            "Détail du score",
+            "Raisons",
+            "Correspond au besoin",
+            "Prévenue",
+            "Besoin ouvert",
+            "Réponse",
+            "Raison",
+            *need.questions,
+            "Contact",
+            "Date de réponse",
+        ]
+    )
+    for match in needs.matches_of(need_id):
+        given = answers.get(match.structure_id)
+        parts: dict[str, float] = next(
+            (r.get("parts", {}) for r in match.reasons if r.get("kind") == "score"), {}
+        )
+        writer.writerow(
+            [
+                safe_cell(match.structure_name),
+                match.structure_id,
+                f"{match.score:.1f}".replace(".", ","),
+                safe_cell(", ".join(f"{SCORE_LABELS.get(k, k)} {v}" for k, v in parts.items())),
+                safe_cell(
+                    " ; ".join(
+                        str(r.get("detail")) for r in match.reasons if r.get("kind") != "score"
+                    )
+                ),
+                "oui" if fits(match) else "non",
+                "oui" if match.notified_at else "non",
+                "oui" if match.opened_at else "non",
+                ANSWER_LABELS[given.status] if given else "",
+                safe_cell(given.reason if given else None),
+                *(
+                    safe_cell(given.answers.get(str(i)) if given else None)
+                    for i in range(len(need.questions))
+                ),
+                safe_cell(given.contact_email if given else None),
+                given.answered_at.isoformat(timespec="minutes") if given else "",
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()
+
+
+SCORE_LABELS = {
+    "domain": "domaine",
+    "distance": "proximité",
+    "profile": "fiche",
+    "responsiveness": "réactivité",
+}
 
 ANSWER_LABELS = {
     AnswerStatus.INTERESTED: "intéressée",

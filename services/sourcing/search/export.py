@@ -10,10 +10,15 @@ from typing import Any
 
 import xlsxwriter
 
+from services.domain.kinds import PRESTA_TYPE_LABELS
+from services.domain.search import SOURCES
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.service import SearchRequest, filters_for
 
 PAGE = 1000
+_PRESTA_LABELS = {p.value: label for p, label in PRESTA_TYPE_LABELS.items()}
+# (index field, column label). No contact column: the catalog holds no published contact (its
+# contact address is private, for claims), so the website is how a buyer gets in touch.
 COLUMNS = (
     ("id", "Identifiant"),
     ("name", "Raison sociale"),
@@ -22,18 +27,31 @@ COLUMNS = (
     ("kind_label", "Type (libellé)"),
     ("siret", "SIRET"),
     ("finess", "FINESS"),
+    ("website", "Site web"),
     ("address", "Adresse"),
     ("postcode", "Code postal"),
     ("city", "Commune"),
     ("department_code", "Département"),
+    ("department_name", "Département (nom)"),
     ("region_name", "Région"),
-    ("sectors", "Secteurs"),
+    ("sector_names", "Secteurs"),
     ("presta_types", "Types de prestation"),
-    ("website", "Site web"),
+    # On every row rather than a line after the data: spreadsheets take such a note for a row
+    # of data, and sorting or filtering would part it from what it cites.
+    ("sources", "Sources"),
 )
-SOURCES_LINE = (
-    "Données : ASP (SIAE), FINESS/DREES (ESAT), INSEE, La Poste, IGN — Licence Ouverte 2.0"
-)
+_RETRIEVED = [name for name, _ in COLUMNS if name != "sources"]
+
+
+def cell(document: dict[str, Any], name: str) -> Any:
+    """A column's value for one structure, in words people read."""
+    if name == "sources":
+        return SOURCES
+    if name == "presta_types":
+        return " ; ".join(_PRESTA_LABELS.get(p, p) for p in document.get(name) or [])
+    if name == "sector_names":
+        return " ; ".join(document.get(name) or [])
+    return document.get(name)
 
 
 def safe_cell(value: Any) -> str:
@@ -55,7 +73,7 @@ async def documents(
             filter=filters,
             page=page,
             hits_per_page=PAGE,
-            attributes_to_retrieve=[name for name, _ in COLUMNS],
+            attributes_to_retrieve=_RETRIEVED,
             sort=["name:asc"],
         )
         for hit in result.hits:
@@ -72,13 +90,12 @@ async def csv_chunks(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes
     writer.writerow([label for _, label in COLUMNS])
     count = 0
     async for row in rows:
-        writer.writerow([safe_cell(row.get(name)) for name, _ in COLUMNS])
+        writer.writerow([safe_cell(cell(row, name)) for name, _ in COLUMNS])
         count += 1
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-    writer.writerow([SOURCES_LINE])
     yield buffer.getvalue().encode()
 
 
@@ -95,9 +112,8 @@ async def xlsx_file(rows: AsyncIterator[dict[str, Any]]) -> tempfile._TemporaryF
     line = 1
     async for row in rows:
         for column, (name, _) in enumerate(COLUMNS):
-            sheet.write_string(line, column, safe_cell(row.get(name)))
+            sheet.write_string(line, column, safe_cell(cell(row, name)))
         line += 1
-    sheet.write_string(line + 1, 0, SOURCES_LINE)
     workbook.close()
     handle.seek(0)
     return handle

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.common.geo import distance_m
 from services.domain.search import MatchReason
-from services.sourcing.search.places import Place, Territory
+from services.sourcing.search.places import Place, Territory, located_codes
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 
@@ -68,7 +68,7 @@ def _located(document: dict[str, Any], place: Place) -> bool:
     field = {"commune": "commune_code", "departement": "department_code", "region": "region_code"}[
         place.level
     ]
-    return document.get(field) == place.code
+    return document.get(field) in located_codes(place)
 
 
 def explain(

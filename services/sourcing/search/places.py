@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from services.domain.search_index import places_serving
+from services.domain.search_index import located, parse_place, places_serving, zone
 from services.sourcing.search.vocabulary import SearchVocabulary
 
 
@@ -33,8 +34,27 @@ class Territory:
 
 def commune_place(vocabulary: SearchVocabulary, code: str) -> Place:
     commune = vocabulary.communes[code]
-    tokens = places_serving("commune", code, commune.department, commune.region)
-    return Place("commune", code, commune.name, commune.centre, tokens, radius_applies=True)
+    tokens = set(places_serving("commune", code, commune.department, commune.region))
+    # A structure located in one of Paris's, Lyon's or Marseille's arrondissements is located in
+    # the city; an activity zoned to the city serves each of its arrondissements.
+    tokens |= {located("commune", a) for a in vocabulary.arrondissements.get(code, ())}
+    if commune.parent:
+        tokens.add(zone("commune", commune.parent))
+    return Place(
+        "commune", code, commune.name, commune.centre, frozenset(tokens), radius_applies=True
+    )
+
+
+@lru_cache(maxsize=4096)
+def located_codes(place: Place) -> frozenset[str]:
+    """The codes a structure's own commune, département or région code must have for the
+    structure to be located in the place (a city's arrondissements, for a city)."""
+    codes = {place.code}
+    for token in place.tokens:
+        parsed = parse_place(token)
+        if parsed.relation == "located" and parsed.level == place.level and parsed.code:
+            codes.add(parsed.code)
+    return frozenset(codes)
 
 
 def department_place(vocabulary: SearchVocabulary, code: str) -> Place:

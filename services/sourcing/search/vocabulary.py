@@ -23,6 +23,7 @@ class CommunePlace:
     centre: tuple[float, float] | None
     postcodes: tuple[str, ...] = ()
     population: int = 0
+    parent: str | None = None  # the commune of a municipal arrondissement (Paris, Lyon, Marseille)
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,26 @@ class SearchVocabulary:
 
     @classmethod
     def load(cls, data_dir: Path) -> SearchVocabulary:
+        rows = list(_rows(data_dir / "geo/communes.csv"))
+        centres = {
+            r["code_insee"]: (float(r["lat"]), float(r["lon"]))
+            for r in rows
+            if r["lat"] and r["lon"]
+        }
         communes = {}
-        for r in _rows(data_dir / "geo/communes.csv"):
-            centre = (float(r["lat"]), float(r["lon"])) if r["lat"] and r["lon"] else None
-            communes[r["code_insee"]] = CommunePlace(
-                r["code_insee"],
+        for r in rows:
+            parent = r["code_commune_parent"] or None
+            code = r["code_insee"]
+            communes[code] = CommunePlace(
+                code,
                 r["nom"],
                 r["code_departement"],
                 r["code_region"],
-                centre,
+                # An arrondissement has no centre of its own in the data: its commune's.
+                centres.get(code) or centres.get(parent or ""),
                 tuple(p for p in r["codes_postaux"].split("|") if p),
                 int(r["population"] or 0),
+                parent,
             )
         departments, seats = {}, {}
         for r in _rows(data_dir / "geo/departements.csv"):
@@ -112,6 +122,16 @@ class SearchVocabulary:
                 found.setdefault(("departement", commune.department), []).append(commune.centre)
                 found.setdefault(("region", commune.region), []).append(commune.centre)
         return found
+
+    @cached_property
+    def arrondissements(self) -> dict[str, frozenset[str]]:
+        """Paris, Lyon and Marseille: the codes of their municipal arrondissements, where the
+        public files locate their structures."""
+        found: dict[str, set[str]] = {}
+        for commune in self.communes.values():
+            if commune.parent:
+                found.setdefault(commune.parent, set()).add(commune.code)
+        return {parent: frozenset(codes) for parent, codes in found.items()}
 
     @cached_property
     def nearest_known(self) -> dict[tuple[tuple[float, float], str, str], float | None]:
