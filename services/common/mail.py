@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import smtplib
+import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -92,8 +93,14 @@ class SmtpMailer:
 class MailRelay:
     def __init__(self, engine: Engine, mailer: Mailer, sender: str) -> None:
         self.engine, self.mailer, self.sender = engine, mailer, sender
+        # The relay's loop and a caller delivering at once must not both send the same mail.
+        self._delivering = threading.Lock()
 
     def deliver_pending(self, limit: int = 100) -> int:
+        with self._delivering:
+            return self._deliver(limit)
+
+    def _deliver(self, limit: int) -> int:
         sent = 0
         with Session(self.engine) as session:
             # Fresh mails first: mails waiting out an outage must not hold them back.

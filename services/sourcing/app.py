@@ -50,12 +50,17 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             app, SourcingState(engine, settings, vocabulary, search_engine, mail_relay, runner)
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop)) if settings.background_enabled else None
+        # Mail goes out within a second of being queued, not at the runner's next pass.
+        tasks = (
+            [asyncio.create_task(runner.run(stop)), asyncio.create_task(mail_relay.run(stop))]
+            if settings.background_enabled
+            else []
+        )
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
+            for task in tasks:
                 await task
             await search_engine.aclose()
             await catalog.aclose()
