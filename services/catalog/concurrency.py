@@ -1,30 +1,12 @@
-"""Optimistic concurrency: every editable row has a version; writes name the one they read."""
+"""Optimistic concurrency: every editable row has a version; writes name the one they read
+(`services.common.params.expected_version`) and take the next one here, atomically."""
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel
 
-from services.common.errors import PreconditionFailed, PreconditionRequired
-
-_ETAG = re.compile(r'^(?:W/)?"v(\d+)"$')
-
-
-def etag(version: int) -> str:
-    return f'"v{version}"'
-
-
-def expected_version(if_match: str | None) -> int:
-    if if_match is None:
-        raise PreconditionRequired(
-            "Renvoyez l'ETag lu (en-tête If-Match) : il protège des modifications concurrentes."
-        )
-    match = _ETAG.match(if_match.strip())
-    if match is None:
-        raise PreconditionFailed(f'If-Match invalide : « {if_match[:40]} » (attendu "vN").')
-    return int(match.group(1))
+from services.common.errors import PreconditionFailed
 
 
 def take_version(session: Session, table: type[SQLModel], row_id: int, expected: int) -> int:

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Response
 
 from services.catalog.activities import service
 from services.catalog.activities.schemas import ActivityCreate, ActivityPublic, ActivityUpdate
-from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.structures.service import activities_of, activity_public, get_structure
-from services.common.params import IdPath, IfMatch
+from services.common.params import IdPath, IfMatch, etag, expected_version
 
 router = APIRouter(prefix="/v1/structures/{structure_id}/activities", tags=["activités"])
 

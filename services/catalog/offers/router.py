@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import OptionalPrincipalDep, PrincipalDep, SessionDep
 from services.catalog.offers import service
 from services.catalog.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
 from services.catalog.ownership.permissions import membership_of
 from services.catalog.structures.service import activities_of, get_structure
-from services.common.params import IdPath, IfMatch
+from services.common.params import IdPath, IfMatch, etag, expected_version
 
 router = APIRouter(prefix="/v1/structures/{structure_id}/offers", tags=["offres"])
 

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Query, Response
 
 from services.catalog.audit import service as audit
 from services.catalog.audit.schemas import AuditPage
-from services.catalog.concurrency import etag, expected_version
 from services.catalog.dependencies import PrincipalDep, SessionDep
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.structures import service
 from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
-from services.common.params import IdPath, IfMatch
+from services.common.params import IdPath, IfMatch, etag, expected_version
 from services.domain.kinds import Kind
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])

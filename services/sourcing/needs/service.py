@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -21,10 +20,11 @@ from services.common.errors import (
     InvalidParameter,
     NotFound,
     PreconditionFailed,
-    PreconditionRequired,
 )
 from services.common.identity import Principal, Role
 from services.common.mail import queue_mail
+from services.common.params import etag as http_etag
+from services.common.params import expected_version
 from services.sourcing.needs.links import make_token, read_token
 from services.sourcing.needs.matching import Candidate
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
@@ -187,22 +187,10 @@ _EMPTY_WHEN_NULL: dict[str, Any] = {
     "questions": [],
     "details": {},
 }
-_ETAG = re.compile(r'^(?:W/)?"v(\d+)"$')
 
 
 def etag(need: Need | NeedPublic) -> str:
-    return f'"v{need.version}"'
-
-
-def expected_version(if_match: str | None) -> int:
-    if if_match is None:
-        raise PreconditionRequired(
-            "Renvoyez l'ETag lu (en-tête If-Match) : il protège des modifications concurrentes."
-        )
-    found = _ETAG.match(if_match.strip())
-    if found is None:
-        raise PreconditionFailed(f'If-Match invalide : « {if_match[:40]} » (attendu "vN").')
-    return int(found.group(1))
+    return http_etag(need.version)
 
 
 def update_need(
