@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
+from services.common.docs import docs_router
 from services.common.errors import install_error_handlers
 from services.common.health import ReadinessCheck, health_router
 from services.common.logging import configure_logging
@@ -29,10 +30,20 @@ def create_service_app(
     readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
     trust_incoming_request_id: bool = True,
     inner_middleware: tuple[Callable[[ASGIApp], ASGIApp], ...] = (),
+    docs_path: str = "/docs",
+    docs_openapi_url: str = "/openapi.json",
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(service, settings.log_level)
-    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    # The docs page is ours (common/docs.py): FastAPI's own would load its files from a CDN.
+    app = FastAPI(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        **fastapi_kwargs,
+    )
     app.state.settings = settings
     app.state.service = service  # the audience of the identities it accepts
     install_error_handlers(app)
@@ -41,6 +52,7 @@ def create_service_app(
         app.add_middleware(middleware)
     app.add_middleware(RequestIdMiddleware, trust_incoming=trust_incoming_request_id)
     app.include_router(health_router(lambda: readiness(app)))
+    app.include_router(docs_router(settings.assets_dir, docs_path, docs_openapi_url, title))
     for router in routers:
         app.include_router(router)
     return app

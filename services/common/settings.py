@@ -34,6 +34,11 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data", validation_alias=AliasChoices("MI_DATA_DIR")
     )
+    # Front-end packages fetched by `make setup` (scripts/fetch_assets.sh): the docs page's files.
+    assets_dir: Path = Field(
+        default=PROJECT_ROOT / "build" / "assets",
+        validation_alias=AliasChoices("MI_ASSETS_DIR", "assets_dir"),
+    )
 
     def refuse_placeholder(self, name: str, value: str) -> None:
         """Outside development, a secret left at a placeholder stops the service."""

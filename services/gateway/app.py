@@ -18,7 +18,6 @@ from services.common.http import pooled_client
 from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
-from services.gateway.docs import router as docs_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
@@ -104,7 +103,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         settings=settings,
         lifespan=lifespan,
         routers=[
-            docs_router,
             pages_router,
             api_router,
             accounts_router,
@@ -114,9 +112,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ],
         readiness=readiness,
         trust_incoming_request_id=False,
-        docs_url=None,
         openapi_url="/api/openapi-gateway.json",
-        redoc_url=None,
+        docs_path="/api/docs",
+        docs_openapi_url="/api/openapi.json",
         inner_middleware=(QuotaMiddleware, EdgeMiddleware),
     )
 

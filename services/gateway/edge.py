@@ -8,8 +8,8 @@ import re
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.docs import DOCS_CSP
 from services.common.errors import problem_response
-from services.gateway.docs import DOCS_CSP
 
 MAX_BODY_BYTES = 1024 * 1024
 # The one route that takes a document, a claim's proof: 5 Mio (checked exactly by the catalog)

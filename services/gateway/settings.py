@@ -38,7 +38,7 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     # Signs the access tokens of sessions; known to the gateway alone.
     session_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
-    # Front-end packages fetched by `make setup` (scripts/fetch_assets.sh), served for the docs.
+    # The front-end packages (see ServiceSettings), also settable under the gateway's prefix.
     assets_dir: Path = Field(
         default=PROJECT_ROOT / "build" / "assets",
         validation_alias=AliasChoices("GATEWAY_ASSETS_DIR", "MI_ASSETS_DIR", "assets_dir"),
