@@ -66,7 +66,11 @@ class Upstream:
             ) from exc
 
     def _headers(self, request: Request) -> dict[str, str]:
-        headers = {REQUEST_ID_HEADER: request.state.request_id, "accept": "application/json"}
+        # JSON, unless the client asks for one of the CSV exports the services offer.
+        accept = (
+            "text/csv" if "text/csv" in request.headers.get("accept", "") else "application/json"
+        )
+        headers = {REQUEST_ID_HEADER: request.state.request_id, "accept": accept}
         caller = getattr(request.state, "caller", None)
         if caller is not None and self.identity_secret:
             # Signed here, per request: the services trust no identity the gateway did not sign.

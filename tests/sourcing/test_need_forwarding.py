@@ -71,6 +71,9 @@ def test_a_buyer_edits_and_exports_a_need_through_the_gateway(system: System) ->
     assert stale.headers["content-type"] == "application/problem+json"
     exported = system.get(f"{path}/matches", params={"format": "csv"}, headers=buyer)
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    asked = system.get(f"{path}/matches", headers={**buyer, "Accept": "text/csv"})
+    assert asked.status_code == 200 and asked.headers["content-type"].startswith("text/csv")
+    assert asked.text == exported.text
     rows = exported.text.lstrip("\ufeff").splitlines()
     assert rows[0].startswith("Structure;Identifiant;Score")
     assert len(rows) == 1 + created.json()["matches"]
