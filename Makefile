@@ -9,12 +9,12 @@ DATABASES := catalog sourcing gateway
 DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large soak load-generator
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large soak load-generator browser
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
 
-test: setup lint typecheck pytest ## the same set-up, then every static check and test
+test: setup browser lint typecheck pytest ## the same set-up, then every static check and test
 
 setup: $(STAMP) meilisearch assets
 
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 meilisearch:
 	@./scripts/fetch_meilisearch.sh
 
-assets: ## front-end packages (API docs), pinned by sha256, served by our own processes
+assets: ## front-end packages (design system, htmx, Leaflet, API docs), pinned by sha256, served by our own processes
 	@./scripts/fetch_assets.sh
 
 migrate: $(STAMP)
@@ -53,6 +53,10 @@ bench-large: setup load-generator ## the same, plus 1,000,000 activities
 
 soak: setup ## 10 minutes of mixed traffic through the gateway: errors, p99, memory drift
 	$(BIN)/python -m bench.soak
+
+browser: ## the website's tests drive Debian's Chromium
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "Chromium est requis pour les tests du site : installez le paquet Debian « chromium »." >&2; exit 1; }
 
 load-generator:
 	@command -v wrk >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq wrk >/dev/null; } \

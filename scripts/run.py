@@ -1,4 +1,4 @@
-"""Starts Marché inclusif on loopback: Meilisearch, catalog, sourcing, gateway.
+"""Starts Marché inclusif on loopback: Meilisearch, catalog, sourcing, gateway, website.
 
 Loads and indexes the data first (nothing is redone when nothing changed), prints the URLs,
 stays in the foreground, and stops every process it started on Ctrl-C.
@@ -27,6 +27,7 @@ PORTS = {
     "gateway": int(os.environ.get("GATEWAY_PORT", "8000")),
     "catalog": int(os.environ.get("CATALOG_PORT", "8001")),
     "sourcing": int(os.environ.get("SOURCING_PORT", "8002")),
+    "web": int(os.environ.get("WEB_PORT", "8003")),
 }
 MEILI_PORT = int(os.environ.get("MEILI_PORT", "7700"))
 PR_SET_PDEATHSIG = 1
@@ -163,6 +164,7 @@ def main() -> int:
             "catalog": "services.catalog.app:create_app",
             "sourcing": "services.sourcing.app:create_app",
             "gateway": "services.gateway.app:create_app",
+            "web": "services.web.app:create_app",
         }
         # Only the catalog holds the search engine's master key; sourcing gets a search-only
         # key (made by the bootstrap above, the same at every start), the gateway neither.
@@ -177,13 +179,33 @@ def main() -> int:
                 text=True,
                 check=True,
             ).stdout.strip()
-        service_env = {"catalog": env, "sourcing": sourcing_env, "gateway": gateway_env}
+        web = f"http://{HOST}:{PORTS['web']}"
+        gateway = f"http://{HOST}:{PORTS['gateway']}"
+        # The website holds no search-engine key and no identity secret: it is an API client.
+        web_env = {
+            k: v for k, v in gateway_env.items() if k not in ("MI_IDENTITY_SECRET", "MEILI_URL")
+        }
+        web_env["WEB_GATEWAY_URL"] = gateway
+        web_env["WEB_API_PUBLIC_URL"] = gateway
+        web_env["WEB_PUBLIC_URL"] = web
+        web_env["WEB_SESSION_SECRET"] = local_secret("WEB_SESSION_SECRET", "web_session_secret")
+        service_env = {
+            "catalog": env,
+            "sourcing": sourcing_env,
+            "gateway": gateway_env,
+            "web": web_env,
+        }
         gateway_env.setdefault("GATEWAY_ANONYMOUS_PER_MINUTE", "600")  # a developer clicks a lot
         gateway_env["GATEWAY_SESSION_SECRET"] = local_secret(
             "GATEWAY_SESSION_SECRET", "session_secret"
         )
         gateway_env["GATEWAY_CATALOG_URL"] = f"http://{HOST}:{PORTS['catalog']}"
         gateway_env["GATEWAY_SOURCING_URL"] = f"http://{HOST}:{PORTS['sourcing']}"
+        # The website calls the API for its visitors: their address counts, not its own.
+        gateway_env.setdefault("GATEWAY_TRUSTED_PROXIES", f'["{HOST}"]')
+        # The links of e-mails (confirmation, new password, alerts) open the website's pages.
+        gateway_env.setdefault("GATEWAY_WEB_URL", f"http://{HOST}:{PORTS['web']}")
+        sourcing_env.setdefault("SOURCING_WEB_URL", f"http://{HOST}:{PORTS['web']}")
         for name, factory in apps.items():
             start(
                 name,
@@ -206,15 +228,15 @@ def main() -> int:
             )
         for name in apps:
             wait_http(name, f"http://{HOST}:{PORTS[name]}/healthz")
-        gateway = f"http://{HOST}:{PORTS['gateway']}"
         print(
             "\nMarché inclusif est démarré :\n"
+            f"  site web                     : {web}/\n"
             f"  API publique (documentation) : {gateway}/api/docs\n"
             f"  API publique                 : {gateway}/api/v1/search?q=nettoyage&department=93\n"
             f"  catalogue (interne)          : http://{HOST}:{PORTS['catalog']}/docs\n"
             f"  sourcing (interne)           : http://{HOST}:{PORTS['sourcing']}/docs\n"
             f"  Meilisearch (interne)        : {env['MEILI_URL']}\n"
-            f"Journaux (JSON) : {VAR}/{{gateway,catalog,sourcing,meilisearch}}.log\n"
+            f"Journaux (JSON) : {VAR}/{{web,gateway,catalog,sourcing,meilisearch}}.log\n"
             "Ctrl-C pour tout arrêter.\n",
             flush=True,
         )

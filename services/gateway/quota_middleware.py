@@ -37,6 +37,20 @@ def _subject(credential: str, session_secret: str) -> str:
     return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
 
 
+def client_address(scope: Scope, trusted_proxies: list[str]) -> str:
+    """The caller's address: the peer's, or — when the peer is a trusted proxy — the nearest
+    address in X-Forwarded-For that is not itself a trusted proxy."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = Headers(scope=scope).get("x-forwarded-for", "")
+    for address in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
+        if address not in trusted_proxies:
+            return address[:64]
+    return peer
+
+
 class QuotaMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,8 +71,8 @@ class QuotaMiddleware:
                 _subject(credential, state.settings.session_secret), state.identified_limits
             )
         else:
-            client = scope.get("client")
-            decision = await state.quotas.check(f"ip:{client[0] if client else 'unknown'}")
+            address = client_address(scope, state.settings.trusted_proxies)
+            decision = await state.quotas.check(f"ip:{address}")
         headers = decision.headers()
         if not decision.allowed:
             response = problem_response(

@@ -31,6 +31,9 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     # Anonymous callers, per IP address.
     anonymous_per_minute: int = Field(default=60, ge=1)
     anonymous_per_day: int = Field(default=5_000, ge=1)
+    # Proxies whose X-Forwarded-For names the real client (the website, a load balancer):
+    # anonymous quotas then count per browser, not per proxy. Empty: the peer address counts.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Callers who identify themselves (per API key, or per account for sessions).
     identified_per_minute: int = Field(default=600, ge=1)
     identified_per_day: int = Field(default=100_000, ge=1)

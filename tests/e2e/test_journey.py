@@ -17,9 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,6 +26,7 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import IndexedCatalog
 from tests.e2e.test_services import System, running_system
+from tests.mail_support import Inbox, body, links
 from tests.support import ROOT, free_port, wait_until
 
 PASSWORD = "un-mot-de-passe-assez-long"
@@ -37,39 +36,6 @@ PROOF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-@dataclass
-class Inbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str, subject: str = "") -> list[EmailMessage]:
-        return [
-            m
-            for m in list(self.messages)
-            if m["To"] == address and subject.lower() in str(m["Subject"]).lower()
-        ]
-
-    def wait_for(self, address: str, subject: str = "", saying: str = "") -> EmailMessage:
-        def found() -> list[EmailMessage]:
-            return [m for m in self.to(address, subject) if saying in body(m)]
-
-        wait_until(lambda: bool(found()), timeout_s=30)
-        return found()[-1]
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
-
-
-def links(message: EmailMessage) -> list[str]:
-    return re.findall(r"https?://[^\s<>\"»]+", body(message))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from services.gateway.accounts.schemas import (
     TokensPublic,
 )
 from services.gateway.auth import CallerDep, requires
+from services.gateway.quota_middleware import client_address
 from services.gateway.state import GatewayStateDep
 
 router = APIRouter(prefix="/api/v1", tags=["comptes et clés"])
@@ -65,7 +66,7 @@ def verify_by_link(token: LinkToken, session: SessionDep) -> AccountPublic:
 async def login(
     payload: Credentials, session: SessionDep, request: Request, state: GatewayStateDep
 ) -> TokensPublic:
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request.scope, state.settings.trusted_proxies)
     tokens = await service.throttled_login(
         session, state.login_throttle, state.settings, client, payload.email, payload.password
     )

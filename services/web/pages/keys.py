@@ -1,0 +1,7 @@
+"""Pages: keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

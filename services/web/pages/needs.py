@@ -1,0 +1,7 @@
+"""Pages: needs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

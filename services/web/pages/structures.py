@@ -1,0 +1,7 @@
+"""Pages: structures."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
