@@ -1,0 +1,198 @@
+"""Favourite lists in a real browser, on the real stack: a buyer adds structures (the full form,
+the quick button with htmx and without JavaScript), renames the list, removes one, exports it as
+CSV, deletes a list after confirming; every page (error states included) through axe-core."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import timedelta
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect
+
+from services.web.security import COOKIE
+from services.web.sessions import SessionStore, SignedIn, new_session_id
+from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, screenshot
+
+
+def sign_in(page: Page, site: Site, email: str, role: str = "public_buyer") -> None:
+    """Through the log-in page when this build has it; otherwise the session is written as that
+    page writes it (the API's tokens, server-side, behind the browser's opaque cookie)."""
+    page.goto("/connexion")
+    if page.locator("#champ-email").count():
+        log_in(page, email)
+        return
+    tokens = site.api("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert tokens.status_code == 200, tokens.text
+    answer = tokens.json()
+    store = SessionStore(
+        site.web.env["WEB_SESSION_DATABASE_URL"],
+        site.web.env["WEB_SESSION_SECRET"],
+        timedelta(days=1),
+    )
+    session_id = new_session_id()
+    store._save(  # noqa: SLF001 - the log-in page's own write, until this build has the page
+        session_id,
+        SignedIn(
+            email,
+            role,
+            answer["access_token"],
+            answer["refresh_token"],
+            time.time() + float(answer.get("expires_in", 900)),
+        ),
+    )
+    store.close()
+    page.context.add_cookies([{"name": COOKIE, "value": session_id, "url": site.web.url}])
+
+
+def _three_structures(site: Site) -> list[dict[str, Any]]:
+    found = site.api("GET", "/api/v1/search", params={"kind": "ESAT", "department": "69"})
+    hits: list[dict[str, Any]] = found.json()["hits"]
+    assert len(hits) >= 3, found.text
+    return hits[:3]
+
+
+def _list_id(page: Page) -> int:
+    return int(page.url.rstrip("/").split("/listes/")[1].split("?")[0].split("#")[0])
+
+
+def test_a_buyer_fills_renames_trims_and_exports_a_list(
+    site: Site, page: Page, phone: Page, browser: Browser
+) -> None:
+    buyer = site.new_account("public_buyer")
+    first, second, third = _three_structures(site)
+
+    # Anonymous: the lists ask for a log-in and come back afterwards.
+    page.goto("/listes")
+    assert "/connexion?suite=%2Flistes" in page.url
+    sign_in(page, site, buyer)
+
+    page.goto("/listes")
+    expect(page.get_by_text("Vous n'avez pas encore de liste")).to_be_visible()
+    check_accessibility(page, "listes-vide")
+
+    # The full form: a new list needs a name, and what was chosen stays chosen.
+    page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=/listes")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(first["name"])
+    page.get_by_label("Nouvelle liste", exact=True).check()
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    expect(page.locator("#champ-name-messages")).to_contain_text("Donnez un nom")
+    expect(page.get_by_label("Nouvelle liste", exact=True)).to_be_checked()
+    check_accessibility(page, "listes-ajouter-erreur")
+    page.fill("#champ-name", "ESAT du Rhône")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    page.wait_for_url("**/listes")
+    row = page.locator("#mes-listes tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.first).to_contain_text("ESAT du Rhône")
+    expect(row.first.locator("td").nth(1)).to_have_text("1")
+
+    # The quick button, with htmx: it turns into « Ajoutée à … » in place.
+    page.goto(f"/listes/ajouter?structure_id={second['id']}&retour=/listes")
+    check_accessibility(page, "listes-ajouter")
+    address = page.url
+    page.get_by_role("button", name=f"Ajouter {second['name']} à ma liste").click()
+    expect(page.locator(f"#ajout-{second['id']}")).to_contain_text("Ajoutée à ESAT du Rhône")
+    assert page.url == address
+
+    # The same button without JavaScript: a plain POST, then back where the buyer was.
+    plain = browser.new_context(
+        base_url=site.web.url, java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    try:
+        no_js = plain.new_page()
+        sign_in(no_js, site, buyer)
+        no_js.goto(f"/listes/ajouter?structure_id={third['id']}&retour=/listes")
+        no_js.get_by_role("button", name=f"Ajouter {third['name']} à ma liste").click()
+        no_js.wait_for_url("**/listes")
+        expect(no_js.locator("#mes-listes tbody tr").first.locator("td").nth(1)).to_have_text("3")
+    finally:
+        plain.close()
+
+    # The list: its three structures, each linking to its page.
+    page.goto("/listes")
+    page.get_by_role("link", name="ESAT du Rhône", exact=True).click()
+    list_id = _list_id(page)
+    rows = page.locator("#structures-de-la-liste tbody tr")
+    expect(rows).to_have_count(3)
+    for structure in (first, second, third):
+        link = page.get_by_role("link", name=structure["name"], exact=True)
+        expect(link).to_have_attribute("href", f"/structures/{structure['id']}")
+    check_accessibility(page, "listes-liste")
+    screenshot(page, "listes")
+
+    # Renaming to a name already taken is refused beside the field, keeping what was typed.
+    assert site.api(
+        "POST", "/api/v1/favourites", json={"name": "Traiteurs"}, headers=site.bearer(buyer)
+    ).status_code == 201
+    page.fill("#champ-name", "traiteurs ")
+    page.get_by_role("button", name="Renommer", exact=True).click()
+    expect(page.locator("#champ-name-messages")).to_contain_text("déjà une liste nommée")
+    expect(page.locator("#champ-name")).to_have_value("traiteurs ")
+    expect(page.locator("#erreurs")).to_be_visible()
+    check_accessibility(page, "listes-renommer-erreur")
+    page.fill("#champ-name", "ESAT de Lyon")
+    page.get_by_role("button", name="Renommer", exact=True).click()
+    page.wait_for_url(f"**/listes/{list_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("ESAT de Lyon")
+
+    # One removed; the export holds exactly the two left.
+    page.get_by_role("button", name=f"Retirer {second['name']}").click()
+    page.wait_for_url(f"**/listes/{list_id}")
+    expect(rows).to_have_count(2)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exporter en CSV").click()
+    path = download.value.path()
+    assert path is not None
+    text = path.read_bytes().decode("utf-8-sig")
+    exported = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert sorted(int(r["Identifiant"]) for r in exported) == sorted([first["id"], third["id"]])
+    with page.expect_download() as workbook:
+        page.get_by_role("link", name="Exporter en XLSX (tableur)").click()
+    saved = workbook.value.path()
+    assert saved is not None and saved.read_bytes()[:2] == b"PK"
+
+    # Creating a list under a taken name: the error beside the field, the name kept.
+    page.goto("/listes")
+    page.fill("#champ-name", "ESAT de Lyon")
+    page.get_by_role("button", name="Créer la liste").click()
+    expect(page.locator("#champ-name-messages")).to_contain_text("déjà une liste nommée")
+    expect(page.locator("#champ-name")).to_have_value("ESAT de Lyon")
+    check_accessibility(page, "listes-creer-erreur")
+
+    # Deleting asks first; « Non » changes nothing, « Oui » deletes.
+    page.get_by_role("link", name="Supprimer Traiteurs").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Traiteurs")
+    check_accessibility(page, "listes-supprimer")
+    page.get_by_role("button", name="Oui, supprimer la liste").click()
+    page.wait_for_url("**/listes")
+    expect(page.locator("#mes-listes tbody tr")).to_have_count(1)
+    check_accessibility(page, "listes")
+    screenshot(page, "listes-index")
+
+    # Another buyer sees none of it.
+    intruder = site.new_account("private_buyer")
+    phone.context.clear_cookies()
+    sign_in(phone, site, intruder, "private_buyer")
+    response = phone.goto(f"/listes/{list_id}")
+    assert response is not None and response.status == 404
+    phone.context.clear_cookies()
+    sign_in(phone, site, buyer)
+    phone.goto(f"/listes/{list_id}")
+    expect(phone.locator("#structures-de-la-liste tbody tr")).to_have_count(2)
+    check_accessibility(phone, "listes-liste-mobile")
+    screenshot(phone, "listes")
+
+
+def test_an_unknown_structure_and_a_foreign_return_path(site: Site, page: Page) -> None:
+    buyer = site.new_account("public_buyer")
+    sign_in(page, site, buyer)
+    response = page.goto("/listes/ajouter?structure_id=2000000000")
+    assert response is not None and response.status == 404
+    check_accessibility(page, "listes-ajouter-inconnue")
+    # A return path to another site is not followed.
+    first = _three_structures(site)[0]
+    page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=//ailleurs.example/x")
+    expect(page.locator("input[name=retour]").first).to_have_value(f"/structures/{first['id']}")
