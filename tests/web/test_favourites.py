@@ -33,7 +33,8 @@ def sign_in(page: Page, site: Site, email: str, role: str = "public_buyer") -> N
         timedelta(days=1),
     )
     session_id = new_session_id()
-    store._save(  # noqa: SLF001 - the log-in page's own write, until this build has the page
+    # The log-in page's own write, until this build has that page.
+    store._save(
         session_id,
         SignedIn(
             email,
@@ -45,6 +46,19 @@ def sign_in(page: Page, site: Site, email: str, role: str = "public_buyer") -> N
     )
     store.close()
     page.context.add_cookies([{"name": COOKIE, "value": session_id, "url": site.web.url}])
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing wider than the screen: a table scrolls inside its own frame, not the page."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    limit = page.viewport_size["width"] if page.viewport_size else 0
+    wider = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                && !e.closest('.fr-table__container') && e.getClientRects().length)
+            .map(e => e.tagName + '.' + e.className).slice(0, 5)"""
+    )
+    assert width <= limit, " | ".join(map(str, [width, *wider]))
 
 
 def _three_structures(site: Site) -> list[dict[str, Any]]:
@@ -124,9 +138,12 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     screenshot(page, "listes")
 
     # Renaming to a name already taken is refused beside the field, keeping what was typed.
-    assert site.api(
-        "POST", "/api/v1/favourites", json={"name": "Traiteurs"}, headers=site.bearer(buyer)
-    ).status_code == 201
+    assert (
+        site.api(
+            "POST", "/api/v1/favourites", json={"name": "Traiteurs"}, headers=site.bearer(buyer)
+        ).status_code
+        == 201
+    )
     page.fill("#champ-name", "traiteurs ")
     page.get_by_role("button", name="Renommer", exact=True).click()
     expect(page.locator("#champ-name-messages")).to_contain_text("déjà une liste nommée")
@@ -183,6 +200,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     phone.goto(f"/listes/{list_id}")
     expect(phone.locator("#structures-de-la-liste tbody tr")).to_have_count(2)
     check_accessibility(phone, "listes-liste-mobile")
+    assert_fits(phone)
     screenshot(phone, "listes")
 
 
