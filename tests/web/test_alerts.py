@@ -159,7 +159,7 @@ def test_a_saved_search_tells_a_newcomer_once_and_its_link_unsubscribes(
     expect(page.locator("#frequence-daily")).to_be_checked()
     page.get_by_role("button", name="Enregistrer la recherche").click()
     page.wait_for_url("**/alertes")
-    row = page.locator("#mes-alertes tbody tr")
+    row = page.locator("#mes-alertes > li")
     expect(row).to_have_count(1)
     expect(row.first).to_contain_text("Nettoyage 93")
     expect(row.first.locator("select")).to_have_value("daily")
