@@ -32,7 +32,7 @@ from services.sourcing.alerts.models import SavedSearchStructure
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
-from tests.conftest import IndexedCatalog, drain
+from tests.conftest import drain
 from tests.support import IDENTITY_SECRET, Meili, copy_sqlite, free_port, sourcing_settings
 
 BUYER = identity("acheteur-alertes", Role.PUBLIC_BUYER)

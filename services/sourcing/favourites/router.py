@@ -28,7 +28,9 @@ LIMITS = (
     f"Au plus {service.MAX_LISTS} listes par compte et {service.MAX_STRUCTURES} structures "
     "par liste ; chaque compte ne voit que ses propres listes."
 )
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Liste inconnue, ou liste d'un autre compte"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Liste inconnue, ou liste d'un autre compte"}
+}
 
 
 @router.get(
