@@ -112,7 +112,7 @@ async def listed_structure(structure_id: IdPath, state: SourcingStateDep) -> Str
     ),
     responses={
         200: {"description": "La structure était déjà dans la liste"},
-        201: {"description": "Structure ajoutée"},
+        201: {"description": "Structure ajoutée", "model": FavouriteStructurePublic},
         404: {"description": "Liste ou structure inconnue"},
         409: {"description": "Nombre maximal de structures atteint"},
     },
