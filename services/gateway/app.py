@@ -18,6 +18,7 @@ from services.common.http import pooled_client
 from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
+from services.gateway.buyers import router as buyers_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
@@ -105,6 +106,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[
             pages_router,
             api_router,
+            buyers_router,
             accounts_router,
             me_router,
             legacy_router,

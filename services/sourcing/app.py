@@ -16,6 +16,9 @@ from services.common.http import pooled_client
 from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
 from services.common.state import install_state, state_of
+from services.sourcing.alerts.digest import DigestRunner
+from services.sourcing.alerts.router import router as alerts_router
+from services.sourcing.favourites.router import router as favourites_router
 from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
@@ -49,10 +52,15 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         install_state(
             app, SourcingState(engine, settings, vocabulary, search_engine, mail_relay, runner)
         )
+        digests = DigestRunner(engine, search_engine, vocabulary, settings, mail_relay)
         stop = asyncio.Event()
         # Mail goes out within a second of being queued, not at the runner's next pass.
         tasks = (
-            [asyncio.create_task(runner.run(stop)), asyncio.create_task(mail_relay.run(stop))]
+            [
+                asyncio.create_task(runner.run(stop)),
+                asyncio.create_task(digests.run(stop)),
+                asyncio.create_task(mail_relay.run(stop)),
+            ]
             if settings.background_enabled
             else []
         )
@@ -80,6 +88,13 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         description="Recherche de fournisseurs inclusifs par territoire et domaine d'achat.",
         settings=settings,
         lifespan=lifespan,
-        routers=[search_router, market_router, needs_router, reference_router],
+        routers=[
+            search_router,
+            market_router,
+            needs_router,
+            reference_router,
+            favourites_router,
+            alerts_router,
+        ],
         readiness=readiness,
     )

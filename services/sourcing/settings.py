@@ -33,6 +33,17 @@ class SourcingSettings(
     reminder_cap: int = Field(default=2, ge=0, le=10)
     rematch_interval_s: float = Field(default=60, gt=0)
     background_enabled: bool = True
+    # The website buyers use (structure pages, saved searches, unsubscribing); the public
+    # gateway's address when not given.
+    web_url: str = ""
+    # Saved searches' digests: how often the loop looks for due ones, and when each is due.
+    digest_interval_s: float = Field(default=300, gt=0)
+    digest_daily_after_s: float = Field(default=86_400, gt=0)
+    digest_weekly_after_s: float = Field(default=7 * 86_400, gt=0)
+
+    @property
+    def website(self) -> str:
+        return (self.web_url or self.public_url).rstrip("/")
 
     @model_validator(mode="after")
     def _no_master_key_in_production(self) -> SourcingSettings:
