@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from services.domain.kinds import FAMILY_LABELS, PRESTA_TYPE_LABELS, Family, Kind, PrestaType
+from services.domain.kinds import FAMILY_LABELS, PRESTA_TYPE_LABELS, Family, Kind
 from services.domain.reservations import RESERVATION_LABELS, Reservation, reservations_of
 from services.web.api import Api, ApiProblem
 from services.web.sessions import SignedIn
@@ -282,10 +282,7 @@ async def load(
         view = ActivityView(
             sector=slug,
             sector_name=catalogue.names.get(slug, slug),
-            presta_types=[
-                PRESTA_TYPE_LABELS.get(p, p)  # type: ignore[call-overload]
-                for p in activity.get("presta_types", [])
-            ],
+            presta_types=[PRESTA_TYPE_LABELS.get(p, p) for p in activity.get("presta_types", [])],
             range_label=range_label(activity),
             zones=[zone_label(z, communes) for z in activity.get("zones", [])],
             inferred=bool(activity.get("inferred")),
@@ -294,7 +291,7 @@ async def load(
     for offer in offers:
         offer["sector_name"] = catalogue.names.get(offer.get("sector", ""), offer.get("sector"))
         presta = offer.get("presta_type")
-        offer["presta_label"] = PRESTA_TYPE_LABELS.get(presta, presta)  # type: ignore[call-overload]
+        offer["presta_label"] = PRESTA_TYPE_LABELS.get(presta, presta)
     structure["family_label"] = FAMILY_LABELS.get(structure["family"], structure["family"])
     structure["reservation_badges"] = reservation_badges(structure["kind"])
     return StructurePage(

@@ -11,13 +11,134 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from services.domain.kinds import FAMILY_LABELS, KIND_LABELS, Family, Kind
+from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
 from services.web.api import Api, ApiProblem
 from services.web.sessions import SignedIn
 
 # Régions and départements (INSEE, COG 2026), metropolitan France and overseas départements.
-REGIONS: dict[str, str] = {'84': 'Auvergne-Rhône-Alpes', '27': 'Bourgogne-Franche-Comté', '53': 'Bretagne', '24': 'Centre-Val de Loire', '94': 'Corse', '44': 'Grand Est', '01': 'Guadeloupe', '03': 'Guyane', '32': 'Hauts-de-France', '04': 'La Réunion', '02': 'Martinique', '06': 'Mayotte', '28': 'Normandie', '75': 'Nouvelle-Aquitaine', '76': 'Occitanie', '52': 'Pays de la Loire', '93': "Provence-Alpes-Côte d'Azur", '11': 'Île-de-France'}
-DEPARTEMENTS: dict[str, str] = {'01': 'Ain', '02': 'Aisne', '03': 'Allier', '04': 'Alpes-de-Haute-Provence', '05': 'Hautes-Alpes', '06': 'Alpes-Maritimes', '07': 'Ardèche', '08': 'Ardennes', '09': 'Ariège', '10': 'Aube', '11': 'Aude', '12': 'Aveyron', '13': 'Bouches-du-Rhône', '14': 'Calvados', '15': 'Cantal', '16': 'Charente', '17': 'Charente-Maritime', '18': 'Cher', '19': 'Corrèze', '21': "Côte-d'Or", '22': "Côtes-d'Armor", '23': 'Creuse', '24': 'Dordogne', '25': 'Doubs', '26': 'Drôme', '27': 'Eure', '28': 'Eure-et-Loir', '29': 'Finistère', '2A': 'Corse-du-Sud', '2B': 'Haute-Corse', '30': 'Gard', '31': 'Haute-Garonne', '32': 'Gers', '33': 'Gironde', '34': 'Hérault', '35': 'Ille-et-Vilaine', '36': 'Indre', '37': 'Indre-et-Loire', '38': 'Isère', '39': 'Jura', '40': 'Landes', '41': 'Loir-et-Cher', '42': 'Loire', '43': 'Haute-Loire', '44': 'Loire-Atlantique', '45': 'Loiret', '46': 'Lot', '47': 'Lot-et-Garonne', '48': 'Lozère', '49': 'Maine-et-Loire', '50': 'Manche', '51': 'Marne', '52': 'Haute-Marne', '53': 'Mayenne', '54': 'Meurthe-et-Moselle', '55': 'Meuse', '56': 'Morbihan', '57': 'Moselle', '58': 'Nièvre', '59': 'Nord', '60': 'Oise', '61': 'Orne', '62': 'Pas-de-Calais', '63': 'Puy-de-Dôme', '64': 'Pyrénées-Atlantiques', '65': 'Hautes-Pyrénées', '66': 'Pyrénées-Orientales', '67': 'Bas-Rhin', '68': 'Haut-Rhin', '69': 'Rhône', '70': 'Haute-Saône', '71': 'Saône-et-Loire', '72': 'Sarthe', '73': 'Savoie', '74': 'Haute-Savoie', '75': 'Paris', '76': 'Seine-Maritime', '77': 'Seine-et-Marne', '78': 'Yvelines', '79': 'Deux-Sèvres', '80': 'Somme', '81': 'Tarn', '82': 'Tarn-et-Garonne', '83': 'Var', '84': 'Vaucluse', '85': 'Vendée', '86': 'Vienne', '87': 'Haute-Vienne', '88': 'Vosges', '89': 'Yonne', '90': 'Territoire de Belfort', '91': 'Essonne', '92': 'Hauts-de-Seine', '93': 'Seine-Saint-Denis', '94': 'Val-de-Marne', '95': "Val-d'Oise", '971': 'Guadeloupe', '972': 'Martinique', '973': 'Guyane', '974': 'La Réunion', '976': 'Mayotte'}
+REGIONS: dict[str, str] = {
+    "84": "Auvergne-Rhône-Alpes",
+    "27": "Bourgogne-Franche-Comté",
+    "53": "Bretagne",
+    "24": "Centre-Val de Loire",
+    "94": "Corse",
+    "44": "Grand Est",
+    "01": "Guadeloupe",
+    "03": "Guyane",
+    "32": "Hauts-de-France",
+    "04": "La Réunion",
+    "02": "Martinique",
+    "06": "Mayotte",
+    "28": "Normandie",
+    "75": "Nouvelle-Aquitaine",
+    "76": "Occitanie",
+    "52": "Pays de la Loire",
+    "93": "Provence-Alpes-Côte d'Azur",
+    "11": "Île-de-France",
+}
+DEPARTEMENTS: dict[str, str] = {
+    "01": "Ain",
+    "02": "Aisne",
+    "03": "Allier",
+    "04": "Alpes-de-Haute-Provence",
+    "05": "Hautes-Alpes",
+    "06": "Alpes-Maritimes",
+    "07": "Ardèche",
+    "08": "Ardennes",
+    "09": "Ariège",
+    "10": "Aube",
+    "11": "Aude",
+    "12": "Aveyron",
+    "13": "Bouches-du-Rhône",
+    "14": "Calvados",
+    "15": "Cantal",
+    "16": "Charente",
+    "17": "Charente-Maritime",
+    "18": "Cher",
+    "19": "Corrèze",
+    "21": "Côte-d'Or",
+    "22": "Côtes-d'Armor",
+    "23": "Creuse",
+    "24": "Dordogne",
+    "25": "Doubs",
+    "26": "Drôme",
+    "27": "Eure",
+    "28": "Eure-et-Loir",
+    "29": "Finistère",
+    "2A": "Corse-du-Sud",
+    "2B": "Haute-Corse",
+    "30": "Gard",
+    "31": "Haute-Garonne",
+    "32": "Gers",
+    "33": "Gironde",
+    "34": "Hérault",
+    "35": "Ille-et-Vilaine",
+    "36": "Indre",
+    "37": "Indre-et-Loire",
+    "38": "Isère",
+    "39": "Jura",
+    "40": "Landes",
+    "41": "Loir-et-Cher",
+    "42": "Loire",
+    "43": "Haute-Loire",
+    "44": "Loire-Atlantique",
+    "45": "Loiret",
+    "46": "Lot",
+    "47": "Lot-et-Garonne",
+    "48": "Lozère",
+    "49": "Maine-et-Loire",
+    "50": "Manche",
+    "51": "Marne",
+    "52": "Haute-Marne",
+    "53": "Mayenne",
+    "54": "Meurthe-et-Moselle",
+    "55": "Meuse",
+    "56": "Morbihan",
+    "57": "Moselle",
+    "58": "Nièvre",
+    "59": "Nord",
+    "60": "Oise",
+    "61": "Orne",
+    "62": "Pas-de-Calais",
+    "63": "Puy-de-Dôme",
+    "64": "Pyrénées-Atlantiques",
+    "65": "Hautes-Pyrénées",
+    "66": "Pyrénées-Orientales",
+    "67": "Bas-Rhin",
+    "68": "Haut-Rhin",
+    "69": "Rhône",
+    "70": "Haute-Saône",
+    "71": "Saône-et-Loire",
+    "72": "Sarthe",
+    "73": "Savoie",
+    "74": "Haute-Savoie",
+    "75": "Paris",
+    "76": "Seine-Maritime",
+    "77": "Seine-et-Marne",
+    "78": "Yvelines",
+    "79": "Deux-Sèvres",
+    "80": "Somme",
+    "81": "Tarn",
+    "82": "Tarn-et-Garonne",
+    "83": "Var",
+    "84": "Vaucluse",
+    "85": "Vendée",
+    "86": "Vienne",
+    "87": "Haute-Vienne",
+    "88": "Vosges",
+    "89": "Yonne",
+    "90": "Territoire de Belfort",
+    "91": "Essonne",
+    "92": "Hauts-de-Seine",
+    "93": "Seine-Saint-Denis",
+    "94": "Val-de-Marne",
+    "95": "Val-d'Oise",
+    "971": "Guadeloupe",
+    "972": "Martinique",
+    "973": "Guyane",
+    "974": "La Réunion",
+    "976": "Mayotte",
+}
 
 SECTOR_CACHE_S = 3600.0
 
@@ -263,7 +384,9 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s\-']+", " ", plain.lower()).strip()
 
 
-async def build_depth(api: Api, page: TenderPage, user: SignedIn | None, client_ip: str | None) -> None:
+async def build_depth(
+    api: Api, page: TenderPage, user: SignedIn | None, client_ip: str | None
+) -> None:
     """Market depth for the sector or CPV and the territory typed, or errors beside fields."""
     values = page.values
     await _resolve_cpv(api, page, user=user, client_ip=client_ip)
@@ -300,7 +423,7 @@ def depth_view(answer: Mapping[str, Any]) -> dict[str, Any]:
 
     def kinds(counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
         return [
-            (code, KIND_LABELS.get(code, code), n)  # type: ignore[call-overload]
+            (code, KIND_LABELS.get(code, code), n)
             for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
 
@@ -309,8 +432,7 @@ def depth_view(answer: Mapping[str, Any]) -> dict[str, Any]:
         "eligible": answer["eligible_suppliers"],
         "local": answer.get("local_suppliers", 0),
         "by_family": [
-            (FAMILY_LABELS.get(f, f), n)  # type: ignore[call-overload]
-            for f, n in sorted(answer.get("by_family", {}).items())
+            (FAMILY_LABELS.get(f, f), n) for f, n in sorted(answer.get("by_family", {}).items())
         ],
         "by_kind": kinds(answer.get("by_kind", {})),
         "undeclared": answer.get("undeclared_suppliers", 0),
@@ -329,7 +451,9 @@ def depth_view(answer: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def build_hours(api: Api, page: TenderPage, user: SignedIn | None, client_ip: str | None) -> None:
+async def build_hours(
+    api: Api, page: TenderPage, user: SignedIn | None, client_ip: str | None
+) -> None:
     """The insertion hours of a social clause, or a message beside each wrong field."""
     numbers: dict[str, float] = {}
     for name in HOURS_FIELDS:

@@ -51,9 +51,7 @@ async def structure_page(
 
 @router.get("/accessibilite", response_class=HTMLResponse)
 async def accessibility(visitor: VisitorDep) -> HTMLResponse:
-    return visitor.render(
-        "structures/accessibility.html", {"breadcrumb": [("Accessibilité", "")]}
-    )
+    return visitor.render("structures/accessibility.html", {"breadcrumb": [("Accessibilité", "")]})
 
 
 @router.get("/mentions-legales", response_class=HTMLResponse)

@@ -14,12 +14,11 @@ router = APIRouter()
 @router.get("/avant-un-achat", response_class=HTMLResponse)
 async def before_tender(request: Request, visitor: VisitorDep) -> HTMLResponse:
     page = tender_view.TenderPage(tender_view.read_values(request.query_params))
-    context = {"user": visitor.user, "client_ip": visitor.client_ip}
-    api = visitor.state.api
+    api, user, client_ip = visitor.state.api, visitor.user, visitor.client_ip
     if page.depth_asked:
-        await tender_view.build_depth(api, page, **context)
+        await tender_view.build_depth(api, page, user, client_ip)
     if page.hours_asked:
-        await tender_view.build_hours(api, page, **context)
+        await tender_view.build_hours(api, page, user, client_ip)
     catalogue = await tender_view.sector_catalogue(api)
     return visitor.render(
         "tender/page.html",
