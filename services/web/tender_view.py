@@ -199,6 +199,7 @@ NUMBER_EXAMPLES = {
     "insertion_rate_percent": "5",
     "hourly_cost_eur": "30",
 }
+KIND_NAMES: dict[str, str] = {kind.value: label for kind, label in KIND_LABELS.items()}
 DEFAULT_HOURLY_COST = 30.0
 # Legal yearly working time of a full-time job (35 h × 52 weeks less leave and holidays).
 FULL_TIME_HOURS = 1607
@@ -423,7 +424,7 @@ def depth_view(answer: Mapping[str, Any]) -> dict[str, Any]:
 
     def kinds(counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
         return [
-            (code, KIND_LABELS.get(code, code), n)
+            (code, KIND_NAMES.get(code, code), n)
             for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
 
