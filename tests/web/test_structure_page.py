@@ -5,12 +5,14 @@ search, nearby suppliers; an unknown id; the footer's static pages."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -202,3 +204,15 @@ def test_the_footer_pages_exist(site: Site, page: Page, path: str, title: str) -
     assert page.url == site.url(path)
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     check_accessibility(page, path.strip("/"))
+
+
+def test_the_way_back_never_leaves_the_site(site: Site, esat: dict[str, Any]) -> None:
+    html = httpx.get(
+        site.url(f"/structures/{esat['id']}"),
+        params={"depuis": "https://ailleurs.example/piege?x=1"},
+        timeout=20,
+    ).text
+    back = re.search(r'href="([^"]*)">Retour aux résultats', html)
+    assert back is not None
+    assert back.group(1).startswith("/recherche?")
+    assert "ailleurs.example/" not in back.group(1)

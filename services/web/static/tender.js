@@ -28,3 +28,13 @@
     if (status) { status.textContent = shown + " secteur(s) correspondant(s)"; }
   });
 })();
+
+// After the form is sent, the focus goes to the errors' summary, else to the result asked for.
+(function () {
+  "use strict";
+  var target = document.getElementById("erreurs") ||
+    document.getElementById(location.hash === "#calcul" ? "resultat-heures" : "resultat");
+  if (!target) { return; }
+  target.setAttribute("tabindex", "-1");
+  target.focus();
+})();
