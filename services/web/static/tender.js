@@ -32,8 +32,11 @@
 // After the form is sent, the focus goes to the errors' summary, else to the result asked for.
 (function () {
   "use strict";
-  var target = document.getElementById("erreurs") ||
-    document.getElementById(location.hash === "#calcul" ? "resultat-heures" : "resultat");
+  var target = document.getElementById("erreurs");
+  if (!target) {
+    var result = document.getElementById(location.hash === "#calcul" ? "resultat-heures" : "resultat");
+    target = result && result.querySelector("h2, h3");
+  }
   if (!target) { return; }
   target.setAttribute("tabindex", "-1");
   target.focus();
