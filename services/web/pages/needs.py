@@ -252,13 +252,15 @@ async def save_step(
     if step == 3 and action in ("chercher-lieu", "chercher-cpv"):
         # Without scripts, suggestions come back with the form as it was typed.
         return await _render_step(visitor, need, etag, step, typed.values, from_review=from_review)
-    if step == 3 and typed.values["place_search"] and not typed.values["place"]:
+    if step == 3 and typed.values["place_search"]:
+        # A place typed but not chosen is never dropped silently.
         place = view.typed_place(typed.values["place_search"])
-        if place is None:
-            typed.errors["place"] = "choisissez le lieu parmi les propositions"
-        else:
+        offered = dict(await _suggest_places(visitor, typed.values["place_search"]))
+        if place is not None and typed.values["place"] not in offered:
             typed.values["place"] = place
             typed.change["place"] = view.place_of(place)
+        elif typed.values["place"] not in offered:
+            typed.errors["place"] = "choisissez le lieu parmi les propositions"
     if step == 1:
         rest = [s for s in need["sectors"] if s != typed.values["sector"]]
         typed.change["sectors"] = (
