@@ -304,3 +304,15 @@ def test_a_draft_survives_and_resumes(site: Site, page: Page, buyer: str) -> Non
     page.wait_for_url("**/etape/4")
     saved = site.api("GET", f"/api/v1/needs/{need_id}", headers=bearer).json()
     assert saved["place_level"] == "commune"
+
+    # Cancelled after a confirmation page (no script needed), it is listed with the cancelled.
+    page.goto(f"/besoins/{need_id}")
+    page.get_by_role("link", name="Annuler le besoin").click()
+    page.wait_for_url(f"**/besoins/{need_id}/annuler")
+    check_accessibility(page, "besoin-annuler")
+    page.get_by_role("button", name="Annuler ce besoin").click()
+    page.wait_for_url(f"**/besoins/{need_id}")
+    expect(page.locator(".fr-badges-group").first).to_contain_text("Annulé")
+    page.goto("/besoins")
+    cancelled = page.locator("section[aria-labelledby='statut-cancelled']")
+    expect(cancelled.get_by_role("link", name="Brouillon de fournitures")).to_be_visible()
