@@ -1,4 +1,5 @@
-"""Reference data for API clients: kinds, presta types, sectors, CPV lookup, communes."""
+"""Reference data for API clients: kinds, presta types, sectors, CPV lookup, communes,
+départements and régions."""
 
 from __future__ import annotations
 
@@ -128,3 +129,25 @@ def communes(
         }
         for c in found[:MAX_SUGGESTIONS]
     ]
+
+
+@router.get("/departments", summary="Les départements (code, nom, région)")
+def departments(state: SourcingStateDep) -> list[dict[str, str | None]]:
+    vocabulary = state.vocabulary
+    names = vocabulary.department_names or {}
+    regions = vocabulary.region_names or {}
+    return [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "region": region,
+            "region_name": regions.get(region),
+        }
+        for code, region in sorted(vocabulary.departments.items())
+    ]
+
+
+@router.get("/regions", summary="Les régions (code, nom)")
+def regions(state: SourcingStateDep) -> list[dict[str, str]]:
+    names = state.vocabulary.region_names or {}
+    return [{"code": code, "name": names.get(code, code)} for code in sorted(names)]
