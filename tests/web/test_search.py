@@ -4,14 +4,16 @@ equals what the public API answers for the same search."""
 from __future__ import annotations
 
 import csv
-import io
 import re
+import secrets
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Site, check_accessibility, screenshot
+from tests.e2e.test_journey import PROOF, staff_command
+from tests.support import wait_until
+from tests.web.conftest import PASSWORD, Site, check_accessibility, screenshot
 
 WORDS = "entretien"
 PLACE = "Hauts-de-France"
@@ -81,6 +83,8 @@ def test_search_shows_the_apis_total_and_facets(site: Site, page: Page) -> None:
     first = api["hits"][0]
     expect(cards.first.locator("h3")).to_have_text(first["brand"] or first["name"])
     check_accessibility(page, "search-results-filtered")
+    page.reload()  # the whole page, the map drawn, for the reviewers' screenshot
+    expect(page.locator("#carte .leaflet-interactive").first).to_be_attached()
     screenshot(page, "results")
 
     # Page 2, then back: the form and the results of page 1 come back.
@@ -204,4 +208,59 @@ def test_suggestions_with_the_keyboard(site: Site, page: Page) -> None:
     assert params.get("sector") == "nettoyage-de-locaux-16"
     assert "q" not in params
     expect(page.get_by_role("link", name=re.compile("Secteur : Nettoyage de locaux"))).to_be_visible()
-    io.StringIO()  # keeps the import list honest for the CSV helper
+
+
+def test_a_name_with_markup_is_shown_as_text(site: Site, page: Page) -> None:
+    """A manager names their structure with markup (through the API, after a claim accepted
+    by staff): the results page shows the characters, runs nothing."""
+    staff_address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
+    made = staff_command(
+        site, "create", "--email", staff_address, "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert made.returncode == 0, made.stderr
+    staff = site.bearer(staff_address)
+    manager = site.bearer(site.new_account("supplier_manager"))
+    hits = site.api(
+        "GET", "/api/v1/search", params={"kind": "ACI", "department": "93", "per_page": 50}
+    ).json()["hits"]
+    structure = next(h for h in hits if not h.get("website"))
+    claim = site.api(
+        "POST",
+        "/api/v1/claims",
+        json={"siret": structure["siret"], "structure_id": structure["id"]},
+        headers=manager,
+    )
+    assert claim.status_code == 201, claim.text
+    claim_id = claim.json()["id"]
+    sent = site.api(
+        "PUT",
+        f"/api/v1/claims/{claim_id}/proof",
+        content=PROOF,
+        headers={**manager, "Content-Type": "application/pdf"},
+    )
+    assert sent.status_code == 200, sent.text
+    accepted = site.api(
+        "POST", f"/api/v1/claims/{claim_id}/accept", json={"reason": "Conforme"}, headers=staff
+    )
+    assert accepted.status_code == 200, accepted.text
+    path = f"/api/v1/structures/{structure['id']}"
+    word = f"balise{secrets.token_hex(3)}"
+    brand = f'<img src=x onerror="document.title=1"><b>{word}</b>'
+    read = site.api("GET", path)
+    edited = site.api(
+        "PATCH",
+        path,
+        json={"brand": brand, "description": f"Entretien de bureaux ({word})."},
+        headers={**manager, "If-Match": read.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    wait_until(
+        lambda: [h["brand"] for h in site.api("GET", "/api/v1/search", params={"q": word}).json()["hits"]]
+        == [brand],
+        timeout_s=60,
+    )
+    page.goto(f"/recherche?q={word}")
+    title = page.locator(".mi-results h3").first
+    expect(title).to_have_text(brand)
+    assert title.locator("b, img").count() == 0
+    assert page.title() != "1"
