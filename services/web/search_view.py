@@ -164,7 +164,7 @@ class SearchUrl:
 
     def api_params(self, place: Place | None) -> Pairs:
         """What the search API is asked: its own parameters, the resolved place added."""
-        sent = [(k, v) for k, v in self.pairs if k in API_NAMES and k != "page"]
+        sent = [(k, v) for k, v in self.pairs if k in API_NAMES and k not in ("page", "per_page")]
         if place is not None:
             sent += [(place.param, code) for code in place.codes]
         return [*sent, ("page", str(self.page)), ("per_page", str(PER_PAGE))]

@@ -4,8 +4,11 @@ equals what the public API answers for the same search."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 import secrets
+import zipfile
+from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
@@ -129,8 +132,11 @@ def test_export_downloads_the_whole_result_set(site: Site, page: Page) -> None:
     assert len(rows) == total + 1
     with page.expect_download() as xlsx_info:
         page.get_by_role("link", name=re.compile("en XLSX")).click()
-    content = open(xlsx_info.value.path(), "rb").read()
+    content = Path(xlsx_info.value.path()).read_bytes()
     assert content[:2] == b"PK"  # an XLSX is a ZIP archive
+    with zipfile.ZipFile(io.BytesIO(content)) as workbook:
+        sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+    assert len(re.findall(r"<(?:\w+:)?row[ >]", sheet)) == total + 1
 
 
 def test_keyboard_alone_from_the_search_field_to_a_result(site: Site, page: Page) -> None:
@@ -177,6 +183,9 @@ def test_bad_parameters_are_shown_beside_their_filter(site: Site, page: Page) ->
     response = page.goto("/recherche?kind=XYZ")
     assert response is not None and response.status == 400
     expect(page.locator("#groupe-kind-messages")).to_contain_text("XYZ")
+    # « Around me » without a position (no JavaScript, or refused): the page asks for a place.
+    page.goto("/recherche?autour=1")
+    expect(page.locator("#champ-ou-messages")).to_contain_text("indiquez une commune")
 
 
 def test_empty_results_and_unreachable_tiles(site: Site, page: Page) -> None:
@@ -207,7 +216,9 @@ def test_suggestions_with_the_keyboard(site: Site, page: Page) -> None:
     params = dict(parse_qsl(urlparse(page.url).query))
     assert params.get("sector") == "nettoyage-de-locaux-16"
     assert "q" not in params
-    expect(page.get_by_role("link", name=re.compile("Secteur : Nettoyage de locaux"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile("Secteur : Nettoyage de locaux"))
+    ).to_be_visible()
 
 
 def test_a_name_with_markup_is_shown_as_text(site: Site, page: Page) -> None:
@@ -255,8 +266,13 @@ def test_a_name_with_markup_is_shown_as_text(site: Site, page: Page) -> None:
     )
     assert edited.status_code == 200, edited.text
     wait_until(
-        lambda: [h["brand"] for h in site.api("GET", "/api/v1/search", params={"q": word}).json()["hits"]]
-        == [brand],
+        lambda: (
+            [
+                h["brand"]
+                for h in site.api("GET", "/api/v1/search", params={"q": word}).json()["hits"]
+            ]
+            == [brand]
+        ),
         timeout_s=60,
     )
     page.goto(f"/recherche?q={word}")
