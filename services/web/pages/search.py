@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from services.common.text import fold
 from services.web import search_view as view
-from services.web.api import ApiProblem
+from services.web.api import ApiProblem, ApiUnavailable
 from services.web.search_places import Resolved, commune_place, resolve, territories
 from services.web.visitor import Visitor, VisitorDep, redirect
 
@@ -50,7 +50,10 @@ async def _communes(visitor: Visitor, text: str) -> list[dict[str, Any]]:
 
 @router.get("/", response_class=HTMLResponse)
 async def home(visitor: VisitorDep) -> HTMLResponse:
-    names = await _sector_names(visitor)
+    try:
+        names = await _sector_names(visitor)
+    except ApiUnavailable:  # the search form works all the same; only the shortcuts wait
+        names = {}
     popular = [(slug, names[slug]) for slug in POPULAR_SECTORS if slug in names]
     return visitor.render(
         "search/home.html",
