@@ -310,7 +310,9 @@ async def untold_matches(request: Request) -> Response:
     summary="Référentiels : kinds, presta-types, sectors, cpv?q=, communes?q=, departments, regions",
 )
 async def reference(
-    name: Annotated[str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes|departments|regions)$")],
+    name: Annotated[
+        str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes|departments|regions)$")
+    ],
     request: Request,
 ) -> Response:
     return await upstream(request, "sourcing").get(f"/v1/reference/{name}", request)

@@ -78,3 +78,9 @@ def test_departments_and_regions_with_their_names(sourcing_client: TestClient) -
     regions = sourcing_client.get("/v1/reference/regions").json()
     assert len(regions) >= 18
     assert {"code": "11", "name": "Île-de-France"} in regions
+
+
+def test_communes_carry_their_centre(sourcing_client: TestClient) -> None:
+    lyon = sourcing_client.get("/v1/reference/communes", params={"q": "69123"}).json()[0]
+    assert lyon["name"] == "Lyon"
+    assert 45.6 < lyon["lat"] < 45.9 and 4.7 < lyon["lng"] < 5.0

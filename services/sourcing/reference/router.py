@@ -126,6 +126,9 @@ def communes(
             "department_name": names.get(c.department),
             "region": c.region,
             "population": c.population,
+            # The commune's centre: a point for searches within a radius of it.
+            "lat": c.centre[0] if c.centre else None,
+            "lng": c.centre[1] if c.centre else None,
         }
         for c in found[:MAX_SUGGESTIONS]
     ]
