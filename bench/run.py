@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench import freshness, indexing, profile
+from bench import freshness, indexing, profile, web
 from bench.datasets import Dataset, real_catalog, synthetic_catalog
 from bench.loadgen import run_load
 from bench.queries import QUERIES, same_answers, targets
@@ -39,6 +39,10 @@ TARGET_P50_OVERHEAD_MS = 3.0
 TARGET_REBUILD_RATIO = 0.8
 TARGET_FRESHNESS_P99_MS = 2000.0
 TARGET_RSS_MB = 250.0
+# Targets of the website (issue 14): against the gateway's JSON for the same search.
+TARGET_WEB_THROUGHPUT_RATIO = 0.7
+TARGET_WEB_P50_OVERHEAD_MS = 5.0
+TARGET_PAGE_WEIGHT_KB = 100.0
 
 
 def machine() -> dict[str, object]:
@@ -172,6 +176,18 @@ def one_scale(scale: str, root: Path, seconds: int, writes: int) -> dict[str, An
         for name, summary in profiles.items():
             top = summary.get("self", [])[:5] if isinstance(summary, dict) else []
             say(f"  profil {name} : {top}")
+        pages = web.results_pages(system, seconds)
+        for name, run in pages.items():
+            say(
+                f"  page de résultats {name} : web {run['web']['throughput']:.1f} req/s, "
+                f"passerelle {run['gateway']['throughput']:.1f} req/s → ratio "
+                f"{run['throughput_ratio']}, surcoût p50 {run['p50_overhead_ms']} ms, "
+                f"HTML {run['html_bytes']} octets"
+            )
+        weights = web.page_weight(
+            system, {"accueil": "/", "structure": f"/structures/{web.any_structure(system)}"}
+        )
+        say(f"  poids des pages : {weights}")
         fresh = freshness.measure(system.catalog.url, meili, writes)
         say(f"  fraîcheur : {fresh}")
         rss = system.peak_rss()
@@ -196,6 +212,7 @@ def one_scale(scale: str, root: Path, seconds: int, writes: int) -> dict[str, An
         "search": runs,
         "profile": profiles,
         "freshness": fresh,
+        "web": {"results_pages": pages, "page_weight": weights},
         "peak_rss_mb": rss,
     }
 
@@ -255,7 +272,33 @@ def verdicts(scales: dict[str, Any]) -> list[dict[str, object]]:
                 and not result["freshness"]["not_searchable_within_10_s"],
             }
         )
-        for service in ("catalog", "sourcing", "gateway"):
+        for name, run in result["web"]["results_pages"].items():
+            checks.append(
+                {
+                    "scale": scale,
+                    "target": f"débit du site ≥ {TARGET_WEB_THROUGHPUT_RATIO} × passerelle ({name}, c=8)",
+                    "measured": run["throughput_ratio"],
+                    "met": run["throughput_ratio"] >= TARGET_WEB_THROUGHPUT_RATIO,
+                }
+            )
+            checks.append(
+                {
+                    "scale": scale,
+                    "target": f"surcoût p50 du site ≤ {TARGET_WEB_P50_OVERHEAD_MS} ms ({name}, c=8)",
+                    "measured": run["p50_overhead_ms"],
+                    "met": run["p50_overhead_ms"] <= TARGET_WEB_P50_OVERHEAD_MS,
+                }
+            )
+        for name, weight in result["web"]["page_weight"].items():
+            checks.append(
+                {
+                    "scale": scale,
+                    "target": f"page {name} ≤ {TARGET_PAGE_WEIGHT_KB:.0f} Ko après la première visite",
+                    "measured": weight["next_visit_kb"],
+                    "met": weight["next_visit_kb"] <= TARGET_PAGE_WEIGHT_KB,
+                }
+            )
+        for service in ("catalog", "sourcing", "gateway", "web"):
             rss = result["peak_rss_mb"][service]
             checks.append(
                 {

@@ -1,4 +1,4 @@
-"""The system under measure: Meilisearch and the three services as real processes on loopback,
+"""The system under measure: Meilisearch, the three services and the website as real processes on loopback,
 on one dataset, each service on a database of its own."""
 
 from __future__ import annotations
@@ -44,10 +44,16 @@ class System:
     catalog: ServiceProcess
     sourcing: ServiceProcess
     gateway: ServiceProcess
+    web: ServiceProcess
 
     @property
     def services(self) -> dict[str, ServiceProcess]:
-        return {"catalog": self.catalog, "sourcing": self.sourcing, "gateway": self.gateway}
+        return {
+            "catalog": self.catalog,
+            "sourcing": self.sourcing,
+            "gateway": self.gateway,
+            "web": self.web,
+        }
 
     def peak_rss(self) -> dict[str, float | None]:
         rss = {name: peak_rss_mb(s.process) for name, s in self.services.items()}
@@ -61,7 +67,7 @@ class System:
         }
 
     def stop(self) -> None:
-        for service in (self.gateway, self.sourcing, self.catalog):
+        for service in (self.web, self.gateway, self.sourcing, self.catalog):
             service.stop()
 
 
@@ -109,7 +115,18 @@ def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> Syste
             # Quotas are counted as in production, set high enough never to refuse the load.
             "GATEWAY_ANONYMOUS_PER_MINUTE": "100000000",
             "GATEWAY_ANONYMOUS_PER_DAY": "1000000000",
+            "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
         },
         folder,
     ).start()
-    return System(meili, catalog, sourcing, gateway)
+    web = ServiceProcess(
+        "web",
+        {
+            "MI_ENVIRONMENT": "test",
+            "WEB_GATEWAY_URL": gateway.url,
+            "WEB_SESSION_SECRET": "bench-web-secret-0123456789",
+            "WEB_SESSION_DATABASE_URL": f"sqlite:///{folder / 'web.db'}",
+        },
+        folder,
+    ).start()
+    return System(meili, catalog, sourcing, gateway, web)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -37,16 +38,31 @@ def _subject(credential: str, session_secret: str) -> str:
     return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
 
 
+def _trusted(address: str, trusted_proxies: list[str]) -> bool:
+    """Whether the address is one of the trusted proxies (addresses or networks in CIDR)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in trusted_proxies:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_address(scope: Scope, trusted_proxies: list[str]) -> str:
     """The caller's address: the peer's, or — when the peer is a trusted proxy — the nearest
     address in X-Forwarded-For that is not itself a trusted proxy."""
     client = scope.get("client")
     peer = client[0] if client else "unknown"
-    if peer not in trusted_proxies:
+    if not trusted_proxies or not _trusted(peer, trusted_proxies):
         return peer
     forwarded = Headers(scope=scope).get("x-forwarded-for", "")
     for address in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
-        if address not in trusted_proxies:
+        if not _trusted(address, trusted_proxies):
             return address[:64]
     return peer
 

@@ -307,10 +307,12 @@ async def untold_matches(request: Request) -> Response:
 @router.get(
     "/reference/{name}",
     tags=["référentiels"],
-    summary="Référentiels : kinds, presta-types, sectors, cpv?q=, communes?q=",
+    summary="Référentiels : kinds, presta-types, sectors, cpv?q=, communes?q=, departments, regions",
 )
 async def reference(
-    name: Annotated[str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes)$")],
+    name: Annotated[
+        str, Path(pattern="^(kinds|presta-types|sectors|cpv|communes|departments|regions)$")
+    ],
     request: Request,
 ) -> Response:
     return await upstream(request, "sourcing").get(f"/v1/reference/{name}", request)

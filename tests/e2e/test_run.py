@@ -90,6 +90,7 @@ def launcher_env(meili: Meili, tmp_path: Path, run_id: str) -> Iterator[dict[str
         "GATEWAY_PORT": str(free_port()),
         "CATALOG_PORT": str(free_port()),
         "SOURCING_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
     }
     os.environ["MI_VAR_DIR"] = str(tmp_path)
     try:
@@ -105,8 +106,12 @@ def test_launch_search_stop_and_relaunch(launcher_env: dict[str, str]) -> None:
     first = Launcher(launcher_env)
     first.wait_ready()
     text = "".join(first.output)
+    web = f"http://127.0.0.1:{launcher_env['WEB_PORT']}"
     assert f"{gateway}/api/docs" in text
-    assert text.index("/api/docs") < text.index("catalogue (interne)")  # gateway docs first
+    # The website first, then the gateway's docs, then the internal services.
+    assert text.index(f"{web}/") < text.index("/api/docs") < text.index("catalogue (interne)")
+    home = httpx.get(f"{web}/")
+    assert home.status_code == 200 and "Marché inclusif" in home.text
     result = httpx.get(
         f"{gateway}/api/v1/search", params={"q": "nettoyage", "department": "93"}
     ).json()

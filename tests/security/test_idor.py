@@ -693,6 +693,107 @@ def attack_post_answer_link(world: World) -> None:
     assert other.status_code == 200 and "reponse@structure-a.example" not in other.text
 
 
+# --- favourite lists and saved searches (sourcing) ----------------------------------------------
+
+
+def _intruders(world: World) -> tuple[Headers, ...]:
+    return (world.buyer_2, {"X-Api-Key": world.key_2["key"]}, world.manager_a)
+
+
+def _favourite_list(world: World) -> tuple[str, dict[str, Any]]:
+    """A list of buyer 1 holding structure A, and how buyer 1 reads it."""
+    created = _send(world, "POST", "/api/v1/favourites", world.buyer_1, {"name": _unique("Liste")})
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/favourites/{created.json()['id']}"
+    added = _send(world, "PUT", f"{path}/structures/{world.structure_a}", world.buyer_1)
+    assert added.status_code == 201, added.text
+    return path, _send(world, "GET", path, world.buyer_1).json()
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix} {time.monotonic_ns()}"
+
+
+def _list_unchanged(world: World, path: str, before: dict[str, Any]) -> None:
+    assert _send(world, "GET", path, world.buyer_1).json() == before
+
+
+def attack_read_favourites(world: World) -> None:
+    path, _ = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "GET", path, headers))
+    listed = _send(world, "GET", "/api/v1/favourites", world.buyer_2).json()
+    assert path.rsplit("/", 1)[1] not in {str(row["id"]) for row in listed}
+
+
+def attack_rename_favourites(world: World) -> None:
+    path, before = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "PATCH", path, headers, {"name": "Détournée"}))
+    _list_unchanged(world, path, before)
+
+
+def attack_delete_favourites(world: World) -> None:
+    path, before = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "DELETE", path, headers))
+    _list_unchanged(world, path, before)
+
+
+def attack_add_favourite(world: World) -> None:
+    path, before = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "PUT", f"{path}/structures/{world.structure_b}", headers))
+    _list_unchanged(world, path, before)
+
+
+def attack_remove_favourite(world: World) -> None:
+    path, before = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "DELETE", f"{path}/structures/{world.structure_a}", headers))
+    _list_unchanged(world, path, before)
+
+
+def attack_export_favourites(world: World) -> None:
+    path, _ = _favourite_list(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "GET", f"{path}/export", headers))
+
+
+def _saved_search(world: World) -> tuple[str, dict[str, Any]]:
+    created = _send(
+        world,
+        "POST",
+        "/api/v1/saved-searches",
+        world.buyer_1,
+        {"name": _unique("Recherche"), "params": {"kind": "ESAT"}, "frequency": "weekly"},
+    )
+    assert created.status_code == 201, created.text
+    return f"/api/v1/saved-searches/{created.json()['id']}", created.json()
+
+
+def attack_read_saved_search(world: World) -> None:
+    path, saved = _saved_search(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "GET", path, headers))
+    listed = _send(world, "GET", "/api/v1/saved-searches", world.buyer_2).json()
+    assert saved["id"] not in {row["id"] for row in listed}
+
+
+def attack_patch_saved_search(world: World) -> None:
+    path, saved = _saved_search(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "PATCH", path, headers, {"frequency": "none"}))
+    assert _send(world, "GET", path, world.buyer_1).json() == saved
+
+
+def attack_delete_saved_search(world: World) -> None:
+    path, saved = _saved_search(world)
+    for headers in _intruders(world):
+        _refused(_send(world, "DELETE", path, headers))
+    assert _send(world, "GET", path, world.buyer_1).json() == saved
+
+
 # --- API keys (gateway) ------------------------------------------------------------------------
 
 
@@ -793,6 +894,15 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/needs/{need_id}/answers": attack_need_answers,
     "get /api/v1/answers/{token}": attack_read_answer_link,
     "post /api/v1/answers/{token}": attack_post_answer_link,
+    "get /api/v1/favourites/{list_id}": attack_read_favourites,
+    "patch /api/v1/favourites/{list_id}": attack_rename_favourites,
+    "delete /api/v1/favourites/{list_id}": attack_delete_favourites,
+    "put /api/v1/favourites/{list_id}/structures/{structure_id}": attack_add_favourite,
+    "delete /api/v1/favourites/{list_id}/structures/{structure_id}": attack_remove_favourite,
+    "get /api/v1/favourites/{list_id}/export": attack_export_favourites,
+    "get /api/v1/saved-searches/{saved_search_id}": attack_read_saved_search,
+    "patch /api/v1/saved-searches/{saved_search_id}": attack_patch_saved_search,
+    "delete /api/v1/saved-searches/{saved_search_id}": attack_delete_saved_search,
     "post /api/v1/keys/{key_id}/rotate": attack_rotate_key,
     "delete /api/v1/keys/{key_id}": attack_revoke_key,
     "get /api/v1/reference/{name}": attack_reference,

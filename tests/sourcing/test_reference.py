@@ -63,3 +63,24 @@ def test_communes_autocomplete(sourcing_client: TestClient) -> None:
 def test_communes_rank_by_relevance(sourcing_client: TestClient, typed: str, code: str) -> None:
     found = sourcing_client.get("/v1/reference/communes", params={"q": typed}).json()
     assert found and found[0]["code"] == code, found[:3]
+
+
+def test_departments_and_regions_with_their_names(sourcing_client: TestClient) -> None:
+    departments = sourcing_client.get("/v1/reference/departments").json()
+    assert len(departments) >= 101 and {"2A", "2B", "974"} <= {d["code"] for d in departments}
+    rhone = next(d for d in departments if d["code"] == "69")
+    assert rhone == {
+        "code": "69",
+        "name": "Rhône",
+        "region": "84",
+        "region_name": "Auvergne-Rhône-Alpes",
+    }
+    regions = sourcing_client.get("/v1/reference/regions").json()
+    assert len(regions) >= 18
+    assert {"code": "11", "name": "Île-de-France"} in regions
+
+
+def test_communes_carry_their_centre(sourcing_client: TestClient) -> None:
+    lyon = sourcing_client.get("/v1/reference/communes", params={"q": "69123"}).json()[0]
+    assert lyon["name"] == "Lyon"
+    assert 45.6 < lyon["lat"] < 45.9 and 4.7 < lyon["lng"] < 5.0

@@ -32,8 +32,15 @@ from services.sourcing.alerts.models import SavedSearchStructure
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
-from tests.conftest import IndexedCatalog, drain
-from tests.support import IDENTITY_SECRET, Meili, copy_sqlite, free_port, sourcing_settings
+from tests.conftest import _postgres_database, drain
+from tests.support import (
+    IDENTITY_SECRET,
+    Meili,
+    copy_sqlite,
+    free_port,
+    migrate,
+    sourcing_settings,
+)
 
 BUYER = identity("acheteur-alertes", Role.PUBLIC_BUYER)
 OTHER = identity("autre-acheteur", Role.PRIVATE_BUYER)
@@ -116,17 +123,27 @@ class Alerts:
         asyncio.run(drain(self.catalog_engine, self.meili, self.index))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def alerts(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     loaded_sqlite_catalog: Engine,
     meili: Meili,
     run_id: str,
 ) -> Iterator[Alerts]:
-    folder = tmp_path_factory.mktemp("alerts")
+    """Sourcing's database on each backend in turn; the catalog's is a copy of the real data."""
+    backend = str(request.param)
+    database: dict[str, object] = {}
+    databases: Iterator[str] = iter(())
+    if backend == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        databases = _postgres_database(request.getfixturevalue("postgres_server"))
+        database["database_url"] = next(databases)
+        migrate(str(database["database_url"]), "sourcing")
+    folder = tmp_path_factory.mktemp(f"alerts_{backend}")
     url = copy_sqlite(loaded_sqlite_catalog, folder / "catalog.db")
     engine = make_engine(url)
-    index = f"test_{run_id}_alerts"
+    index = f"test_{run_id}_alerts_{backend}"
     asyncio.run(drain(engine, meili, index))
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -144,11 +161,14 @@ def alerts(
         web_url=WEBSITE,
         # Every daily search is due at each pass; weekly ones keep their week.
         digest_daily_after_s=0.001,
+        **database,
     )
     with catalog, TestClient(create_sourcing_app(settings)) as sourcing:  # type: ignore[arg-type]
         yield Alerts(sourcing, catalog, inbox, engine, meili, index)
     smtp.stop()
     engine.dispose()
+    for _ in databases:  # drops the PostgreSQL database
+        pass
 
 
 def _newcomer(alerts: Alerts, known: set[int]) -> dict[str, Any]:
@@ -282,6 +302,7 @@ def test_bad_parameters_are_422_naming_the_field(alerts: Alerts) -> None:
         ({"page": 2}, "params.page"),
         ({"lat": 48.8}, "params.lng"),
         ({"q": "x" * 201}, "params.q"),
+        ({"label": [f"label-{n}-" + "x" * 90 for n in range(50)]}, "params"),
     ]
     for params, field in cases:
         answer = alerts.sourcing.post(

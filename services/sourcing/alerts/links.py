@@ -35,7 +35,7 @@ def make_token(secret: str, saved_search_id: int, salt: str) -> str:
 def token_target(token: str) -> int:
     """The saved search a token names, before its signature is checked against it."""
     head, _, signature = token.partition(".")
-    if not head.isdigit() or not signature or len(head) > 10:
+    if not head.isascii() or not head.isdigit() or not signature or int(head[:12]) > 2**31 - 1:
         raise UnsubscribeRefused(REFUSED)
     return int(head)
 

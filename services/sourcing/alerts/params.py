@@ -20,6 +20,8 @@ from services.sourcing.search.vocabulary import SearchVocabulary
 
 # Paging says which part of a result to show: a saved search is the whole result.
 NOT_SAVED = frozenset({"page", "per_page"})
+# The saved query string's column, and what a link in an e-mail can reasonably carry.
+MAX_QUERY = 4000
 _HINTS = typing.get_type_hints(PublicSearchParameters, include_extras=True)
 SAVED_FIELDS = [f for f in fields(PublicSearchParameters) if f.name not in NOT_SAVED]
 _LISTS = frozenset(
@@ -89,7 +91,10 @@ def canonical(raw: dict[str, Any] | str) -> dict[str, list[str]]:
             [{**error, "loc": ("body", "params", *error["loc"])} for error in exc.errors()]
         ) from exc
     order = [f.name for f in SAVED_FIELDS]
-    return {name: given[name] for name in order if name in given}
+    params = {name: given[name] for name in order if name in given}
+    if len(query_string(params)) > MAX_QUERY:
+        raise refused(f"trop de valeurs : au plus {MAX_QUERY} caractères une fois en adresse")
+    return params
 
 
 def query_string(params: dict[str, list[str]]) -> str:

@@ -21,7 +21,9 @@ from services.sourcing.alerts.schemas import (
 from services.sourcing.state import SourcingStateDep
 
 router = APIRouter(prefix="/v1", tags=["recherches enregistrées"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Recherche inconnue, ou recherche d'un autre compte"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Recherche inconnue, ou recherche d'un autre compte"}
+}
 ABOUT = (
     f"Au plus {service.MAX_SAVED_SEARCHES} recherches par compte, chacune d'au plus "
     f"{RESULT_CAP} structures. À l'enregistrement, le résultat du moment est retenu : seules "
@@ -100,7 +102,9 @@ def delete_search(
 Token = Annotated[
     str, Query(min_length=10, max_length=200, description="Jeton du lien reçu par e-mail")
 ]
-REFUSED: dict[int | str, dict[str, Any]] = {401: {"description": "Lien invalide (jeton altéré ou recherche supprimée)"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Lien invalide (jeton altéré ou recherche supprimée)"}
+}
 
 
 @router.get(

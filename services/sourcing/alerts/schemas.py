@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.sourcing.alerts.models import Frequency
 
-SearchName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Control characters are refused: a database may not store some (NUL), and no name needs one.
+SearchName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 Params = dict[str, Any] | Annotated[str, Field(max_length=4000)]
 _PARAMS_DESCRIPTION = (
     "Les paramètres de la recherche (ceux de GET /api/v1/search, sauf page et per_page) : un "

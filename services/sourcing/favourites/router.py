@@ -28,7 +28,9 @@ LIMITS = (
     f"Au plus {service.MAX_LISTS} listes par compte et {service.MAX_STRUCTURES} structures "
     "par liste ; chaque compte ne voit que ses propres listes."
 )
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Liste inconnue, ou liste d'un autre compte"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Liste inconnue, ou liste d'un autre compte"}
+}
 
 
 @router.get(
@@ -110,7 +112,7 @@ async def listed_structure(structure_id: IdPath, state: SourcingStateDep) -> Str
     ),
     responses={
         200: {"description": "La structure était déjà dans la liste"},
-        201: {"description": "Structure ajoutée"},
+        201: {"description": "Structure ajoutée", "model": FavouriteStructurePublic},
         404: {"description": "Liste ou structure inconnue"},
         409: {"description": "Nombre maximal de structures atteint"},
     },

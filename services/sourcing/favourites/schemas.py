@@ -8,7 +8,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Surrounding spaces are not part of a name; an empty or blank name is refused.
-ListName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Control characters are refused: a database may not store some (NUL), and no name needs one.
+ListName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 
 
 class FavouriteListCreate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
 from services.common.params import IdPath, IfMatch
-from services.sourcing.needs import service
+from services.sourcing.needs import reminders, service
 from services.sourcing.needs.models import NeedStatus
 from services.sourcing.needs.schemas import (
     AnswerCreate,
@@ -99,6 +100,39 @@ def close(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Need
 def cancel(need_id: IdPath, session: SessionDep, principal: PrincipalDep) -> NeedPublic:
     need = service.get_need(session, principal, need_id)
     return service.to_public(session, service.change_status(session, need, NeedStatus.CANCELLED))
+
+
+@router.get(
+    "/needs/{need_id}/remind",
+    response_model=reminders.ReminderState,
+    summary="Relance possible ? (et sinon pourquoi, et à partir de quand)",
+    description=reminders.RULES,
+)
+def reminder_state(
+    need_id: IdPath, session: SessionDep, principal: PrincipalDep, state: SourcingStateDep
+) -> reminders.ReminderState:
+    return reminders.reminder_state(
+        session,
+        principal,
+        need_id,
+        timedelta(hours=state.settings.reminder_after_hours),
+        state.settings.reminder_cap,
+    )
+
+
+@router.post(
+    "/needs/{need_id}/remind",
+    response_model=reminders.ReminderState,
+    summary="Relancer les structures prévenues qui n'ont pas répondu",
+    description=reminders.RULES
+    + " Hors de ces règles : 409 (problem+json) qui dit pourquoi et, le cas échéant, à partir "
+    "de quand (`possible_from`). Chaque structure reçoit le même e-mail que la relance "
+    "automatique, une seule fois par relance.",
+)
+async def remind(
+    need_id: IdPath, principal: PrincipalDep, state: SourcingStateDep
+) -> reminders.ReminderState:
+    return await reminders.remind(state, principal, need_id)
 
 
 @router.get(

@@ -72,7 +72,15 @@ class NeedRunner:
             pass
         return matched
 
-    def _send(self, match_id: int, recipients: list[str], reminder: bool) -> bool:
+    def _send(
+        self,
+        match_id: int,
+        recipients: list[str],
+        reminder: bool,
+        reminders_seen: int | None = None,
+    ) -> bool:
+        """Tells (or reminds) one structure; with `reminders_seen`, only if it has not been
+        reminded since that count was read."""
         if not recipients:
             return False
         with Session(self.engine) as session:
@@ -80,6 +88,8 @@ class NeedRunner:
             match = needs.match(match_id)
             need = needs.get(match.need_id) if match else None
             if match is None or need is None:
+                return False
+            if reminders_seen is not None and match.reminders != reminders_seen:
                 return False
             # Taken by this conditional update, in the transaction that queues the mail.
             if not needs.take_for_telling(match, reminder, utcnow()):
@@ -121,6 +131,19 @@ class NeedRunner:
         if structure_id not in managers:
             managers[structure_id] = await self.directory.manager_emails(structure_id)
         return await to_thread.run_sync(self._send, match_id, managers[structure_id], reminder)
+
+    async def remind(self, targets: list[tuple[int, int, int]]) -> int:
+        """A buyer's reminder: (match id, structure id, reminders when the rules were checked),
+        each sent the automatic reminder's e-mail unless reminded meanwhile."""
+        managers: dict[int, list[str]] = {}
+        sent = 0
+        for match_id, structure_id, seen in targets:
+            if structure_id not in managers:
+                managers[structure_id] = await self.directory.manager_emails(structure_id)
+            sent += await to_thread.run_sync(
+                self._send, match_id, managers[structure_id], True, seen
+            )
+        return sent
 
     async def notify_pending(self, reminders: bool = False) -> int:
         """Tells the managers a structure has now; a structure without any stays *to tell*

@@ -1,4 +1,5 @@
-"""Reference data for API clients: kinds, presta types, sectors, CPV lookup, communes."""
+"""Reference data for API clients: kinds, presta types, sectors, CPV lookup, communes,
+départements and régions."""
 
 from __future__ import annotations
 
@@ -125,6 +126,31 @@ def communes(
             "department_name": names.get(c.department),
             "region": c.region,
             "population": c.population,
+            # The commune's centre: a point for searches within a radius of it.
+            "lat": c.centre[0] if c.centre else None,
+            "lng": c.centre[1] if c.centre else None,
         }
         for c in found[:MAX_SUGGESTIONS]
     ]
+
+
+@router.get("/departments", summary="Les départements (code, nom, région)")
+def departments(state: SourcingStateDep) -> list[dict[str, str | None]]:
+    vocabulary = state.vocabulary
+    names = vocabulary.department_names or {}
+    regions = vocabulary.region_names or {}
+    return [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "region": region,
+            "region_name": regions.get(region),
+        }
+        for code, region in sorted(vocabulary.departments.items())
+    ]
+
+
+@router.get("/regions", summary="Les régions (code, nom)")
+def regions(state: SourcingStateDep) -> list[dict[str, str]]:
+    names = state.vocabulary.region_names or {}
+    return [{"code": code, "name": names.get(code, code)} for code in sorted(names)]

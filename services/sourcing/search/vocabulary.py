@@ -39,6 +39,7 @@ class SearchVocabulary:
     naf_codes: frozenset[str]
     sector_rows: tuple[dict[str, str], ...] = ()
     department_names: dict[str, str] | None = None
+    region_names: dict[str, str] | None = None
 
     @property
     def sector_groups(self) -> frozenset[str]:
@@ -101,6 +102,7 @@ class SearchVocabulary:
             department_names={
                 r["code_departement"]: r["nom"] for r in _rows(data_dir / "geo/departements.csv")
             },
+            region_names={r["code_region"]: r["nom"] for r in _rows(data_dir / "geo/regions.csv")},
         )
 
     def cpv_sectors(self, code: str) -> tuple[str, tuple[str, ...]] | None:
