@@ -28,7 +28,13 @@ from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings
 from tests.mail_support import body
 from tests.support import ROOT, wait_until
-from tests.web.conftest import PASSWORD, Site, check_accessibility, new_context, screenshot
+from tests.web.conftest import (
+    PASSWORD,
+    Site,
+    check_accessibility,
+    new_context,
+    screenshot,
+)
 from tests.web.test_favourites import assert_fits, sign_in
 
 CLEANING = "nettoyage-de-locaux-16"

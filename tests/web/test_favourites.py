@@ -61,11 +61,14 @@ def assert_fits(page: Page) -> None:
     assert width <= limit, " | ".join(map(str, [width, *wider]))
 
 
-def _three_structures(site: Site) -> list[dict[str, Any]]:
+RESULTS = "/recherche?kind=ESAT&department=69"
+
+
+def _structures(site: Site, count: int) -> list[dict[str, Any]]:
     found = site.api("GET", "/api/v1/search", params={"kind": "ESAT", "department": "69"})
     hits: list[dict[str, Any]] = found.json()["hits"]
-    assert len(hits) >= 3, found.text
-    return hits[:3]
+    assert len(hits) >= count, found.text
+    return hits[:count]
 
 
 def _list_id(page: Page) -> int:
@@ -76,74 +79,78 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     site: Site, page: Page, phone: Page, browser: Browser
 ) -> None:
     buyer = site.new_account("public_buyer")
-    first, second, third = _three_structures(site)
+    first, second, third, fourth = _structures(site, 4)
 
-    # Anonymous: the lists ask for a log-in and come back afterwards.
+    # Anonymous: the card offers to log in; the lists ask for it and come back afterwards.
+    page.goto(RESULTS)
+    invite = page.locator(".mi-lists-add a[href^='/connexion?suite=']").first
+    expect(invite).to_contain_text("Se connecter pour l'ajouter à une liste")
     page.goto("/listes")
     assert "/connexion?suite=%2Flistes" in page.url
     sign_in(page, site, buyer)
-
     page.goto("/listes")
     expect(page.get_by_text("Vous n'avez pas encore de liste")).to_be_visible()
     check_accessibility(page, "listes-vide")
 
-    # The full form: a new list needs a name, and what was chosen stays chosen.
-    page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=/listes")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(first["name"])
-    page.get_by_label("Nouvelle liste", exact=True).check()
-    page.get_by_role("button", name="Ajouter à la liste").click()
-    expect(page.locator("#champ-name-messages")).to_contain_text("Donnez un nom")
-    expect(page.get_by_label("Nouvelle liste", exact=True)).to_be_checked()
-    check_accessibility(page, "listes-ajouter-erreur")
-    page.fill("#champ-name", "ESAT du Rhône")
-    page.get_by_role("button", name="Ajouter à la liste").click()
-    page.wait_for_url("**/listes")
-    row = page.locator("#mes-listes tbody tr")
-    expect(row).to_have_count(1)
-    expect(row.first).to_contain_text("ESAT du Rhône")
-    expect(row.first.locator("td").nth(1)).to_have_text("1")
-
-    # The quick button, with htmx: it turns into « Ajoutée à … » in place.
-    page.goto(f"/listes/ajouter?structure_id={second['id']}&retour=/listes")
-    check_accessibility(page, "listes-ajouter")
+    # Two from the results page: the card's button, with htmx, says where each went, in place.
+    page.goto(RESULTS)
     address = page.url
-    page.get_by_role("button", name=f"Ajouter {second['name']} à ma liste").click()
-    expect(page.locator(f"#ajout-{second['id']}")).to_contain_text("Ajoutée à ESAT du Rhône")
+    for structure in (first, second):
+        page.get_by_role("button", name=f"Ajouter {structure['name']} à ma liste").click()
+        expect(page.locator(f"#ajout-{structure['id']}")).to_contain_text("Ajoutée à Mes favoris")
     assert page.url == address
+    check_accessibility(page, "listes-resultats")
 
-    # The same button without JavaScript: a plain POST, then back where the buyer was.
+    # One from its page: the small form, on the list used last.
+    page.goto(f"/structures/{third['id']}")
+    box = page.locator(f"#ajout-{third['id']}")
+    box.locator("summary").click()
+    check_accessibility(page, "listes-fiche")
+    box.get_by_role("button", name="Ajouter", exact=True).click()
+    expect(page.locator(f"#ajout-{third['id']}")).to_contain_text("Ajoutée à Mes favoris")
+
+    # The card's button without JavaScript: a plain POST, then back to the same results.
     plain = browser.new_context(
         base_url=site.web.url, java_script_enabled=False, viewport={"width": 1280, "height": 900}
     )
     try:
         no_js = plain.new_page()
         sign_in(no_js, site, buyer)
-        no_js.goto(f"/listes/ajouter?structure_id={third['id']}&retour=/listes")
-        no_js.get_by_role("button", name=f"Ajouter {third['name']} à ma liste").click()
-        no_js.wait_for_url("**/listes")
-        expect(no_js.locator("#mes-listes tbody tr").first.locator("td").nth(1)).to_have_text("3")
+        no_js.goto(RESULTS)
+        no_js.get_by_role("button", name=f"Ajouter {fourth['name']} à ma liste").click()
+        no_js.wait_for_url(f"**{RESULTS}")
+        no_js.goto("/listes")
+        expect(no_js.locator("#mes-listes tbody tr").first.locator("td").nth(1)).to_have_text("4")
     finally:
         plain.close()
 
-    # The list: its three structures, each linking to its page.
-    page.goto("/listes")
-    page.get_by_role("link", name="ESAT du Rhône", exact=True).click()
+    # The page to choose a list: a new list needs a name; what was chosen stays chosen.
+    page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=/listes")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(first["name"])
+    expect(page.get_by_text("À votre dernière liste utilisée, « Mes favoris »")).to_be_visible()
+    check_accessibility(page, "listes-ajouter")
+    page.locator("label[for=liste-nouvelle]").click()
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    expect(page.locator("#champ-name-messages")).to_contain_text("Donnez un nom")
+    expect(page.locator("#liste-nouvelle")).to_be_checked()
+    check_accessibility(page, "listes-ajouter-erreur")
+    page.fill("#champ-name", "Traiteurs")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    page.wait_for_url("**/listes")
+    expect(page.locator("#mes-listes tbody tr")).to_have_count(2)
+
+    # The list: its four structures, each linking to its page.
+    page.get_by_role("link", name="Mes favoris", exact=True).click()
     list_id = _list_id(page)
     rows = page.locator("#structures-de-la-liste tbody tr")
-    expect(rows).to_have_count(3)
-    for structure in (first, second, third):
+    expect(rows).to_have_count(4)
+    for structure in (first, second, third, fourth):
         link = page.get_by_role("link", name=structure["name"], exact=True)
         expect(link).to_have_attribute("href", f"/structures/{structure['id']}")
     check_accessibility(page, "listes-liste")
     screenshot(page, "listes")
 
     # Renaming to a name already taken is refused beside the field, keeping what was typed.
-    assert (
-        site.api(
-            "POST", "/api/v1/favourites", json={"name": "Traiteurs"}, headers=site.bearer(buyer)
-        ).status_code
-        == 201
-    )
     page.fill("#champ-name", "traiteurs ")
     page.get_by_role("button", name="Renommer", exact=True).click()
     expect(page.locator("#champ-name-messages")).to_contain_text("déjà une liste nommée")
@@ -155,17 +162,19 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     page.wait_for_url(f"**/listes/{list_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("ESAT de Lyon")
 
-    # One removed; the export holds exactly the two left.
+    # One removed; the export holds exactly the three left.
     page.get_by_role("button", name=f"Retirer {second['name']}").click()
     page.wait_for_url(f"**/listes/{list_id}")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter en CSV").click()
     path = download.value.path()
     assert path is not None
     text = path.read_bytes().decode("utf-8-sig")
     exported = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    assert sorted(int(r["Identifiant"]) for r in exported) == sorted([first["id"], third["id"]])
+    assert sorted(int(r["Identifiant"]) for r in exported) == sorted(
+        s["id"] for s in (first, third, fourth)
+    )
     with page.expect_download() as workbook:
         page.get_by_role("link", name="Exporter en XLSX (tableur)").click()
     saved = workbook.value.path()
@@ -179,26 +188,24 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     expect(page.locator("#champ-name")).to_have_value("ESAT de Lyon")
     check_accessibility(page, "listes-creer-erreur")
 
-    # Deleting asks first; « Non » changes nothing, « Oui » deletes.
+    # Deleting asks first; « Oui » deletes.
     page.get_by_role("link", name="Supprimer Traiteurs").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Traiteurs")
     check_accessibility(page, "listes-supprimer")
     page.get_by_role("button", name="Oui, supprimer la liste").click()
     page.wait_for_url("**/listes")
     expect(page.locator("#mes-listes tbody tr")).to_have_count(1)
-    check_accessibility(page, "listes")
+    check_accessibility(page, "listes-index")
     screenshot(page, "listes-index")
 
-    # Another buyer sees none of it.
-    intruder = site.new_account("private_buyer")
-    phone.context.clear_cookies()
-    sign_in(phone, site, intruder, "private_buyer")
+    # Another buyer sees none of it; the owner's list fits a phone.
+    sign_in(phone, site, site.new_account("private_buyer"), "private_buyer")
     response = phone.goto(f"/listes/{list_id}")
     assert response is not None and response.status == 404
     phone.context.clear_cookies()
     sign_in(phone, site, buyer)
     phone.goto(f"/listes/{list_id}")
-    expect(phone.locator("#structures-de-la-liste tbody tr")).to_have_count(2)
+    expect(phone.locator("#structures-de-la-liste tbody tr")).to_have_count(3)
     check_accessibility(phone, "listes-liste-mobile")
     assert_fits(phone)
     screenshot(phone, "listes")
@@ -211,6 +218,6 @@ def test_an_unknown_structure_and_a_foreign_return_path(site: Site, page: Page) 
     assert response is not None and response.status == 404
     check_accessibility(page, "listes-ajouter-inconnue")
     # A return path to another site is not followed.
-    first = _three_structures(site)[0]
+    first = _structures(site, 1)[0]
     page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=//ailleurs.example/x")
     expect(page.locator("input[name=retour]").first).to_have_value(f"/structures/{first['id']}")

@@ -181,7 +181,13 @@ async def add_structure(visitor: SignedInDep, form: CheckedForm) -> Response:
             # htmx swaps only successful answers: the error is shown in place, as a 200.
             return visitor.render(
                 "favourites/add_button.html",
-                {"structure": structure, "favourites_return": back, "add_error": errors},
+                {
+                    "structure": structure,
+                    "favourites_return": back,
+                    "favourites_full": form.get("forme") == "complete",
+                    "add_error": errors,
+                    "add_values": values,
+                },
             )
         return await _add_page(visitor, structure, back, values, errors, problem)
     assert target is not None
