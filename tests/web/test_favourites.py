@@ -100,12 +100,14 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
         expect(page.locator(f"#ajout-{structure['id']}")).to_contain_text("Ajoutée à Mes favoris")
     assert page.url == address
     check_accessibility(page, "listes-resultats")
+    screenshot(page, "listes-resultats")
 
     # One from its page: the small form, on the list used last.
     page.goto(f"/structures/{third['id']}")
     box = page.locator(f"#ajout-{third['id']}")
     box.locator("summary").click()
     check_accessibility(page, "listes-fiche")
+    screenshot(page, "listes-fiche")
     box.get_by_role("button", name="Ajouter", exact=True).click()
     expect(page.locator(f"#ajout-{third['id']}")).to_contain_text("Ajoutée à Mes favoris")
 
