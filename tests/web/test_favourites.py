@@ -107,6 +107,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     box = page.locator(f"#ajout-{third['id']}")
     box.locator("summary").click()
     check_accessibility(page, "listes-fiche")
+    assert_fits(page)
     screenshot(page, "listes-fiche")
     box.get_by_role("button", name="Ajouter", exact=True).click()
     expect(page.locator(f"#ajout-{third['id']}")).to_contain_text("Ajoutée à Mes favoris")
