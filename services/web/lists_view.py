@@ -102,8 +102,18 @@ def sector_names(reference: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return names
 
 
-def search_in_words(params: Mapping[str, list[str]], names: Mapping[str, str]) -> list[str]:
-    """One short French line per criterion of the search (empty: every structure)."""
+def place_names(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Code → « Name (code) » of départements or régions, from the API's reference list."""
+    return {str(r.get("code")): f"{r.get('name') or r.get('code')} ({r.get('code')})" for r in rows}
+
+
+def search_in_words(
+    params: Mapping[str, list[str]],
+    names: Mapping[str, str],
+    places: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """One short French line per criterion of the search (empty: every structure). `names`:
+    sectors' names by slug; `places`: for "department" and "region", names by code."""
     lines: list[str] = []
     words = " ".join(params.get("q", [])).strip()
     if words:
@@ -112,7 +122,7 @@ def search_in_words(params: Mapping[str, list[str]], names: Mapping[str, str]) -
         values = params.get(key)
         if not values:
             continue
-        labels = _LABELS.get(key, {})
+        labels = _LABELS.get(key) or (places or {}).get(key) or {}
         shown = [labels.get(v) or names.get(v) or v for v in values]
         lines.append(f"{title} : {', '.join(shown)}")
     lat, lng, radius = params.get("lat"), params.get("lng"), params.get("radius_km")

@@ -26,6 +26,7 @@ from services.sourcing.alerts.digest import DigestRunner
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings
+from services.web.lists_view import grouped, place_names, search_in_words, search_params
 from tests.mail_support import body
 from tests.support import ROOT, wait_until
 from tests.web.conftest import (
@@ -157,7 +158,7 @@ def test_a_saved_search_tells_a_newcomer_once_and_its_link_unsubscribes(
     page.get_by_role("link", name="Sauvegarder cette recherche").click()
     page.wait_for_url("**/alertes/nouvelle?**")
     words = page.locator(".fr-callout .mi-search-words")
-    expect(words).to_contain_text("Départements : 93")
+    expect(words).to_contain_text("Départements : Seine-Saint-Denis (93)")
     expect(words).to_contain_text("Prestations : Prestation de service")
     expect(words).to_contain_text("Nettoyage")
     saved_query = page.locator("input[name=params]").input_value()
@@ -268,3 +269,20 @@ def test_a_saved_search_tells_a_newcomer_once_and_its_link_unsubscribes(
     page.get_by_role("button", name="Oui, supprimer la recherche").click()
     page.wait_for_url("**/alertes")
     expect(page.get_by_text("Vous n'avez pas encore de recherche enregistrée")).to_be_visible()
+
+
+def test_a_search_in_words() -> None:
+    """What the buyer reads of a saved search: labels, not codes; page and sort not saved."""
+    params = grouped(search_params("kind=ESAT&kind=EA&department=93&qpv=true&page=4&sort=nom"))
+    assert params == {"kind": ["ESAT", "EA"], "department": ["93"], "qpv": ["true"]}
+    words = search_in_words(params, {})
+    assert words[0].startswith("Types : Établissement et service d'aide par le travail (ESAT)")
+    assert "Départements : 93" in words
+    assert "Seulement en quartier prioritaire (QPV)" in words
+    assert search_in_words({}, {}) == ["Toutes les structures (aucun critère)"]
+    named = search_in_words({"sector": [CLEANING]}, {CLEANING: "Nettoyage de locaux"})
+    assert named == ["Secteurs : Nettoyage de locaux"]
+    places = {"department": place_names([{"code": "93", "name": "Seine-Saint-Denis"}])}
+    assert search_in_words({"department": ["93"]}, {}, places) == [
+        "Départements : Seine-Saint-Denis (93)"
+    ]

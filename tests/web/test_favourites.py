@@ -12,6 +12,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
+from services.web.lists_view import safe_return
 from services.web.security import COOKIE
 from services.web.sessions import SessionStore, SignedIn, new_session_id
 from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, screenshot
@@ -224,3 +225,10 @@ def test_an_unknown_structure_and_a_foreign_return_path(site: Site, page: Page) 
     first = _structures(site, 1)[0]
     page.goto(f"/listes/ajouter?structure_id={first['id']}&retour=//ailleurs.example/x")
     expect(page.locator("input[name=retour]").first).to_have_value(f"/structures/{first['id']}")
+
+
+def test_only_a_path_of_this_site_is_a_way_back() -> None:
+    assert safe_return("/recherche?kind=ESAT&page=2") == "/recherche?kind=ESAT&page=2"
+    for elsewhere in ("//ailleurs.example/x", "https://ailleurs.example", "/\\ailleurs", "", None):
+        assert safe_return(elsewhere, "/listes") == "/listes"
+    assert safe_return("/x\r\nSet-Cookie: a=b") == "/listes"

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +19,7 @@ from services.web.lists_view import (
     form_errors,
     grouped,
     params_errors,
+    place_names,
     query_of,
     search_in_words,
     search_params,
@@ -31,9 +35,31 @@ def _calls(visitor: Visitor) -> dict[str, Any]:
     return {"user": visitor.user, "client_ip": visitor.client_ip}
 
 
-async def _names(visitor: Visitor) -> dict[str, str]:
-    reference = await visitor.state.api.get("/reference/sectors", client_ip=visitor.client_ip)
-    return sector_names(reference if isinstance(reference, list) else [])
+@dataclass
+class Names:
+    """What the codes of a search are called: sectors, départements, régions."""
+
+    sectors: dict[str, str]
+    places: dict[str, dict[str, str]]
+
+    def words(self, params: Mapping[str, list[str]]) -> list[str]:
+        return search_in_words(params, self.sectors, self.places)
+
+
+async def _names(visitor: Visitor) -> Names:
+    api, ip = visitor.state.api, visitor.client_ip
+    sectors, departments, regions = await asyncio.gather(
+        api.get("/reference/sectors", client_ip=ip),
+        api.get("/reference/departments", client_ip=ip),
+        api.get("/reference/regions", client_ip=ip),
+    )
+    return Names(
+        sector_names(sectors if isinstance(sectors, list) else []),
+        {
+            "department": place_names(departments if isinstance(departments, list) else []),
+            "region": place_names(regions if isinstance(regions, list) else []),
+        },
+    )
 
 
 async def _index(
@@ -44,7 +70,7 @@ async def _index(
     shown = [
         {
             **row,
-            "words": search_in_words(row.get("params", {}), names),
+            "words": names.words(row.get("params", {})),
             "frequency_label": FREQUENCY_LABELS.get(row["frequency"], row["frequency"]),
             "chosen": (chosen or {}).get(row["id"], row["frequency"]),
         }
@@ -75,7 +101,7 @@ async def _new_page(
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
 ) -> HTMLResponse:
-    words = search_in_words(grouped(search_params(query)), await _names(visitor))
+    words = (await _names(visitor)).words(grouped(search_params(query)))
     return visitor.render(
         "alerts/new.html",
         {
@@ -96,7 +122,7 @@ async def _new_page(
 @router.get("/alertes/nouvelle", response_class=HTMLResponse)
 async def new_alert(visitor: SignedInDep, request: Request) -> HTMLResponse:
     query = query_of(search_params(request.url.query[:MAX_QUERY]))
-    words = search_in_words(grouped(search_params(query)), await _names(visitor))
+    words = (await _names(visitor)).words(grouped(search_params(query)))
     suggested = words[0][:100] if query else ""
     return await _new_page(visitor, query, {"name": suggested, "frequency": "weekly"})
 
@@ -150,7 +176,7 @@ async def confirm_delete(visitor: SignedInDep, saved_search_id: int) -> HTMLResp
             "section": "alertes",
             "breadcrumb": [("Mes alertes", "/alertes"), ("Supprimer", "")],
             "search": found,
-            "words": search_in_words(found.get("params", {}), await _names(visitor)),
+            "words": (await _names(visitor)).words(found.get("params", {})),
         },
     )
 
