@@ -49,7 +49,7 @@ def test_register_confirm_log_in_and_out(site: Site, page: Page) -> None:
     address = _address("rse")
     page.fill("#champ-email", address)
     page.fill("#champ-password", PASSWORD)
-    page.get_by_label("Acheteur privé (entreprise engagée dans une démarche RSE)").check()
+    page.locator("label", has_text="Acheteur privé (entreprise").click()
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page).to_have_url(site.url("/inscription/envoyee"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre messagerie")
@@ -70,7 +70,7 @@ def test_register_confirm_log_in_and_out(site: Site, page: Page) -> None:
     main = page.locator("main")
     expect(main).to_contain_text(address)
     expect(main).to_contain_text("Acheteur privé (RSE)")
-    expect(main.get_by_role("link", name="Mes clés d'API")).to_be_visible()
+    expect(main.get_by_role("link", name="Mes clés d'API", exact=True)).to_be_visible()
     check_accessibility(page, "compte")
 
     page.get_by_role("button", name="Se déconnecter").first.click()
