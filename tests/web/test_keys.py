@@ -36,7 +36,6 @@ def test_create_use_rotate_revoke_a_key(site: Site, page: Page, phone: Page) -> 
     check_accessibility(page, "compte-cles-vide")
 
     # Nothing chosen: the name and the scopes say so; what was chosen stays.
-    page.locator("#groupe-scopes label", has_text="Rechercher des fournisseurs").click()
     page.select_option("#champ-expiry", label="90 jours")
     page.get_by_role("button", name="Créer la clé").click()
     expect(page.locator("#champ-name-messages")).to_contain_text("Donnez un nom")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -55,7 +56,8 @@ def test_every_account_form_refuses_a_post_without_its_token(site: Site) -> None
         f"/compte/cles/{key_id}/remplacer": {},
         f"/compte/cles/{key_id}/revoquer": {},
     }
-    with _logged_in_client(site, address) as client:
+    client = _logged_in_client(site, address)
+    try:
         for path, data in filled.items():
             for token in (None, "0" * 64):
                 sent = data if token is None else {**data, "csrf_token": token}
@@ -64,6 +66,8 @@ def test_every_account_form_refuses_a_post_without_its_token(site: Site) -> None
                 assert "Formulaire expiré" in refused.text
         # Still logged in, and nothing happened: the key is the only one, and active.
         assert client.get("/compte").status_code == 200
+    finally:
+        client.close()
     keys = site.api("GET", "/api/v1/keys", headers=site.bearer(address)).json()
     assert [(k["id"], k["revoked_at"]) for k in keys] == [(key_id, None)]
     assert site.api(
@@ -105,7 +109,9 @@ def _signed_in(site: Site, page: Page) -> SignedIn:
         timedelta(days=1),
     )
     try:
-        user = asyncio.run(store.load(cookie["value"]))
+        # Playwright's loop runs in this thread: the store is read from another one.
+        with ThreadPoolExecutor(1) as worker:
+            user = worker.submit(asyncio.run, store.load(cookie["value"])).result()
     finally:
         store.close()
     assert user is not None

@@ -128,7 +128,7 @@ NOTICES = {"revoquee": "La clé est révoquée : elle ne permet plus d'appeler l
 
 @router.get("/compte/cles", response_class=HTMLResponse)
 async def keys_page(visitor: SignedInDep, fait: str = "") -> HTMLResponse:
-    values = {"name": "", "scopes": ["search:read"], "expiry": DEFAULT_EXPIRY}
+    values = {"name": "", "scopes": [], "expiry": DEFAULT_EXPIRY}
     return _keys_page(visitor, values, {}, None, await _keys(visitor), NOTICES.get(fait))
 
 
