@@ -29,7 +29,10 @@ def _link_to(site: Site, address: str, subject: str, path: str) -> str:
     return link
 
 
-def test_register_confirm_log_in_and_out(site: Site, page: Page) -> None:
+def test_register_confirm_log_in_and_out(site: Site, page: Page, phone: Page) -> None:
+    phone.goto("/inscription")
+    check_accessibility(phone, "inscription-375")
+    screenshot(phone, "inscription")
     page.goto("/inscription")
     expect(page.get_by_role("heading", level=1)).to_have_text("Créer un compte")
     expect(page.get_by_text("Au moins 12 caractères")).to_be_visible()

@@ -71,6 +71,15 @@ def _field_messages(problem: ApiProblem) -> dict[str, str]:
     return {field: message for field, message in problem.by_field().items() if field}
 
 
+def unavailable() -> ApiProblem:
+    """The API did not answer: the form is shown again, with what was typed, and this."""
+    return ApiProblem(
+        status=503,
+        title="Service momentanément indisponible",
+        detail="Le service ne répond pas pour le moment : réessayez dans quelques instants.",
+    )
+
+
 def _sealer(visitor: Visitor) -> Fernet:
     """A key bound to the browser's session: a sealed link opens nothing in another browser."""
     secret = visitor.state.settings.session_secret.encode()
@@ -137,6 +146,8 @@ async def register(visitor: VisitorDep, form: CheckedForm) -> Response:
         )
     except ApiProblem as problem:
         return _register_page(visitor, values, _field_messages(problem), problem, 400)
+    except ApiUnavailable:
+        return _register_page(visitor, values, {}, unavailable(), 503)
     return redirect("/inscription/envoyee")
 
 
@@ -244,6 +255,8 @@ async def login(visitor: VisitorDep, form: CheckedForm) -> Response:
     except ApiProblem as problem:
         status = problem.status if problem.status in (403, 429) else 400
         return _login_page(visitor, values, _login_errors(problem), problem, status_code=status)
+    except ApiUnavailable:
+        return _login_page(visitor, values, {}, unavailable(), status_code=503)
     user = SignedIn(
         email=values["email"].lower(),
         role="",
@@ -323,6 +336,8 @@ async def forgotten(visitor: VisitorDep, form: CheckedForm) -> Response:
         )
     except ApiProblem as problem:
         return _forgotten_page(visitor, values, _field_messages(problem), problem, status_code=400)
+    except ApiUnavailable:
+        return _forgotten_page(visitor, values, {}, unavailable(), status_code=503)
     return redirect("/mot-de-passe-oublie?envoye=1")
 
 

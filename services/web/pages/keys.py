@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from services.web.api import ApiProblem, FieldProblem
+from services.web.api import ApiProblem, ApiUnavailable, FieldProblem
+from services.web.pages.account import unavailable
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
 router = APIRouter()
@@ -164,6 +165,8 @@ async def create_key(visitor: SignedInDep, form: CheckedForm) -> Response:
         return _keys_page(
             visitor, values, _form_errors(problem), problem, await _keys(visitor), None, 400
         )
+    except ApiUnavailable:
+        return _keys_page(visitor, values, {}, unavailable(), [], None, 503)
     return _secret_page(visitor, created, rotated=False)
 
 
