@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
+from services.web.pages.account import local_path
 from tests.mail_support import links
 from tests.web.conftest import (
     PASSWORD,
@@ -208,3 +209,19 @@ def test_a_restart_of_the_website_keeps_the_session(site: Site, page: Page) -> N
     finally:
         if site.web.process is None or site.web.process.poll() is not None:
             site.web.start()
+
+
+def test_only_paths_of_the_site_are_followed_after_log_in() -> None:
+    for kept in ("/compte", "/recherche?q=nettoyage&page=2", "/besoins/12"):
+        assert local_path(kept) == kept
+    for refused in (
+        "",
+        "https://ailleurs.exemple.org/",
+        "//ailleurs.exemple.org/",
+        "/\\ailleurs.exemple.org/",
+        "javascript:alert(1)",
+        "compte",
+        "/\tailleurs",
+        "/x\r\nSet-Cookie: a=b",
+    ):
+        assert local_path(refused) is None, refused

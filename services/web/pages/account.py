@@ -411,6 +411,8 @@ async def new_password(visitor: VisitorDep, form: CheckedForm) -> Response:
         if problem.status == 401:
             return _new_password_page(visitor, "", {}, None, status_code=400)
         return _new_password_page(visitor, lien, _field_messages(problem), problem, status_code=400)
+    except ApiUnavailable:
+        return _new_password_page(visitor, lien, {}, unavailable(), status_code=503)
     return redirect("/connexion?nouveau=1")
 
 
