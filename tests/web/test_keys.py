@@ -102,9 +102,7 @@ def test_create_use_rotate_revoke_a_key(site: Site, page: Page, phone: Page) -> 
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Révoquer la clé « Logiciel achats » ?")
     # axe reads colours: it waits for the end of the dialog's fade-in.
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('.fr-modal--opened')).opacity === '1'"
-    )
+    expect(page.locator(".fr-modal--opened")).to_have_css("opacity", "1")
     check_accessibility(page, "compte-cles-modale")
     dialog.get_by_role("button", name="Révoquer définitivement").click()
     expect(page).to_have_url(site.url("/compte/cles?fait=revoquee"))
