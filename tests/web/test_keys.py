@@ -6,12 +6,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from services.web.templating import french_date
-from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
+from tests.web.conftest import (
+    PASSWORD,
+    Site,
+    check_accessibility,
+    log_in,
+    new_context,
+    screenshot,
+)
 
 KEY = re.compile(r"^mik[0-9a-f]{72}$")
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
 def _works(site: Site, key: str) -> int:
@@ -150,3 +159,25 @@ def test_scopes_beyond_the_role_are_not_offered(site: Site, page: Page) -> None:
     labels = page.locator("#groupe-scopes label").all_inner_texts()
     assert any("Déposer et modifier mes besoins" in label for label in labels)
     assert not any("Modifier les fiches" in label for label in labels)
+
+
+def test_a_creation_form_sent_twice_makes_one_key(site: Site) -> None:
+    address = site.new_account("public_buyer")
+    with httpx.Client(base_url=site.web.url, timeout=30) as client:
+        token = CSRF.search(client.get("/connexion").text)
+        assert token is not None
+        client.post(
+            "/connexion",
+            data={"csrf_token": token.group(1), "email": address, "password": PASSWORD},
+        )
+        form = client.get("/compte/cles").text
+        fields = dict(re.findall(r'name="(csrf_token|formulaire)" value="([^"]+)"', form))
+        sent = {**fields, "name": "Double clic", "scopes": "search:read", "expiry": "30"}
+        first = client.post("/compte/cles", data=sent)
+        assert first.status_code == 200 and "no-store" in first.headers["cache-control"]
+        again = client.post("/compte/cles", data=sent)
+        assert again.status_code == 303
+        assert again.headers["location"] == "/compte/cles?fait=deja-creee"
+        assert "déjà créé sa clé" in client.get(again.headers["location"]).text
+    keys = site.api("GET", "/api/v1/keys", headers=site.bearer(address)).json()
+    assert [k["name"] for k in keys] == ["Double clic"]

@@ -5,6 +5,8 @@ stores it nor puts it in an address, and that answer is never cached."""
 
 from __future__ import annotations
 
+import secrets
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +45,21 @@ EXPIRY_CHOICES = [
 ]
 DEFAULT_EXPIRY = "365"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Each creation form carries a one-use mark: sent again (a double click, a reload of the page
+# that showed the secret), it makes no second key. Marks are kept in this process, the last few.
+_used_forms: OrderedDict[str, None] = OrderedDict()
+USED_FORMS_KEPT = 10_000
+
+
+def _first_use(mark: str) -> bool:
+    if mark in _used_forms:
+        return False
+    _used_forms[mark] = None
+    while len(_used_forms) > USED_FORMS_KEPT:
+        _used_forms.popitem(last=False)
+    return True
+
+
 BREADCRUMB = [("Mon compte", "/compte"), ("Mes clés d'API", "/compte/cles")]
 
 
@@ -118,13 +135,18 @@ def _keys_page(
             "notice": notice,
             "scope_options": [(s, SCOPE_LABELS[s]) for s in allowed],
             "expiry_options": EXPIRY_CHOICES,
+            "form_mark": secrets.token_urlsafe(16),
             "breadcrumb": BREADCRUMB,
         },
         status_code=status_code,
     )
 
 
-NOTICES = {"revoquee": "La clé est révoquée : elle ne permet plus d'appeler l'API."}
+NOTICES = {
+    "revoquee": "La clé est révoquée : elle ne permet plus d'appeler l'API.",
+    "deja-creee": "Ce formulaire a déjà créé sa clé, dont le secret ne s'affiche qu'une fois : "
+    "si vous ne l'avez pas copié, remplacez la clé.",
+}
 
 
 @router.get("/compte/cles", response_class=HTMLResponse)
@@ -156,6 +178,9 @@ async def create_key(visitor: SignedInDep, form: CheckedForm) -> Response:
             [FieldProblem(f, m) for f, m in errors.items()],
         )
         return _keys_page(visitor, values, errors, summary, await _keys(visitor), None, 400)
+    mark = form.get("formulaire")
+    if isinstance(mark, str) and mark and not _first_use(mark):
+        return redirect("/compte/cles?fait=deja-creee")
     body = {"name": name, "scopes": scopes, "expires_in_days": int(expiry) if expiry else None}
     try:
         created = await visitor.state.api.post(
