@@ -16,8 +16,7 @@ from playwright.sync_api import Page, expect
 from services.web import places
 from services.web.api import Api
 from tests.support import free_port
-from tests.web.conftest import Site, check_accessibility, screenshot
-from tests.web.test_needs import sign_in
+from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
 WEB = Path(__file__).resolve().parents[2] / "services" / "web"
 # What reading the shipped data files looks like (an export's « {what}.csv » is a file name).
@@ -140,7 +139,7 @@ def test_pages_name_regions_and_departments_from_the_api(site: Site, page: Page)
     region_options = page.locator("#champ-region option").all_inner_texts()
     assert sorted(region_options[1:]) == sorted(r["name"] for r in regions)
 
-    sign_in(page, site, site.new_account("public_buyer"))
+    log_in(page, site.new_account("public_buyer"))
     page.goto("/besoins-suggestions/lieux?place_search=Lille")
     expect(page.get_by_text("Région : Hauts-de-France")).to_have_count(1)
     expect(page.get_by_text("Département : Nord (59)")).to_have_count(1)
