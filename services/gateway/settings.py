@@ -41,6 +41,9 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     # Signs the access tokens of sessions; known to the gateway alone.
     session_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # The website, as its users reach it: when set, the e-mails' links open its pages
+    # (confirmation, new password, log-in) rather than the API's operations.
+    web_url: str = ""
     # The front-end packages (see ServiceSettings), also settable under the gateway's prefix.
     assets_dir: Path = Field(
         default=PROJECT_ROOT / "build" / "assets",

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from services.domain.kinds import KIND_LABELS, PRESTA_TYPE_LABELS
 from services.domain.reservations import BOTH, RESERVATION_LABELS
 from services.web.api import ApiProblem, FieldProblem
+from services.web.places import Territories
 
 STEPS = (
     (1, "Informations générales"),
@@ -311,7 +312,7 @@ def place_label(level: str | None, code: str | None, names: Mapping[str, str]) -
     return f"{prefix} {name} ({code})" if name else f"{prefix} {code}"
 
 
-def place_choices(communes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def place_choices(communes: list[dict[str, Any]], known: Territories) -> list[tuple[str, str]]:
     """From commune suggestions: each commune, then its département and région, once each."""
     choices: dict[str, str] = {}
     for commune in communes:
@@ -320,13 +321,23 @@ def place_choices(communes: list[dict[str, Any]]) -> list[tuple[str, str]]:
     for commune in communes:
         department = commune.get("department")
         if department:
-            name = commune.get("department_name") or department
+            name = commune.get("department_name") or known.department_name(department) or department
             choices.setdefault(f"departement:{department}", f"Département : {name} ({department})")
     for commune in communes:
         region = commune.get("region")
         if region:
-            choices.setdefault(f"region:{region}", f"Région de code {region}")
+            choices.setdefault(f"region:{region}", f"Région : {known.regions.get(region, region)}")
     return list(choices.items())
+
+
+def territory_names(level: str | None, code: str | None, known: Territories) -> dict[str, str]:
+    """The name of a département or région, keyed as `place_label` reads it."""
+    name = None
+    if level == "departement" and code:
+        name = known.department_name(code)
+    elif level == "region" and code:
+        name = known.region_name(code)
+    return {f"{level}:{code}": name} if name else {}
 
 
 def typed_place(text: str) -> str | None:

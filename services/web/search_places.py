@@ -4,15 +4,13 @@ candidates when the text names several places or none."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from services.common.text import fold
+from services.web.places import Territories
 
 CommuneLookup = Callable[[str], Awaitable[list[dict[str, Any]]]]
 MAX_CANDIDATES = 8
@@ -24,11 +22,13 @@ _DEPARTMENT_CODE = re.compile(r"^(?:[0-9]{2,3}|2[AB])$", re.I)
 
 @dataclass(frozen=True)
 class Place:
-    """A place the search API takes: `param` is commune, department or region."""
+    """A place the search API takes: `param` is commune, department or region; a commune's
+    centre, when known, is where a radius is counted from."""
 
     param: str
     codes: tuple[str, ...]
     label: str
+    centre: tuple[float, float] | None = None
 
 
 @dataclass
@@ -38,60 +38,32 @@ class Resolved:
     candidates: list[Place] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Territories:
-    """Départements and régions by code, from the shared geographic reference files."""
-
-    departments: dict[str, tuple[str, str]]  # code -> (name, région code)
-    regions: dict[str, str]  # code -> name
-
-    def department(self, code: str) -> Place:
-        return Place("department", (code,), department_label(code, self.departments[code][0]))
-
-    def region(self, code: str) -> Place:
-        return Place("region", (code,), f"{self.regions[code]} (région)")
-
-    def matching(self, text: str, limit: int = 3) -> list[Place]:
-        """Régions then départements whose name starts with (or contains) the text."""
-        wanted = fold(text)
-        if not wanted:
-            return []
-        found: list[tuple[int, Place]] = []
-        for code, name in self.regions.items():
-            folded = fold(name)
-            if wanted in folded:
-                found.append((0 if folded.startswith(wanted) else 1, self.region(code)))
-        for code, (name, _) in self.departments.items():
-            folded = fold(name)
-            if wanted in folded or code.lower() == text.strip().lower():
-                found.append((0 if folded.startswith(wanted) else 1, self.department(code)))
-        found.sort(key=lambda pair: pair[0])
-        return [place for _, place in found[:limit]]
+def department_place(known: Territories, code: str) -> Place:
+    name = known.department_name(code) or code
+    return Place("department", (code,), f"{name} (département {code})")
 
 
-def department_label(code: str, name: str) -> str:
-    return f"{name} (département {code})"
+def region_place(known: Territories, code: str) -> Place:
+    return Place("region", (code,), f"{known.regions.get(code, code)} (région)")
 
 
 def commune_place(commune: dict[str, Any]) -> Place:
-    return Place("commune", (str(commune["code"]),), f"{commune['name']} ({commune['department']})")
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-@lru_cache(maxsize=4)
-def territories(data_dir: Path) -> Territories:
-    geo = data_dir / "geo"
-    return Territories(
-        departments={
-            r["code_departement"]: (r["nom"], r["code_region"])
-            for r in _rows(geo / "departements.csv")
-        },
-        regions={r["code_region"]: r["nom"] for r in _rows(geo / "regions.csv")},
+    lat, lng = commune.get("lat"), commune.get("lng")
+    centre = (float(lat), float(lng)) if lat is not None and lng is not None else None
+    return Place(
+        "commune",
+        (str(commune["code"]),),
+        f"{commune['name']} ({commune['department']})",
+        centre,
     )
+
+
+def matching_places(known: Territories, text: str) -> list[Place]:
+    """Régions and départements whose name starts with (or contains) the text."""
+    return [
+        region_place(known, code) if kind == "region" else department_place(known, code)
+        for kind, code in known.matching(text)
+    ]
 
 
 def _candidates_message(text: str, candidates: list[Place]) -> str:
@@ -107,14 +79,12 @@ async def resolve(text: str, known: Territories, communes: CommuneLookup) -> Res
     if match := _DEPARTMENT_LABEL.match(typed):
         code = match["code"].upper()
         if code in known.departments:
-            return Resolved(known.department(code))
+            return Resolved(department_place(known, code))
     if match := _REGION_LABEL.match(typed):
-        wanted = fold(match["name"])
-        for code, name in known.regions.items():
-            if fold(name) == wanted:
-                return Resolved(known.region(code))
+        for code in known.region_named(match["name"]):
+            return Resolved(region_place(known, code))
     if _DEPARTMENT_CODE.match(typed) and typed.upper() in known.departments:
-        return Resolved(known.department(typed.upper()))
+        return Resolved(department_place(known, typed.upper()))
     if typed.isdigit():
         return await _by_number(typed, communes)
     if len(typed) < 2:
@@ -132,17 +102,13 @@ async def resolve(text: str, known: Territories, communes: CommuneLookup) -> Res
         and (in_department is None or str(c["department"]).upper() == in_department)
     ]
     if in_department is None:
-        exact += [known.region(code) for code, n in known.regions.items() if fold(n) == wanted]
-        exact += [
-            known.department(code)
-            for code, (n, _) in known.departments.items()
-            if fold(n) == wanted
-        ]
+        exact += [region_place(known, code) for code in known.region_named(name)]
+        exact += [department_place(known, code) for code in known.department_named(name)]
     if len(exact) == 1:
         return Resolved(exact[0])
     if exact:
         return Resolved(error=_candidates_message(typed, exact), candidates=exact)
-    near = known.matching(name) + [commune_place(c) for c in found]
+    near = matching_places(known, name) + [commune_place(c) for c in found]
     if near:
         names = " ; ".join(c.label for c in near[:MAX_CANDIDATES])
         return Resolved(
@@ -171,4 +137,5 @@ async def _by_number(typed: str, communes: CommuneLookup) -> Resolved:
     if len(served) == 1:
         return Resolved(commune_place(served[0]))
     codes = tuple(str(c["code"]) for c in served)
-    return Resolved(Place("commune", codes, typed))
+    # A radius around a postcode is counted from its most populous commune's centre.
+    return Resolved(Place("commune", codes, typed, commune_place(served[0]).centre))

@@ -104,8 +104,8 @@ FIELD_OF = {
     "sector_group": "q",
 }
 RADIUS_NEEDS_POINT = (
-    "Le rayon se compte autour de votre position : choisissez « Autour de moi », "
-    "ou retirez le rayon."
+    "Le rayon se compte autour d'une commune ou de votre position : choisissez une commune "
+    "dans « Où ? » ou « Autour de moi », ou retirez le rayon."
 )
 
 
@@ -162,10 +162,21 @@ class SearchUrl:
     def query_without_page(self) -> str:
         return urlencode([(k, v) for k, v in self.pairs if k != "page"])
 
+    def around(self, place: Place | None) -> tuple[float, float] | None:
+        """The centre of a radius asked around the commune chosen in « où » (not « around me »,
+        whose position the URL holds)."""
+        if self.get("radius_km") and not self.has_point and place is not None:
+            return place.centre if place.param == "commune" else None
+        return None
+
     def api_params(self, place: Place | None) -> Pairs:
-        """What the search API is asked: its own parameters, the resolved place added."""
+        """What the search API is asked: its own parameters, the resolved place added (or, with
+        a radius, the commune's centre)."""
         sent = [(k, v) for k, v in self.pairs if k in API_NAMES and k not in ("page", "per_page")]
-        if place is not None:
+        centre = self.around(place)
+        if centre is not None:
+            sent += [("lat", repr(centre[0])), ("lng", repr(centre[1]))]
+        elif place is not None:
             sent += [(place.param, code) for code in place.codes]
         return [*sent, ("page", str(self.page)), ("per_page", str(PER_PAGE))]
 
@@ -251,6 +262,8 @@ def active_tags(
                 [(k, v) for k, v in url.pairs if k not in ("lat", "lng", "radius_km", "page")]
             )
             tags.append(Tag("Autour de ma position", around))
+        elif name == "radius_km" and place is not None and url.around(place):
+            tags.append(Tag(f"À moins de {value} km de {place.label}", href))
         elif name == "radius_km":
             tags.append(Tag(f"Rayon : {value} km", href))
         elif name in _FLAG_TAGS:
@@ -371,3 +384,10 @@ def pagination(url: SearchUrl, page: int, total: int) -> Pagination | None:
         next_href=href(page + 1) if page < last else None,
         last_href=href(last),
     )
+
+
+def around_label(url: SearchUrl, place: Place | None) -> str | None:
+    """« à moins de 10 km de Saint-Denis (93) » when the search counts a radius from a commune."""
+    if place is None or url.around(place) is None:
+        return None
+    return f"à moins de {url.get('radius_km')} km de {place.label}"

@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl, urlencode
 from services.domain.kinds import FAMILY_LABELS, PRESTA_TYPE_LABELS, Family, Kind
 from services.domain.reservations import RESERVATION_LABELS, Reservation, reservations_of
 from services.web.api import Api, ApiProblem
+from services.web.places import Territories, territories
 from services.web.sessions import SignedIn
-from services.web.tender_view import DEPARTEMENTS, REGIONS, sector_catalogue
+from services.web.tender_view import sector_catalogue
 
 NEARBY_RADIUS_KM = 50
 NEARBY_COUNT = 6
@@ -144,16 +145,17 @@ def reservation_badges(kind: str) -> list[tuple[str, str]]:
     return [(r.value, RESERVATION_LABELS[r]) for r in reservations_of(Kind(kind))]
 
 
-def zone_label(zone: Mapping[str, Any], commune_names: Mapping[str, str]) -> str:
+def zone_label(
+    zone: Mapping[str, Any], commune_names: Mapping[str, str], known: Territories
+) -> str:
     code = str(zone.get("code", ""))
     match zone.get("type"):
         case "commune":
             return commune_names.get(code, f"Commune {code}")
         case "departement":
-            name = DEPARTEMENTS.get(code)
-            return f"{name} ({code})" if name else f"Département {code}"
+            return known.department_label(code)
         case "region":
-            return f"Région {REGIONS[code]}" if code in REGIONS else f"Région {code}"
+            return known.region_label(code)
     return code
 
 
@@ -270,11 +272,12 @@ async def load(
         }
     )
     offers_task = api.get(f"/structures/{structure_id}/offers", **context)
-    catalogue, offers, nearby, communes = await asyncio.gather(
+    catalogue, offers, nearby, communes, known = await asyncio.gather(
         sector_catalogue(api),
         offers_task,
         _nearby(api, structure, user, client_ip),
         _commune_names(api, commune_codes, user, client_ip),
+        territories(api, client_ip),
     )
     groups: dict[str, list[ActivityView]] = {}
     for activity in activities:
@@ -284,7 +287,7 @@ async def load(
             sector_name=catalogue.names.get(slug, slug),
             presta_types=[PRESTA_TYPE_LABELS.get(p, p) for p in activity.get("presta_types", [])],
             range_label=range_label(activity),
-            zones=[zone_label(z, communes) for z in activity.get("zones", [])],
+            zones=[zone_label(z, communes, known) for z in activity.get("zones", [])],
             inferred=bool(activity.get("inferred")),
         )
         groups.setdefault(catalogue.group_of.get(slug, "Autres secteurs"), []).append(view)
@@ -304,7 +307,7 @@ async def load(
         nearby_search=urlencode(nearby_query(structure)),
         sources=sources_of(structure),
         back_query=back_query(depuis),
-        department_name=DEPARTEMENTS.get(str(structure.get("department_code") or "")),
-        region_name=REGIONS.get(str(structure.get("region_code") or "")),
+        department_name=known.department_name(str(structure.get("department_code") or "")),
+        region_name=known.region_name(str(structure.get("region_code") or "")),
         facts=_facts(structure),
     )

@@ -11,134 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from services.common.text import fold
 from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
 from services.web.api import Api, ApiProblem
+from services.web.places import Territories, territories
 from services.web.sessions import SignedIn
-
-# Régions and départements (INSEE, COG 2026), metropolitan France and overseas départements.
-REGIONS: dict[str, str] = {
-    "84": "Auvergne-Rhône-Alpes",
-    "27": "Bourgogne-Franche-Comté",
-    "53": "Bretagne",
-    "24": "Centre-Val de Loire",
-    "94": "Corse",
-    "44": "Grand Est",
-    "01": "Guadeloupe",
-    "03": "Guyane",
-    "32": "Hauts-de-France",
-    "04": "La Réunion",
-    "02": "Martinique",
-    "06": "Mayotte",
-    "28": "Normandie",
-    "75": "Nouvelle-Aquitaine",
-    "76": "Occitanie",
-    "52": "Pays de la Loire",
-    "93": "Provence-Alpes-Côte d'Azur",
-    "11": "Île-de-France",
-}
-DEPARTEMENTS: dict[str, str] = {
-    "01": "Ain",
-    "02": "Aisne",
-    "03": "Allier",
-    "04": "Alpes-de-Haute-Provence",
-    "05": "Hautes-Alpes",
-    "06": "Alpes-Maritimes",
-    "07": "Ardèche",
-    "08": "Ardennes",
-    "09": "Ariège",
-    "10": "Aube",
-    "11": "Aude",
-    "12": "Aveyron",
-    "13": "Bouches-du-Rhône",
-    "14": "Calvados",
-    "15": "Cantal",
-    "16": "Charente",
-    "17": "Charente-Maritime",
-    "18": "Cher",
-    "19": "Corrèze",
-    "21": "Côte-d'Or",
-    "22": "Côtes-d'Armor",
-    "23": "Creuse",
-    "24": "Dordogne",
-    "25": "Doubs",
-    "26": "Drôme",
-    "27": "Eure",
-    "28": "Eure-et-Loir",
-    "29": "Finistère",
-    "2A": "Corse-du-Sud",
-    "2B": "Haute-Corse",
-    "30": "Gard",
-    "31": "Haute-Garonne",
-    "32": "Gers",
-    "33": "Gironde",
-    "34": "Hérault",
-    "35": "Ille-et-Vilaine",
-    "36": "Indre",
-    "37": "Indre-et-Loire",
-    "38": "Isère",
-    "39": "Jura",
-    "40": "Landes",
-    "41": "Loir-et-Cher",
-    "42": "Loire",
-    "43": "Haute-Loire",
-    "44": "Loire-Atlantique",
-    "45": "Loiret",
-    "46": "Lot",
-    "47": "Lot-et-Garonne",
-    "48": "Lozère",
-    "49": "Maine-et-Loire",
-    "50": "Manche",
-    "51": "Marne",
-    "52": "Haute-Marne",
-    "53": "Mayenne",
-    "54": "Meurthe-et-Moselle",
-    "55": "Meuse",
-    "56": "Morbihan",
-    "57": "Moselle",
-    "58": "Nièvre",
-    "59": "Nord",
-    "60": "Oise",
-    "61": "Orne",
-    "62": "Pas-de-Calais",
-    "63": "Puy-de-Dôme",
-    "64": "Pyrénées-Atlantiques",
-    "65": "Hautes-Pyrénées",
-    "66": "Pyrénées-Orientales",
-    "67": "Bas-Rhin",
-    "68": "Haut-Rhin",
-    "69": "Rhône",
-    "70": "Haute-Saône",
-    "71": "Saône-et-Loire",
-    "72": "Sarthe",
-    "73": "Savoie",
-    "74": "Haute-Savoie",
-    "75": "Paris",
-    "76": "Seine-Maritime",
-    "77": "Seine-et-Marne",
-    "78": "Yvelines",
-    "79": "Deux-Sèvres",
-    "80": "Somme",
-    "81": "Tarn",
-    "82": "Tarn-et-Garonne",
-    "83": "Var",
-    "84": "Vaucluse",
-    "85": "Vendée",
-    "86": "Vienne",
-    "87": "Haute-Vienne",
-    "88": "Vosges",
-    "89": "Yonne",
-    "90": "Territoire de Belfort",
-    "91": "Essonne",
-    "92": "Hauts-de-Seine",
-    "93": "Seine-Saint-Denis",
-    "94": "Val-de-Marne",
-    "95": "Val-d'Oise",
-    "971": "Guadeloupe",
-    "972": "Martinique",
-    "973": "Guyane",
-    "974": "La Réunion",
-    "976": "Mayotte",
-}
 
 SECTOR_CACHE_S = 3600.0
 
@@ -396,11 +273,13 @@ async def build_depth(
         page.errors["sector"] = field_message(
             "sector", "choisissez un secteur d'achat ou saisissez un code CPV."
         )
-    if values["department"] and values["department"] not in DEPARTEMENTS:
+    # Without the list of places (API unreadable a moment), the API judges the codes itself.
+    known = await territories(api, client_ip)
+    if values["department"] and known.departments and values["department"] not in known.departments:
         page.errors["department"] = field_message(
             "department", f"département inconnu « {values['department']} »."
         )
-    if values["region"] and values["region"] not in REGIONS:
+    if values["region"] and known.regions and values["region"] not in known.regions:
         page.errors["region"] = field_message("region", f"région inconnue « {values['region']} ».")
     if page.errors:
         return
@@ -483,3 +362,17 @@ async def build_hours(
             page.errors["amount_eur"] = problem.detail or problem.title
         return
     page.hours = {**answer, "full_time_equivalent": answer["hours"] / FULL_TIME_HOURS}
+
+
+def place_options(
+    known: Territories, values: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The form's départements (by code) and régions (by name), as code -> name; a code chosen
+    stays an option even when the places could not be read."""
+    departments = {code: d.name for code, d in sorted(known.departments.items())}
+    regions = dict(sorted(known.regions.items(), key=lambda item: fold(item[1])))
+    if values.get("department"):
+        departments.setdefault(values["department"], values["department"])
+    if values.get("region"):
+        regions.setdefault(values["region"], values["region"])
+    return departments, regions

@@ -252,6 +252,40 @@ def test_reset_mail_carries_a_link(gateway: TestClient, tmp_path: Path) -> None:
     assert gateway.get(_local(link)).status_code == 200
 
 
+def test_with_the_website_set_the_mails_open_its_pages(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = gateway_settings(
+        tmp_path,
+        catalog_url=dead,
+        sourcing_url=dead,
+        public_url="https://api.exemple.fr",
+        web_url="https://site.exemple.fr/",
+    )
+    address = "acheteur@exemple.fr"
+    registration = {"email": address, "password": PASSWORD, "role": "private_buyer"}
+    with TestClient(create_app(settings)) as gateway:  # type: ignore[arg-type]
+        gateway.post("/api/v1/auth/register", json=registration)
+        gateway.post("/api/v1/auth/register", json=registration)
+        gateway.post("/api/v1/auth/password-reset", json={"email": address})
+        mails = tmp_path / "mail"
+        confirm = _mail(mails, address, "confirmez")
+        told = _mail(mails, address, "déjà un compte")
+        reset = _mail(mails, address, "nouveau mot de passe")
+    site = r"https://site\.exemple\.fr/[\w/-]+\?token=[A-Za-z0-9_-]{20,}"
+    (verify_link,) = re.findall(site, confirm)
+    assert verify_link.startswith("https://site.exemple.fr/compte/confirmation?token=")
+    (reset_link,) = re.findall(site, reset)
+    assert reset_link.startswith("https://site.exemple.fr/compte/nouveau-mot-de-passe?token=")
+    assert "connectez-vous (https://site.exemple.fr/connexion)" in told
+    assert {urlsplit(link).path for link in re.findall(site, told)} == {
+        "/compte/confirmation",
+        "/compte/nouveau-mot-de-passe",
+    }
+    for body in (confirm, told, reset):
+        assert "pas encore ouvert" not in body
+        assert "api.exemple.fr" not in body
+
+
 def test_me_answers_the_account_even_without_the_catalog(
     gateway: TestClient, tmp_path: Path
 ) -> None:

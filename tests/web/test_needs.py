@@ -13,12 +13,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from services.web.security import COOKIE
-from services.web.sessions import SessionStore, SignedIn, new_session_id
 from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, screenshot
 
 SECTOR = "nettoyage-de-locaux-16"
@@ -28,32 +25,6 @@ PROOF = (
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def sign_in(page: Page, site: Site, email: str) -> None:
-    """Through the login page when the site has it; otherwise (the account pages are built
-    apart) the session that page writes is written here: the API's tokens, stored the web's way,
-    and the browser given its cookie."""
-    if httpx.get(site.url("/connexion"), timeout=10).status_code == 200:
-        log_in(page, email)
-        return
-    tokens = site.api("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    body = tokens.json()
-    store = SessionStore(
-        f"sqlite:///{site.logs / 'web.db'}", "web-session-secret-0123456789", timedelta(days=1)
-    )
-    session_id = new_session_id()
-    user = SignedIn(
-        email=email,
-        role="public_buyer",
-        access_token=body["access_token"],
-        refresh_token=body["refresh_token"],
-        access_expires_at=1e12,
-    )
-    store._save(session_id, user)  # the synchronous write behind `save`
-    store.close()
-    page.context.add_cookies([{"name": COOKIE, "value": session_id, "url": site.web.url}])
 
 
 def staff_headers(site: Site) -> dict[str, str]:
@@ -133,7 +104,7 @@ def test_deposit_publish_follow_answers_export_remind(
     site: Site, page: Page, phone: Page, buyer: str
 ) -> None:
     structure_id, manager = managed_structure(site)
-    sign_in(page, site, buyer)
+    log_in(page, buyer)
 
     # Step 1, prefilled from a search (sector, place); a description too short is refused.
     page.goto(f"/besoins/nouveau?depuis=recherche&sector={SECTOR}&department=93")
@@ -243,7 +214,7 @@ def test_deposit_publish_follow_answers_export_remind(
     check_accessibility(page, "besoins")
 
     # The same pages at 375 px.
-    sign_in(phone, site, buyer)
+    log_in(phone, buyer)
     phone.goto(f"/besoins/nouveau?sector={SECTOR}")
     screenshot(phone, "besoin-etape-1")
     for step in (2, 3, 4, 5):
@@ -257,7 +228,7 @@ def test_deposit_publish_follow_answers_export_remind(
 def test_a_draft_survives_and_resumes(site: Site, page: Page, buyer: str) -> None:
     """A draft left after step 1 is listed with the drafts and resumes at step 2; a stale
     version is reported and what was typed is kept."""
-    sign_in(page, site, buyer)
+    log_in(page, buyer)
     page.goto("/besoins/nouveau")
     page.fill("#champ-title", "Brouillon de fournitures")
     page.fill("#champ-description", "Papier recyclé pour les services municipaux.")

@@ -43,7 +43,12 @@ def register(
     payload: Registration, session: SessionDep, state: GatewayStateDep
 ) -> RegistrationAccepted:
     service.register(
-        session, payload.email, payload.password, Role(payload.role), state.settings.public_url
+        session,
+        payload.email,
+        payload.password,
+        Role(payload.role),
+        state.settings.public_url,
+        state.settings.web_url,
     )
     return RegistrationAccepted.of(payload.email, payload.role)
 
@@ -94,7 +99,7 @@ def logout(payload: RefreshBody, session: SessionDep) -> Response:
 def password_reset(
     payload: ResetRequest, session: SessionDep, state: GatewayStateDep
 ) -> dict[str, str]:
-    service.request_reset(session, payload.email, state.settings.public_url)
+    service.request_reset(session, payload.email, state.settings.public_url, state.settings.web_url)
     return {"detail": "Si un compte existe pour cette adresse, un e-mail vient de partir."}
 
 

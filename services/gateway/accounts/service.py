@@ -47,6 +47,9 @@ ACCESS_PREFIX = "mia."
 VERIFY_PATH = "/api/v1/auth/verify"
 RESET_PATH = "/api/v1/auth/password-reset/confirm"
 LOGIN_PATH = "/api/v1/auth/login"
+WEB_VERIFY_PATH = "/compte/confirmation"
+WEB_RESET_PATH = "/compte/nouveau-mot-de-passe"
+WEB_LOGIN_PATH = "/connexion"
 SELF_SERVICE_ROLES = {Role.PUBLIC_BUYER, Role.PRIVATE_BUYER, Role.SUPPLIER_MANAGER}
 SCOPES = frozenset(
     {"search:read", "catalog:read", "catalog:write", "needs:read", "needs:write", "keys:manage"}
@@ -103,30 +106,52 @@ def _email_token(accounts: AccountRepository, account: Account, purpose: EmailPu
     return token
 
 
-def _link(public_url: str, path: str, token: str) -> str:
-    """A clickable link carrying a one-time token in its query (never in the logged path)."""
-    return f"{public_url.rstrip('/')}{path}?{urlencode({'token': token})}"
+@dataclass(frozen=True)
+class MailLinks:
+    """Where the e-mails' links lead: the website's pages when it is set, else the API's
+    operations that stand in for them."""
+
+    public_url: str
+    web_url: str = ""
+
+    def _link(self, path: str, token: str) -> str:
+        """A clickable link carrying a one-time token in its query (never in the logged path)."""
+        return f"{self._base()}{path}?{urlencode({'token': token})}"
+
+    def _base(self) -> str:
+        return (self.web_url or self.public_url).rstrip("/")
+
+    def verify(self, token: str) -> str:
+        return self._link(WEB_VERIFY_PATH if self.web_url else VERIFY_PATH, token)
+
+    def reset(self, token: str) -> str:
+        return self._link(WEB_RESET_PATH if self.web_url else RESET_PATH, token)
+
+    def login(self) -> str:
+        return self._base() + (WEB_LOGIN_PATH if self.web_url else LOGIN_PATH)
+
+    def no_site_yet(self) -> str:
+        """Without the website, a sentence says where the links lead."""
+        if self.web_url:
+            return ""
+        return (
+            "Le site n'est pas encore ouvert : ce lien mène à l'opération de l'API qui en tient "
+            f"lieu, documentée sur {self.public_url.rstrip('/')}/api/docs.\n"
+        )
 
 
-def _no_site_yet(public_url: str) -> str:
-    return (
-        "Le site n'est pas encore ouvert : ce lien mène à l'opération de l'API qui en tient lieu, "
-        f"documentée sur {public_url.rstrip('/')}/api/docs.\n"
-    )
-
-
-def _mail_verification(session: Session, account: Account, public_url: str) -> None:
+def _mail_verification(session: Session, account: Account, links: MailLinks) -> None:
     token = _email_token(AccountRepository(session), account, EmailPurpose.VERIFY)
     queue_mail(
         session,
         account.email,
         "Marché inclusif : confirmez votre adresse",
         "Bonjour,\n\nConfirmez votre adresse en ouvrant ce lien (valable 24 heures) :\n"
-        f"{_link(public_url, VERIFY_PATH, token)}\n\n{_no_site_yet(public_url)}",
+        f"{links.verify(token)}\n\n{links.no_site_yet()}",
     )
 
 
-def _mail_already_registered(session: Session, account: Account, public_url: str) -> None:
+def _mail_already_registered(session: Session, account: Account, links: MailLinks) -> None:
     """Someone registered an address that has an account: its owner alone learns it."""
     accounts = AccountRepository(session)
     reset = _email_token(accounts, account, EmailPurpose.RESET)
@@ -136,28 +161,29 @@ def _mail_already_registered(session: Session, account: Account, public_url: str
         "Quelqu'un, peut-être vous, a demandé à créer un compte Marché inclusif avec cette "
         "adresse, qui en a déjà un. Aucun compte n'a été créé.",
         "",
-        f"Vous connaissez votre mot de passe : connectez-vous ({public_url.rstrip('/')}"
-        f"{LOGIN_PATH}).",
+        f"Vous connaissez votre mot de passe : connectez-vous ({links.login()}).",
         "Vous l'avez oublié : choisissez-en un nouveau avec ce lien (valable 24 heures) :",
-        _link(public_url, RESET_PATH, reset),
+        links.reset(reset),
     ]
     if account.email_verified_at is None:
         verify = _email_token(accounts, account, EmailPurpose.VERIFY)
         lines += [
             "",
             "Votre adresse n'est pas encore confirmée : confirmez-la avec ce lien :",
-            _link(public_url, VERIFY_PATH, verify),
+            links.verify(verify),
         ]
     lines += ["", "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."]
     queue_mail(
         session,
         account.email,
         "Marché inclusif : vous avez déjà un compte",
-        "\n".join(lines) + "\n\n" + _no_site_yet(public_url),
+        "\n".join(lines) + "\n\n" + links.no_site_yet(),
     )
 
 
-def register(session: Session, email: str, password: str, role: Role, public_url: str) -> None:
+def register(
+    session: Session, email: str, password: str, role: Role, public_url: str, web_url: str = ""
+) -> None:
     """Creates the account and mails a confirmation link; an address that already has an
     account gets, instead, a mail telling its owner what to do. Both answer alike, so that
     nobody learns through registration which addresses have accounts."""
@@ -169,12 +195,12 @@ def register(session: Session, email: str, password: str, role: Role, public_url
     password_hash = hash_password(password)
     existing = accounts.account_by_email(email)
     if existing is not None:
-        _mail_already_registered(session, existing, public_url)
+        _mail_already_registered(session, existing, MailLinks(public_url, web_url))
         return
     account = Account(id=str(uuid.uuid4()), email=email, password_hash=password_hash, role=role)
     accounts.add(account)
     accounts.flush()
-    _mail_verification(session, account, public_url)
+    _mail_verification(session, account, MailLinks(public_url, web_url))
 
 
 def create_staff(session: Session, email: str, password: str) -> Account:
@@ -282,20 +308,21 @@ def logout(session: Session, token: str) -> None:
     AccountRepository(session).revoke_refresh_token(token_hash(token), utcnow())
 
 
-def request_reset(session: Session, email: str, public_url: str) -> None:
+def request_reset(session: Session, email: str, public_url: str, web_url: str = "") -> None:
     accounts = AccountRepository(session)
     account = accounts.account_by_email(email.strip().lower())
     if account is None:
         return  # say nothing of which addresses have accounts
     token = _email_token(accounts, account, EmailPurpose.RESET)
+    links = MailLinks(public_url, web_url)
     queue_mail(
         session,
         account.email,
         "Marché inclusif : nouveau mot de passe",
         "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 24 heures) :\n"
-        f"{_link(public_url, RESET_PATH, token)}\n\n"
+        f"{links.reset(token)}\n\n"
         "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n"
-        f"{_no_site_yet(public_url)}",
+        f"{links.no_site_yet()}",
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from services.web import needs_view as view
 from services.web.api import ApiProblem
+from services.web.places import territories
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
 router = APIRouter()
@@ -41,18 +42,19 @@ async def _sector_groups(visitor: Visitor) -> list[dict[str, Any]]:
 
 
 async def _place_names(visitor: Visitor, level: str | None, code: str | None) -> dict[str, str]:
-    """The name of a commune or département, read from the communes' reference."""
-    if not level or not code or level == "region":
+    """The name of a commune, read from the communes' reference, or of a territory."""
+    if not level or not code:
         return {}
+    if level != "commune":
+        known = await territories(visitor.state.api, visitor.client_ip)
+        return view.territory_names(level, code, known)
     try:
         communes = await _get(visitor, "/reference/communes", q=code)
     except ApiProblem:
         return {}
     for commune in communes:
-        if level == "commune" and commune["code"] == code:
+        if commune["code"] == code:
             return {f"commune:{code}": commune["name"]}
-        if level == "departement" and commune.get("department") == code:
-            return {f"departement:{code}": commune.get("department_name") or code}
     return {}
 
 
@@ -86,9 +88,14 @@ async def _suggest_places(visitor: Visitor, text: str) -> list[tuple[str, str]]:
         communes = await _get(visitor, "/reference/communes", q=text.strip()[:80])
     except ApiProblem:
         communes = []
-    choices.extend(view.place_choices(communes[:8]))
+    known = await territories(visitor.state.api, visitor.client_ip)
+    choices.extend(view.place_choices(communes[:8], known))
     if typed and typed not in dict(choices):
-        choices.insert(0, (typed, f"Département {text.strip().upper()}"))
+        code = typed.split(":", 1)[1]
+        name = known.department_name(code)
+        choices.insert(
+            0, (typed, f"Département : {name} ({code})" if name else f"Département {code}")
+        )
     return choices
 
 

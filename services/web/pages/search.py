@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from services.common.text import fold
 from services.web import search_view as view
 from services.web.api import ApiProblem, ApiUnavailable
-from services.web.search_places import Resolved, commune_place, resolve, territories
+from services.web.places import territories
+from services.web.search_places import Resolved, commune_place, matching_places, resolve
 from services.web.visitor import Visitor, VisitorDep, redirect
 
 router = APIRouter()
@@ -69,7 +70,7 @@ async def results(visitor: VisitorDep) -> Response:
     found: dict[str, Any] | None = None
     resolved = Resolved()
     if url.get("ou"):
-        known = territories(visitor.state.settings.data_dir)
+        known = await territories(visitor.state.api, visitor.client_ip)
         resolved = await resolve(url.get("ou"), known, lambda t: _communes(visitor, t))
         if resolved.error:
             errors["ou"] = resolved.error
@@ -106,6 +107,7 @@ async def results(visitor: VisitorDep) -> Response:
         "problem": problem,
         "found": found,
         "place": resolved.place,
+        "around": view.around_label(url, resolved.place),
         "candidates": resolved.candidates,
         "groups": view.filter_groups(url, facets),
         "flags": view.flag_filters(url, facets),
@@ -141,7 +143,7 @@ async def export(
     back = redirect("/recherche?" + url.query)
     resolved = Resolved()
     if url.get("ou"):
-        known = territories(visitor.state.settings.data_dir)
+        known = await territories(visitor.state.api, visitor.client_ip)
         resolved = await resolve(url.get("ou"), known, lambda t: _communes(visitor, t))
         if resolved.error:
             return back
@@ -180,8 +182,10 @@ async def place_suggestions(visitor: VisitorDep, ou: str = "") -> HTMLResponse:
     text = ou.strip()[:80]
     options: list[tuple[str, str]] = []
     if len(text) >= 2 or (text.isdigit() and text):
-        known = territories(visitor.state.settings.data_dir)
-        places = known.matching(text) + [commune_place(c) for c in await _communes(visitor, text)]
+        known = await territories(visitor.state.api, visitor.client_ip)
+        places = matching_places(known, text) + [
+            commune_place(c) for c in await _communes(visitor, text)
+        ]
         kinds = {"commune": "commune", "department": "département", "region": "région"}
         options = [(p.label, kinds[p.param]) for p in places[:10]]
     return visitor.render(

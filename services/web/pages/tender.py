@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.web import tender_view
+from services.web.places import territories
 from services.web.visitor import VisitorDep
 
 router = APIRouter()
@@ -20,6 +21,9 @@ async def before_tender(request: Request, visitor: VisitorDep) -> HTMLResponse:
     if page.hours_asked:
         await tender_view.build_hours(api, page, user, client_ip)
     catalogue = await tender_view.sector_catalogue(api)
+    departements, regions = tender_view.place_options(
+        await territories(api, client_ip), page.values
+    )
     return visitor.render(
         "tender/page.html",
         {
@@ -27,8 +31,8 @@ async def before_tender(request: Request, visitor: VisitorDep) -> HTMLResponse:
             "values": page.values,
             "errors": page.errors,
             "catalogue": catalogue,
-            "departements": tender_view.DEPARTEMENTS,
-            "regions": tender_view.REGIONS,
+            "departements": departements,
+            "regions": regions,
             "labels": tender_view.FIELD_LABELS,
             "section": "avant-achat",
             "breadcrumb": [("Avant un achat", "")],
