@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from services.domain.kinds import FAMILY_LABELS, KIND_LABELS, PRESTA_TYPE_LABELS
-from services.web.api import ApiProblem
+from services.web.api import ApiProblem, FieldProblem
 
 FREQUENCIES: tuple[tuple[str, str], ...] = (
     ("daily", "Quotidienne"),
@@ -145,6 +145,17 @@ def form_errors(problem: ApiProblem, field: str = "name") -> dict[str, str]:
     if not errors:
         errors = {field: problem.detail or problem.title}
     return errors
+
+
+def summary(problem: ApiProblem | None, errors: Mapping[str, str] | None) -> ApiProblem | None:
+    """What the summary above a form says: the API's refusal, or the form's own checks."""
+    if problem is not None or not errors:
+        return problem
+    return ApiProblem(
+        400,
+        "Le formulaire contient des erreurs",
+        errors=[FieldProblem(str(field), message) for field, message in errors.items()],
+    )
 
 
 def params_errors(problem: ApiProblem) -> list[str]:

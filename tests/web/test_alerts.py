@@ -33,10 +33,11 @@ from tests.web.conftest import (
     PASSWORD,
     Site,
     check_accessibility,
+    log_in,
     new_context,
     screenshot,
 )
-from tests.web.test_favourites import assert_fits, sign_in
+from tests.web.test_favourites import assert_fits
 
 CLEANING = "nettoyage-de-locaux-16"
 SEARCH = {"department": "93", "sector": CLEANING, "presta_type": "PREST"}
@@ -151,7 +152,7 @@ def test_a_saved_search_tells_a_newcomer_once_and_its_link_unsubscribes(
 
     response = page.goto(f"/alertes/nouvelle?{QUERY}")
     assert response is not None and "/connexion" in page.url
-    sign_in(page, site, buyer)
+    log_in(page, buyer)
 
     # From the results page's « Sauvegarder cette recherche ».
     page.goto(f"/recherche?{QUERY}")
@@ -256,7 +257,7 @@ def test_a_saved_search_tells_a_newcomer_once_and_its_link_unsubscribes(
     page.goto("/alertes")
     expect(page.locator("#mes-alertes select")).to_have_value("none")
     screenshot(page, "alertes")
-    sign_in(phone, site, buyer)
+    log_in(phone, buyer)
     phone.goto("/alertes")
     assert_fits(phone)
     check_accessibility(phone, "alertes-mobile")

@@ -6,47 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from services.web.lists_view import safe_return
-from services.web.security import COOKIE
-from services.web.sessions import SessionStore, SignedIn, new_session_id
-from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, screenshot
-
-
-def sign_in(page: Page, site: Site, email: str, role: str = "public_buyer") -> None:
-    """Through the log-in page when this build has it; otherwise the session is written as that
-    page writes it (the API's tokens, server-side, behind the browser's opaque cookie)."""
-    page.goto("/connexion")
-    if page.locator("#champ-email").count():
-        log_in(page, email)
-        return
-    tokens = site.api("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    answer = tokens.json()
-    store = SessionStore(
-        site.web.env["WEB_SESSION_DATABASE_URL"],
-        site.web.env["WEB_SESSION_SECRET"],
-        timedelta(days=1),
-    )
-    session_id = new_session_id()
-    # The log-in page's own write, until this build has that page.
-    store._save(
-        session_id,
-        SignedIn(
-            email,
-            role,
-            answer["access_token"],
-            answer["refresh_token"],
-            time.time() + float(answer.get("expires_in", 900)),
-        ),
-    )
-    store.close()
-    page.context.add_cookies([{"name": COOKIE, "value": session_id, "url": site.web.url}])
+from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
 
 def assert_fits(page: Page) -> None:
@@ -88,7 +53,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     expect(invite).to_contain_text("Se connecter pour l'ajouter à une liste")
     page.goto("/listes")
     assert "/connexion?suite=%2Flistes" in page.url
-    sign_in(page, site, buyer)
+    log_in(page, buyer)
     page.goto("/listes")
     expect(page.get_by_text("Vous n'avez pas encore de liste")).to_be_visible()
     check_accessibility(page, "listes-vide")
@@ -119,7 +84,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     )
     try:
         no_js = plain.new_page()
-        sign_in(no_js, site, buyer)
+        log_in(no_js, buyer)
         no_js.goto(RESULTS)
         no_js.get_by_role("button", name=f"Ajouter {fourth['name']} à ma liste").click()
         no_js.wait_for_url(f"**{RESULTS}")
@@ -136,6 +101,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     page.locator("label[for=liste-nouvelle]").click()
     page.get_by_role("button", name="Ajouter à la liste").click()
     expect(page.locator("#champ-name-messages")).to_contain_text("Donnez un nom")
+    expect(page.locator("#erreurs")).to_contain_text("Donnez un nom")
     expect(page.locator("#liste-nouvelle")).to_be_checked()
     check_accessibility(page, "listes-ajouter-erreur")
     page.fill("#champ-name", "Traiteurs")
@@ -203,11 +169,11 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
     screenshot(page, "listes-index")
 
     # Another buyer sees none of it; the owner's list fits a phone.
-    sign_in(phone, site, site.new_account("private_buyer"), "private_buyer")
+    log_in(phone, site.new_account("private_buyer"))
     response = phone.goto(f"/listes/{list_id}")
     assert response is not None and response.status == 404
     phone.context.clear_cookies()
-    sign_in(phone, site, buyer)
+    log_in(phone, buyer)
     phone.goto(f"/listes/{list_id}")
     expect(phone.locator("#structures-de-la-liste tbody tr")).to_have_count(3)
     check_accessibility(phone, "listes-liste-mobile")
@@ -217,7 +183,7 @@ def test_a_buyer_fills_renames_trims_and_exports_a_list(
 
 def test_an_unknown_structure_and_a_foreign_return_path(site: Site, page: Page) -> None:
     buyer = site.new_account("public_buyer")
-    sign_in(page, site, buyer)
+    log_in(page, buyer)
     response = page.goto("/listes/ajouter?structure_id=2000000000")
     assert response is not None and response.status == 404
     check_accessibility(page, "listes-ajouter-inconnue")

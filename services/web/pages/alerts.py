@@ -24,6 +24,7 @@ from services.web.lists_view import (
     search_in_words,
     search_params,
     sector_names,
+    summary,
 )
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, VisitorDep, redirect
 
@@ -112,7 +113,7 @@ async def _new_page(
             "frequencies": FREQUENCIES,
             "values": values,
             "errors": errors or {},
-            "problem": problem,
+            "problem": summary(problem, errors),
             "params_errors": params_errors(problem) if problem else [],
         },
         status_code=400 if errors or problem else 200,

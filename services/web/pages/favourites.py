@@ -18,6 +18,7 @@ from services.web.lists_view import (
     form_errors,
     last_used,
     safe_return,
+    summary,
 )
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
@@ -57,7 +58,7 @@ async def _index(
             "lists": await _my_lists(visitor),
             "values": values or {},
             "errors": errors or {},
-            "problem": problem,
+            "problem": summary(problem, errors),
         },
         status_code=400 if errors else 200,
     )
@@ -104,7 +105,7 @@ async def _add_page(
             "retour": back,
             "values": chosen,
             "errors": errors or {},
-            "problem": problem,
+            "problem": summary(problem, errors),
         },
         status_code=400 if errors else 200,
     )
@@ -212,7 +213,7 @@ async def _list_page(
             "list": found,
             "values": values or {"name": found["name"]},
             "errors": errors or {},
-            "problem": problem,
+            "problem": summary(problem, errors),
         },
         status_code=400 if errors else 200,
     )
