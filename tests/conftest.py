@@ -137,6 +137,14 @@ async def drain(engine: Engine, meili: Meili, index: str) -> int:
         return await relay.drain()
 
 
+async def rebuild(engine: Engine, meili: Meili, index: str) -> None:
+    """The index built whole from the catalog, whatever its outbox holds (a copy of a catalog
+    whose outbox another index drained still fills its own)."""
+    relay, client = relay_for(engine, meili, index)
+    async with client:
+        await relay.rebuild()
+
+
 @pytest.fixture(scope="session")
 def indexed_catalog(loaded_sqlite_catalog: Engine, meili: Meili, run_id: str) -> IndexedCatalog:
     """The real data, imported and relayed into a Meilisearch index of this test run."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import secrets
@@ -10,10 +11,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from alembic import command
@@ -21,6 +24,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 MEILI_BINARY = ROOT / "bin" / "meilisearch"
@@ -257,7 +261,6 @@ IDENTITY_SECRET = "test-identity-secret-0123456789"
 def search_only_key(meili_url: str, master_key: str, index: str) -> str:
     """The index's search-only key, made as the catalog makes it; an engine without a master
     key (or one that cannot be reached) leaves the key to the caller's value."""
-    import asyncio
 
     from services.common.search_engine import ensure_search_key, search_key_value
     from services.common.settings import MeiliSettingsMixin
@@ -268,7 +271,7 @@ def search_only_key(meili_url: str, master_key: str, index: str) -> str:
         meili_url=meili_url, meili_master_key=master_key, meili_index=index, meili_timeout_s=2
     )
     try:
-        asyncio.run(ensure_search_key(settings))
+        run_async(ensure_search_key(settings))
     except httpx.ConnectError:
         return master_key
     return search_key_value(master_key, index)
@@ -340,3 +343,14 @@ def copy_sqlite(engine: Engine, target: Path) -> str:
         source.backup(copy)
     source.close()
     return f"sqlite:///{target}"
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, in a thread of its own when this one already runs an event loop (the
+    browser tests' driver keeps one running while the browser is open)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as apart:
+        return apart.submit(asyncio.run, coroutine).result()

@@ -3,7 +3,6 @@ carried end to end, and an upstream that goes down and comes back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
@@ -17,7 +16,7 @@ import pytest
 
 from services.common.db import make_engine
 from tests.conftest import IndexedCatalog, relay_for
-from tests.support import ServiceProcess, migrate, search_only_key
+from tests.support import ServiceProcess, migrate, run_async, search_only_key
 
 
 @dataclass
@@ -78,7 +77,7 @@ def running_system(
         async with client:
             await relay.rebuild()
 
-    asyncio.run(build_index())
+    run_async(build_index())
     engine.dispose()
     shared = {
         "MI_ENVIRONMENT": "test",

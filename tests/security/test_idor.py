@@ -583,6 +583,18 @@ def attack_need_matches(world: World) -> None:
         _refused(_send(world, "GET", f"/api/v1/needs/{world.need_1}/matches", headers))
 
 
+def attack_read_reminder(world: World) -> None:
+    """Whether a need can be reminded is its buyer's to know."""
+    for headers in (world.buyer_2, world.manager_a):
+        _refused(_send(world, "GET", f"/api/v1/needs/{world.need_1}/remind", headers))
+
+
+def attack_remind_need(world: World) -> None:
+    """Another buyer (by session or key) or a manager cannot remind a need's structures."""
+    for headers in (world.buyer_2, {"X-Api-Key": world.key_2["key"]}, world.manager_a):
+        _refused(_send(world, "POST", f"/api/v1/needs/{world.need_1}/remind", headers, {}))
+
+
 def attack_need_answers(world: World) -> None:
     for path in (
         f"/api/v1/needs/{world.need_1}/answers",
@@ -891,6 +903,8 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "post /api/v1/needs/{need_id}/close": attack_close_need,
     "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,
     "get /api/v1/needs/{need_id}/matches": attack_need_matches,
+    "get /api/v1/needs/{need_id}/remind": attack_read_reminder,
+    "post /api/v1/needs/{need_id}/remind": attack_remind_need,
     "get /api/v1/needs/{need_id}/answers": attack_need_answers,
     "get /api/v1/answers/{token}": attack_read_answer_link,
     "post /api/v1/answers/{token}": attack_post_answer_link,

@@ -32,7 +32,7 @@ from services.sourcing.alerts.models import SavedSearchStructure
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
-from tests.conftest import _postgres_database, drain
+from tests.conftest import _postgres_database, drain, rebuild
 from tests.support import (
     IDENTITY_SECRET,
     Meili,
@@ -144,7 +144,7 @@ def alerts(
     url = copy_sqlite(loaded_sqlite_catalog, folder / "catalog.db")
     engine = make_engine(url)
     index = f"test_{run_id}_alerts_{backend}"
-    asyncio.run(drain(engine, meili, index))
+    asyncio.run(rebuild(engine, meili, index))
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()

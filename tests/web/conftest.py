@@ -8,6 +8,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 PASSWORD = "un-mot-de-passe-assez-long"
+# The smallest document a PDF reader opens: what a claimant scans and sends.
+PROOF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 ARTEFACTS = ROOT / "var" / "web-tests"
 # Tiles from a port nothing listens on: the pages must work when the map cannot load.
 DEAD_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
@@ -46,6 +53,7 @@ class Site:
     web: ServiceProcess
     inbox: Inbox
     logs: Path
+    _staff: dict[str, str] | None = None
 
     def url(self, path: str = "/") -> str:
         return self.web.url + path
@@ -75,6 +83,55 @@ class Site:
         tokens = self.api("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
         assert tokens.status_code == 200, tokens.text
         return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+    def staff(self) -> dict[str, str]:
+        """A staff account, made as an operator makes one: the gateway's command, against the
+        gateway's database (once per run)."""
+        if self._staff is None:
+            address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
+            made = subprocess.run(
+                [
+                    *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
+                    *("--email", address, "--password-stdin"),
+                ],
+                input=PASSWORD + "\n",
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env={**os.environ, **self.system.gateway.env},
+                timeout=60,
+                check=False,
+            )
+            assert made.returncode == 0, made.stderr
+            self._staff = self.bearer(address)
+        return self._staff
+
+    def claim(self, structure: dict[str, Any], manager: dict[str, str]) -> None:
+        """The manager claims the structure (with a proof when staff must review it) and staff
+        accept: the manager then manages it."""
+        claim = self.api(
+            "POST",
+            "/api/v1/claims",
+            json={"siret": structure["siret"], "structure_id": structure["id"]},
+            headers=manager,
+        )
+        assert claim.status_code == 201, claim.text
+        claim_id = claim.json()["id"]
+        if claim.json()["method"] == "staff_review":
+            sent = self.api(
+                "PUT",
+                f"/api/v1/claims/{claim_id}/proof",
+                content=PROOF,
+                headers={**manager, "Content-Type": "application/pdf"},
+            )
+            assert sent.status_code == 200, sent.text
+        accepted = self.api(
+            "POST",
+            f"/api/v1/claims/{claim_id}/accept",
+            json={"reason": "Conforme"},
+            headers=self.staff(),
+        )
+        assert accepted.status_code == 200, accepted.text
 
     def logs_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
@@ -132,8 +189,10 @@ def site(
         smtp.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One browser per module: the driver runs an event loop in this thread while it is open,
+    which the other test directories' `asyncio.run` must not meet."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is required at {CHROMIUM} (make test installs Debian's package)")
     with sync_playwright() as playwright:

@@ -6,11 +6,7 @@ without logging in, stops the alert. Every page (error states included) through 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import secrets
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -28,9 +24,8 @@ from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings
 from services.web.lists_view import grouped, place_names, search_in_words, search_params
 from tests.mail_support import body
-from tests.support import ROOT, wait_until
+from tests.support import wait_until
 from tests.web.conftest import (
-    PASSWORD,
     Site,
     check_accessibility,
     log_in,
@@ -57,47 +52,11 @@ def _ids(site: Site, params: dict[str, str]) -> set[int]:
         page += 1
 
 
-def _staff(site: Site) -> dict[str, str]:
-    """A staff account, made by the operator's command as in production."""
-    address = f"equipe-{secrets.token_hex(4)}@plateforme.fr"
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.gateway.cli",
-            "staff",
-            "create",
-            "--email",
-            address,
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **site.system.gateway.env},
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    return site.bearer(address)
-
-
 def _starts_cleaning_in_93(site: Site, structure: dict[str, Any]) -> None:
     """Its manager claims the structure, staff accepts, the manager declares an activity:
     cleaning offices in the 93. Through the public API, as the supplier's pages would."""
     manager = site.bearer(site.new_account("supplier_manager"))
-    claim = site.api(
-        "POST",
-        "/api/v1/claims",
-        json={"siret": structure["siret"], "structure_id": structure["id"]},
-        headers=manager,
-    )
-    assert claim.status_code == 201, claim.text
-    accepted = site.api(
-        "POST", f"/api/v1/claims/{claim.json()['id']}/accept", json={}, headers=_staff(site)
-    )
-    assert accepted.status_code == 200, accepted.text
+    site.claim(structure, manager)
     added = site.api(
         "POST",
         f"/api/v1/structures/{structure['id']}/activities",

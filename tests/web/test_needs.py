@@ -6,61 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import secrets
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, screenshot
+from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
 SECTOR = "nettoyage-de-locaux-16"
 # The smallest document a PDF reader opens: the proof a claimant sends.
-PROOF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def staff_headers(site: Site) -> dict[str, str]:
-    """An operator makes a staff account with the gateway's command, as in production."""
-    address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.gateway.cli",
-            "staff",
-            "create",
-            "--email",
-            address,
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "GATEWAY_DATABASE_URL": site.system.gateway_db,
-            "GATEWAY_SESSION_SECRET": "e2e-session-secret-0123456789",
-            "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
-            "MI_ENVIRONMENT": "test",
-        },
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    return site.bearer(address)
 
 
 def managed_structure(site: Site) -> tuple[int, dict[str, str]]:
     """A supplier manager claims a cleaning structure of Seine-Saint-Denis, staff accept."""
-    staff = staff_headers(site)
     manager = site.bearer(site.new_account("supplier_manager"))
     hits = site.api(
         "GET",
@@ -68,26 +29,7 @@ def managed_structure(site: Site) -> tuple[int, dict[str, str]]:
         params={"sector": SECTOR, "department": "93", "presta_type": "PREST", "per_page": 50},
     ).json()["hits"]
     structure = next(h for h in reversed(hits) if h.get("siret") and not h.get("website"))
-    claim = site.api(
-        "POST",
-        "/api/v1/claims",
-        json={"siret": structure["siret"], "structure_id": structure["id"]},
-        headers=manager,
-    )
-    assert claim.status_code == 201, claim.text
-    claim_id = claim.json()["id"]
-    if claim.json()["method"] == "staff_review":
-        sent = site.api(
-            "PUT",
-            f"/api/v1/claims/{claim_id}/proof",
-            content=PROOF,
-            headers={**manager, "Content-Type": "application/pdf"},
-        )
-        assert sent.status_code == 200, sent.text
-    accepted = site.api(
-        "POST", f"/api/v1/claims/{claim_id}/accept", json={"reason": "Conforme"}, headers=staff
-    )
-    assert accepted.status_code == 200, accepted.text
+    site.claim(structure, manager)
     return int(structure["id"]), manager
 
 

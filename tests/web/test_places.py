@@ -3,7 +3,6 @@ hour, and a radius counted around the commune a buyer picked."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -15,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from services.web import places
 from services.web.api import Api
-from tests.support import free_port
+from tests.support import free_port, run_async
 from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
 WEB = Path(__file__).resolve().parents[2] / "services" / "web"
@@ -88,7 +87,7 @@ def test_places_are_kept_and_an_unreachable_api_is_retried() -> None:
         finally:
             await api.aclose()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def _api(site: Site, path: str, **params: Any) -> Any:

@@ -14,9 +14,8 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_journey import PROOF, staff_command
 from tests.support import wait_until
-from tests.web.conftest import PASSWORD, Site, check_accessibility, screenshot
+from tests.web.conftest import Site, check_accessibility, screenshot
 
 WORDS = "entretien"
 PLACE = "Hauts-de-France"
@@ -224,36 +223,12 @@ def test_suggestions_with_the_keyboard(site: Site, page: Page) -> None:
 def test_a_name_with_markup_is_shown_as_text(site: Site, page: Page) -> None:
     """A manager names their structure with markup (through the API, after a claim accepted
     by staff): the results page shows the characters, runs nothing."""
-    staff_address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-    made = staff_command(
-        site, "create", "--email", staff_address, "--password-stdin", stdin=PASSWORD + "\n"
-    )
-    assert made.returncode == 0, made.stderr
-    staff = site.bearer(staff_address)
     manager = site.bearer(site.new_account("supplier_manager"))
     hits = site.api(
         "GET", "/api/v1/search", params={"kind": "ACI", "department": "93", "per_page": 50}
     ).json()["hits"]
     structure = next(h for h in hits if not h.get("website"))
-    claim = site.api(
-        "POST",
-        "/api/v1/claims",
-        json={"siret": structure["siret"], "structure_id": structure["id"]},
-        headers=manager,
-    )
-    assert claim.status_code == 201, claim.text
-    claim_id = claim.json()["id"]
-    sent = site.api(
-        "PUT",
-        f"/api/v1/claims/{claim_id}/proof",
-        content=PROOF,
-        headers={**manager, "Content-Type": "application/pdf"},
-    )
-    assert sent.status_code == 200, sent.text
-    accepted = site.api(
-        "POST", f"/api/v1/claims/{claim_id}/accept", json={"reason": "Conforme"}, headers=staff
-    )
-    assert accepted.status_code == 200, accepted.text
+    site.claim(structure, manager)
     path = f"/api/v1/structures/{structure['id']}"
     word = f"balise{secrets.token_hex(3)}"
     brand = f'<img src=x onerror="document.title=1"><b>{word}</b>'

@@ -4,11 +4,7 @@ search, nearby suppliers; an unknown id; the footer's static pages."""
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import subprocess
-import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -16,37 +12,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support import ROOT
-from tests.web.conftest import PASSWORD, Site, check_accessibility, screenshot
+from tests.web.conftest import Site, check_accessibility, screenshot
 
 SECTOR = "nettoyage-de-locaux-16"
 
 
 @pytest.fixture(scope="module")
 def staff(site: Site) -> dict[str, str]:
-    """A staff account, made with the operator's command against the gateway's database."""
-    address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-    made = subprocess.run(
-        [
-            *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
-            *("--email", address, "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "GATEWAY_DATABASE_URL": site.system.gateway_db,
-            "GATEWAY_SESSION_SECRET": "e2e-session-secret-0123456789",
-            "MI_IDENTITY_SECRET": "e2e-identity-secret-0123456789",
-            "MI_ENVIRONMENT": "test",
-        },
-        timeout=60,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    return site.bearer(address)
+    return site.staff()
 
 
 def first_hit(site: Site, **params: Any) -> dict[str, Any]:
