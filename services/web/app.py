@@ -148,7 +148,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     _install_error_pages(app)
     # Pages and the design system's files travel compressed (the weight budget of a page).
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(BrowserSecurityMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware, trust_incoming=False)
 

@@ -92,6 +92,8 @@ def make_templates(settings: WebSettings, version: str) -> Jinja2Templates:
     env.filters["number"] = number
     env.filters["french_date"] = french_date
     env.globals["query"] = query
+    # Templates ship with the code: read once, never checked again on disk at each page.
+    env.auto_reload = settings.environment == "development"
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

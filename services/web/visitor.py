@@ -79,7 +79,8 @@ class Visitor:
 async def current_visitor(request: Request) -> AsyncIterator[Visitor]:
     state = web_state(request)
     session_id = session_id_of(request)
-    user = await state.sessions.load(session_id)
+    # An identifier made for this very request has no session yet: nothing to read.
+    user = None if request.scope.get("mi_session_new") else await state.sessions.load(session_id)
     visitor = Visitor(request, state, session_id, user, user.refresh_token if user else None)
     try:
         yield visitor
