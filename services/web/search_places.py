@@ -83,7 +83,10 @@ async def resolve(text: str, known: Territories, communes: CommuneLookup) -> Res
     if match := _REGION_LABEL.match(typed):
         for code in known.region_named(match["name"]):
             return Resolved(region_place(known, code))
-    if _DEPARTMENT_CODE.match(typed) and typed.upper() in known.departments:
+    # A département number is taken as such; when the list could not be read, the API judges it.
+    if _DEPARTMENT_CODE.match(typed) and (
+        typed.upper() in known.departments or not known.departments
+    ):
         return Resolved(department_place(known, typed.upper()))
     if typed.isdigit():
         return await _by_number(typed, communes)

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from services.web import places
 from services.web.api import Api
+from services.web.search_places import resolve
 from tests.support import free_port, run_async
 from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
@@ -142,3 +143,15 @@ def test_pages_name_regions_and_departments_from_the_api(site: Site, page: Page)
     page.goto("/besoins-suggestions/lieux?place_search=Lille")
     expect(page.get_by_text("Région : Hauts-de-France")).to_have_count(1)
     expect(page.get_by_text("Département : Nord (59)")).to_have_count(1)
+
+
+def test_a_department_number_is_taken_when_the_places_cannot_be_read() -> None:
+    """The places list unavailable (the API down, or its quota spent): « 93 » still searches
+    the département; the API judges it."""
+
+    async def no_commune(_text: str) -> list[dict[str, Any]]:
+        return []
+
+    resolved = run_async(resolve("93", places.NONE_KNOWN, no_commune))
+    assert resolved.error is None and resolved.place is not None
+    assert (resolved.place.param, resolved.place.codes) == ("department", ("93",))
