@@ -67,6 +67,22 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
+class SessionRepository:
+    """What every repository does with its request's session: rows added or deleted are flushed
+    at once (ids known, unique constraints checked now); the commit is the caller's."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, *rows: SQLModel) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def delete(self, row: SQLModel) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One commit point per request: commit on success, roll back on any error."""
     with Session(engine, expire_on_commit=False) as session:

@@ -6,24 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
-from services.common.db import utcnow
+from services.common.db import SessionRepository, utcnow
 from services.sourcing.alerts.models import Frequency, SavedSearch, SavedSearchStructure
 
 
-class SavedSearchRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def save(self, *rows: SQLModel) -> None:
-        self.session.add_all(rows)
-        self.session.flush()
-
-    def delete(self, row: SQLModel) -> None:
-        self.session.delete(row)
-        self.session.flush()
-
+class SavedSearchRepository(SessionRepository):
     def get(self, saved_search_id: int) -> SavedSearch | None:
         return self.session.get(SavedSearch, saved_search_id)
 

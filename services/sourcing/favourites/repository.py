@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
+from services.common.db import SessionRepository
 from services.sourcing.favourites.models import FavouriteList, FavouriteStructure
 
 
-class FavouriteRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def save(self, *rows: SQLModel) -> None:
-        """Added and flushed, so that ids are known and unique constraints checked now."""
-        self.session.add_all(rows)
-        self.session.flush()
-
-    def delete(self, row: SQLModel) -> None:
-        self.session.delete(row)
-        self.session.flush()
-
+class FavouriteRepository(SessionRepository):
     def get(self, list_id: int) -> FavouriteList | None:
         return self.session.get(FavouriteList, list_id)
 

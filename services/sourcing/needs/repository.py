@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import col, func, select
 from sqlmodel.sql.expression import Select
 
+from services.common.db import SessionRepository
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
 
 # A buyer's list shows the most recent needs only.
@@ -19,21 +20,9 @@ def _with_need() -> Select[NeedMatch, Need]:
     return select(NeedMatch, Need).join(Need, col(Need.id) == NeedMatch.need_id)
 
 
-class NeedRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class NeedRepository(SessionRepository):
     def _pairs(self, statement: Select[NeedMatch, Need]) -> list[tuple[NeedMatch, Need]]:
         return [(m, n) for m, n in self.session.exec(statement).all()]
-
-    def save(self, *rows: SQLModel) -> None:
-        """Added and flushed, so that their ids are known; the commit is the caller's."""
-        self.session.add_all(rows)
-        self.session.flush()
-
-    def delete(self, row: SQLModel) -> None:
-        self.session.delete(row)
-        self.session.flush()
 
     def take_version(self, need_id: int, expected: int) -> bool:
         """Moves the need from `expected` to the next version, unless another writer did first."""
