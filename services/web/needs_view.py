@@ -300,10 +300,6 @@ def match_counts(matches: list[MatchView]) -> dict[str, int]:
     return counts
 
 
-def sector_names(groups: list[dict[str, Any]]) -> dict[str, str]:
-    return {s["slug"]: s["name"] for g in groups for s in g["sectors"]}
-
-
 def place_label(level: str | None, code: str | None, names: Mapping[str, str]) -> str:
     if not level or not code:
         return "Non précisé"

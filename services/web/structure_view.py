@@ -13,8 +13,8 @@ from services.domain.kinds import FAMILY_LABELS, PRESTA_TYPE_LABELS, Family, Kin
 from services.domain.reservations import RESERVATION_LABELS, Reservation, reservations_of
 from services.web.api import Api, ApiProblem
 from services.web.places import Territories, territories
+from services.web.sectors import sector_catalogue
 from services.web.sessions import SignedIn
-from services.web.tender_view import sector_catalogue
 
 NEARBY_RADIUS_KM = 50
 NEARBY_COUNT = 6

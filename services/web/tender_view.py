@@ -3,9 +3,7 @@ insertion-hours calculator, turned from the API's JSON into what the page shows.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,44 +14,6 @@ from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
 from services.web.api import Api, ApiProblem
 from services.web.places import Territories, territories
 from services.web.sessions import SignedIn
-
-SECTOR_CACHE_S = 3600.0
-
-
-@dataclass
-class SectorCatalogue:
-    """The reference taxonomy: groups of sectors, and each sector's name and group."""
-
-    groups: list[tuple[str, list[tuple[str, str]]]]
-    names: dict[str, str]
-    group_of: dict[str, str]
-
-
-_catalogue: tuple[float, SectorCatalogue] | None = None
-_catalogue_lock = asyncio.Lock()
-
-
-async def sector_catalogue(api: Api) -> SectorCatalogue:
-    """The sectors, read from the API once an hour (reference data changes with releases)."""
-    global _catalogue
-    loop = asyncio.get_running_loop()
-    async with _catalogue_lock:
-        if _catalogue is None or loop.time() - _catalogue[0] > SECTOR_CACHE_S:
-            rows = await api.get("/reference/sectors")
-            groups = [
-                (str(g["name"]), [(str(s["slug"]), str(s["name"])) for s in g["sectors"]])
-                for g in rows
-            ]
-            _catalogue = (
-                loop.time(),
-                SectorCatalogue(
-                    groups=groups,
-                    names={slug: name for _, sectors in groups for slug, name in sectors},
-                    group_of={slug: group for group, sectors in groups for slug, _ in sectors},
-                ),
-            )
-        return _catalogue[1]
-
 
 # The form's fields: the market-depth query (as the search API names them) and the calculator.
 DEPTH_FIELDS = ("sector", "cpv", "cpv_q", "department", "region", "commune")
@@ -243,7 +203,7 @@ async def _resolve_commune(api: Api, page: TenderPage, **context: Any) -> None:
         Choice(str(r["code"]), f"{r['name']} ({r.get('department_name') or r['department']})")
         for r in rows
     ]
-    exact = [c for c, r in zip(choices, rows, strict=True) if _fold(r["name"]) == _fold(typed)]
+    exact = [c for c, r in zip(choices, rows, strict=True) if fold(r["name"]) == fold(typed)]
     if len(exact) == 1:
         page.values["commune"] = exact[0].value
         page.commune_label = exact[0].label
@@ -255,11 +215,6 @@ async def _resolve_commune(api: Api, page: TenderPage, **context: Any) -> None:
         if page.commune_choices
         else f"aucune commune ne correspond à « {typed} ».",
     )
-
-
-def _fold(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[\s\-']+", " ", plain.lower()).strip()
 
 
 async def build_depth(

@@ -26,6 +26,8 @@ from services.web.lists_view import (
     sector_names,
     summary,
 )
+from services.web.places import territories
+from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, VisitorDep, redirect
 
 router = APIRouter()
@@ -49,16 +51,14 @@ class Names:
 
 async def _names(visitor: Visitor) -> Names:
     api, ip = visitor.state.api, visitor.client_ip
-    sectors, departments, regions = await asyncio.gather(
-        api.get("/reference/sectors", client_ip=ip),
-        api.get("/reference/departments", client_ip=ip),
-        api.get("/reference/regions", client_ip=ip),
-    )
+    sectors, known = await asyncio.gather(sector_catalogue(api, ip), territories(api, ip))
     return Names(
-        sector_names(sectors if isinstance(sectors, list) else []),
+        sector_names(sectors.rows),
         {
-            "department": place_names(departments if isinstance(departments, list) else []),
-            "region": place_names(regions if isinstance(regions, list) else []),
+            "department": place_names(
+                {"code": d.code, "name": d.name} for d in known.departments.values()
+            ),
+            "region": place_names({"code": c, "name": n} for c, n in known.regions.items()),
         },
     )
 

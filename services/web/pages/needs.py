@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from services.web import needs_view as view
 from services.web.api import ApiProblem
 from services.web.places import territories
+from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
 router = APIRouter()
@@ -37,8 +38,7 @@ async def _get(visitor: Visitor, path: str, **params: Any) -> Any:
 
 
 async def _sector_groups(visitor: Visitor) -> list[dict[str, Any]]:
-    groups: list[dict[str, Any]] = await _get(visitor, "/reference/sectors")
-    return groups
+    return (await sector_catalogue(visitor.state.api, visitor.client_ip)).rows
 
 
 async def _place_names(visitor: Visitor, level: str | None, code: str | None) -> dict[str, str]:
@@ -158,7 +158,7 @@ async def _render_step(
 
 
 async def _review_context(visitor: Visitor, need: dict[str, Any]) -> dict[str, Any]:
-    names = view.sector_names(await _sector_groups(visitor))
+    names = (await sector_catalogue(visitor.state.api, visitor.client_ip)).names
     return {
         "sector_labels": [names.get(s, s) for s in need["sectors"]],
         "cpv_labels": await _cpv_labels(visitor, need["cpv_codes"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from services.web import search_view as view
 from services.web.api import ApiProblem, ApiUnavailable
 from services.web.places import territories
 from services.web.search_places import Resolved, commune_place, matching_places, resolve
+from services.web.sectors import sector_catalogue
 from services.web.visitor import Visitor, VisitorDep, redirect
 
 router = APIRouter()
@@ -26,18 +26,11 @@ POPULAR_SECTORS = (
     "recyclage-papiers-et-fournitures-dentreprises",
     "tous-travaux-et-petits-bricolages-42",
 )
-_SECTORS_KEPT_S = 3600.0
-_sectors: dict[str, Any] = {}
 
 
 async def _sector_names(visitor: Visitor) -> dict[str, str]:
     """slug -> name, from the reference API (kept an hour: the taxonomy rarely changes)."""
-    if not _sectors or time.monotonic() - _sectors["at"] > _SECTORS_KEPT_S:
-        groups = await visitor.state.api.get("/reference/sectors", client_ip=visitor.client_ip)
-        fresh = {s["slug"]: s["name"] for g in groups for s in g["sectors"]}
-        _sectors.update(at=time.monotonic(), names=fresh)
-    names: dict[str, str] = _sectors["names"]
-    return names
+    return (await sector_catalogue(visitor.state.api, visitor.client_ip)).names
 
 
 async def _communes(visitor: Visitor, text: str) -> list[dict[str, Any]]:

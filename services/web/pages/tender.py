@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from services.web import tender_view
 from services.web.places import territories
+from services.web.sectors import sector_catalogue
 from services.web.visitor import VisitorDep
 
 router = APIRouter()
@@ -20,7 +21,7 @@ async def before_tender(request: Request, visitor: VisitorDep) -> HTMLResponse:
         await tender_view.build_depth(api, page, user, client_ip)
     if page.hours_asked:
         await tender_view.build_hours(api, page, user, client_ip)
-    catalogue = await tender_view.sector_catalogue(api)
+    catalogue = await sector_catalogue(api)
     departements, regions = tender_view.place_options(
         await territories(api, client_ip), page.values
     )
