@@ -19,13 +19,22 @@ from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.request_id import RequestIdMiddleware
 from services.web.api import Api, ApiProblem, ApiUnavailable, LoginRequired
+from services.web.manage_view import NotYourStructure
 from services.web.pages import (
     account,
     alerts,
     favourites,
     keys,
+    manage_activities,
+    manage_claims,
+    manage_dashboard,
+    manage_listing,
+    manage_needs,
+    manage_offers,
+    manage_team,
     needs,
     search,
+    staff,
     structures,
     tender,
 )
@@ -70,6 +79,16 @@ def _install_error_pages(app: FastAPI) -> None:
             "Formulaire expiré",
             "Ce formulaire n'a pas pu être vérifié (jeton de sécurité absent ou expiré). "
             "Revenez en arrière, rechargez la page puis envoyez-le de nouveau.",
+        )
+
+    @app.exception_handler(NotYourStructure)
+    async def not_yours(request: Request, _exc: NotYourStructure) -> Response:
+        return _error_page(
+            request,
+            403,
+            "Accès refusé",
+            "Vous ne gérez pas cette structure. Pour la gérer, faites-en la demande depuis "
+            "votre espace structure.",
         )
 
     @app.exception_handler(ApiUnavailable)
@@ -162,7 +181,24 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if folder.is_dir():
             app.mount(f"/static/{version}/{alias}", StaticFiles(directory=folder), name=alias)
     app.mount(f"/static/{version}/web", StaticFiles(directory=OWN_STATIC), name="web")
-    for module in (search, structures, tender, account, keys, needs, favourites, alerts):
+    for module in (
+        search,
+        structures,
+        tender,
+        account,
+        keys,
+        needs,
+        favourites,
+        alerts,
+        manage_claims,
+        manage_dashboard,
+        manage_listing,
+        manage_activities,
+        manage_offers,
+        manage_team,
+        manage_needs,
+        staff,
+    ):
         app.include_router(module.router)
     return app
 
