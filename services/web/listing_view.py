@@ -4,6 +4,7 @@ someone else saved in between."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,14 @@ class ListingForm:
     references: list[dict[str, str]] = field(default_factory=list)
     photo_alts: dict[str, str] = field(default_factory=dict)
     version: int = 0
+    # The listing as the form was loaded: what the user did not change follows another's save.
+    loaded: dict[str, Any] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"values": dict(self.values), "references": [dict(r) for r in self.references]}
+
+    def loaded_json(self) -> str:
+        return json.dumps(self.loaded if self.loaded is not None else self.snapshot())
 
 
 def form_of(structure: Mapping[str, Any]) -> ListingForm:
@@ -79,7 +88,9 @@ def form_of(structure: Mapping[str, Any]) -> ListingForm:
         if isinstance(r, dict)
     ]
     alts = {str(p.get("id")): _text(p.get("alt")) for p in structure.get("photos") or []}
-    return ListingForm(values, references, alts, int(structure.get("version") or 0))
+    form = ListingForm(values, references, alts, int(structure.get("version") or 0))
+    form.loaded = form.snapshot()
+    return form
 
 
 def typed_form(form: Mapping[str, Any], is_staff: bool) -> ListingForm:
@@ -101,7 +112,28 @@ def typed_form(form: Mapping[str, Any], is_staff: bool) -> ListingForm:
         for key, value in form.items()
         if str(key).startswith("photo_alt_") and isinstance(value, str)
     }
-    return ListingForm(values, references, alts, _count(form.get("version")))
+    return ListingForm(
+        values, references, alts, _count(form.get("version")), _loaded(form.get("loaded"))
+    )
+
+
+def _loaded(value: Any) -> dict[str, Any] | None:
+    """The form's state at loading, sent back by the browser (it only guides a merge)."""
+    if not isinstance(value, str) or len(value) > 200_000:
+        return None
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("values"), dict):
+        return None
+    values = {str(k): str(v) for k, v in found["values"].items()}
+    references = [
+        {"name": str(r.get("name", "")), "description": str(r.get("description", ""))}
+        for r in found.get("references") or []
+        if isinstance(r, dict)
+    ]
+    return {"values": values, "references": references}
 
 
 def _count(value: Any) -> int:
@@ -207,6 +239,48 @@ class Difference:
     label: str
     saved: str
     typed: str
+
+
+@dataclass
+class Merge:
+    """After a conflict: the fields both changed (shown side by side, the typed value kept) and
+    those only the other save changed (taken into the form: nothing typed there)."""
+
+    conflicts: list[Difference]
+    taken: list[Difference]
+
+
+def merge(saved: ListingForm, typed: ListingForm, is_staff: bool) -> Merge:
+    """Brings the other save's changes into the typed form where the user changed nothing,
+    and lists the fields where both changed. The form then stands on the saved version."""
+    loaded = typed.loaded
+    conflicts: list[Difference] = []
+    taken: list[Difference] = []
+    for name, label in labels_of(is_staff).items():
+        mine, theirs = typed.values.get(name, ""), saved.values.get(name, "")
+        if _same(mine) == _same(theirs):
+            continue
+        before = loaded["values"].get(name) if loaded else None
+        if before is not None and _same(theirs) == _same(before):
+            continue  # only this user changed it: no conflict
+        if before is not None and _same(mine) == _same(before):
+            taken.append(Difference(label, theirs, mine))
+            typed.values[name] = theirs
+        else:
+            conflicts.append(Difference(label, theirs, mine))
+    mine_refs, theirs_refs = _references_text(typed), _references_text(saved)
+    if mine_refs != theirs_refs:
+        before_refs = _references_text(ListingForm({}, loaded["references"])) if loaded else None
+        if before_refs is not None and before_refs == theirs_refs:
+            pass
+        elif before_refs is not None and before_refs == mine_refs:
+            taken.append(Difference("Références clients", theirs_refs, mine_refs))
+            typed.references = [dict(r) for r in saved.references]
+        else:
+            conflicts.append(Difference("Références clients", theirs_refs, mine_refs))
+    typed.version = saved.version
+    typed.loaded = saved.snapshot()
+    return Merge(conflicts, taken)
 
 
 def differences(saved: ListingForm, typed: ListingForm, is_staff: bool) -> list[Difference]:

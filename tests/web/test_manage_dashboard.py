@@ -46,7 +46,12 @@ def test_completion_rules() -> None:
     assert links["logo"] == f"{base}/fiche#logo" and links["offer"] == f"{base}/offres"
     assert links["activity"] == f"{base}/activites"
 
-    inferred = {"sector": "x", "range": "zones", "zones": [{"type": "departement"}], "inferred": True}
+    inferred = {
+        "sector": "x",
+        "range": "zones",
+        "zones": [{"type": "departement"}],
+        "inferred": True,
+    }
     some = completion({"activities": [inferred], "description": "court"}, None, base)
     keys = {i.key for i in some.missing}
     # An inferred activity is not a confirmed one: it is an item to confirm.
@@ -106,7 +111,9 @@ def test_a_manager_starts_then_sees_their_structure(
     other = other_context.new_page()
     log_in(other, newcomer)
     other.goto("/espace-structure")
-    expect(other.locator("#pour-commencer")).to_contain_text("Vous ne gérez encore aucune structure")
+    expect(other.locator("#pour-commencer")).to_contain_text(
+        "Vous ne gérez encore aucune structure"
+    )
     claim_link = other.get_by_role("link", name="Revendiquer une structure")
     expect(claim_link).to_have_attribute("href", "/espace-structure/revendiquer")
     expect(other.get_by_text("Aucune demande en cours.")).to_be_visible()

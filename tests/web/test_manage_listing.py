@@ -16,6 +16,14 @@ from typing import Any
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from services.web.listing_view import (
+    api_errors,
+    form_of,
+    merge,
+    pick_commune,
+    typed_form,
+    update_of,
+)
 from tests.support import wait_until
 from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
 
@@ -188,7 +196,11 @@ def test_two_browsers_save_the_same_listing(site: Site, browser: Browser) -> Non
     row = conflict.locator("tr", has_text="Présentation")
     expect(row.locator(".mi-saved")).to_contain_text("Version du premier")
     expect(row.locator(".mi-typed")).to_contain_text("Version du second")
-    expect(conflict.locator("tr", has_text="Année de création")).to_contain_text("1998")
+    # Only the second changed the staff count: no conflict there. Only the first changed the
+    # year: taken into the form, said so.
+    expect(conflict.locator("tr", has_text="Salariés permanents")).to_have_count(0)
+    expect(conflict.locator(".mi-taken")).to_contain_text("Année de création : 1998")
+    expect(second.locator("#champ-year_founded")).to_have_value("1998")
     # Nothing typed is lost: the form holds the second's values.
     expect(second.locator("#champ-description")).to_have_value(mine)
     expect(second.locator("#champ-headcount_permanent")).to_have_value("6")
@@ -200,11 +212,10 @@ def test_two_browsers_save_the_same_listing(site: Site, browser: Browser) -> Non
     second.wait_for_url("**?enregistre=1*")
     record = saved(site, sid, manager)
     assert record["description"] == mine and record["headcount_permanent"] == 6
+    assert record["year_founded"] == 1998
 
     # The audit trail holds both saves.
-    trail = site.api(
-        "GET", f"/api/v1/structures/{sid}/audit", headers=site.bearer(manager)
-    ).json()
+    trail = site.api("GET", f"/api/v1/structures/{sid}/audit", headers=site.bearer(manager)).json()
     text = json.dumps(trail["items"], ensure_ascii=False)
     assert "Version du premier" in text and "Version du second" in text
 
@@ -235,17 +246,23 @@ def test_logo_and_photos(site: Site, page: Page) -> None:
     page.get_by_role("button", name="Envoyer le logo").click()
     assert "PNG, JPEG ou WebP" in error_of(page, "logo")
     check_accessibility(page, "fiche-logo-refuse")
-    page.set_input_files("#champ-logo", {"name": "vide.png", "mimeType": "image/png", "buffer": b""})
+    page.set_input_files(
+        "#champ-logo", {"name": "vide.png", "mimeType": "image/png", "buffer": b""}
+    )
     page.get_by_role("button", name="Envoyer le logo").click()
     assert "vide" in error_of(page, "logo")
     heavy = png() + b"\0" * (5 * 1024 * 1024)
-    page.set_input_files("#champ-photo", {"name": "lourde.png", "mimeType": "image/png", "buffer": heavy})
+    page.set_input_files(
+        "#champ-photo", {"name": "lourde.png", "mimeType": "image/png", "buffer": heavy}
+    )
     page.get_by_role("button", name="Ajouter la photo").click()
     assert "5 Mio" in error_of(page, "photo")
     assert saved(site, sid, manager).get("logo") is None
 
     # A logo, then a photo with its description.
-    page.set_input_files("#champ-logo", {"name": "logo.png", "mimeType": "image/png", "buffer": png()})
+    page.set_input_files(
+        "#champ-logo", {"name": "logo.png", "mimeType": "image/png", "buffer": png()}
+    )
     page.get_by_role("button", name="Envoyer le logo").click()
     page.wait_for_url("**media=logo*")
     logo = page.locator("#logo img")
@@ -306,3 +323,49 @@ def test_staff_delist_and_relist(site: Site, page: Page) -> None:
     page.get_by_role("button", name="Remettre en ligne").click()
     expect(page.locator("h1")).to_contain_text("de nouveau en ligne")
     assert site.api("GET", f"/api/v1/structures/{sid}").status_code == 200
+
+
+def test_the_form_merges_what_only_the_other_save_changed() -> None:
+    base = {"version": 3, "description": "A", "year_founded": None, "client_references": []}
+    loaded = form_of(base)
+    sent = {"version": "3", "loaded": loaded.loaded_json(), **loaded.values}
+    sent |= {"description": "B", "headcount_permanent": "6", "references_count": "0"}
+    typed = typed_form(sent, is_staff=False)
+    now = form_of({**base, "version": 4, "description": "C", "year_founded": 1998})
+    merged = merge(now, typed, is_staff=False)
+    assert [d.label for d in merged.conflicts] == ["Présentation"]
+    assert [(d.label, d.saved) for d in merged.taken] == [("Année de création", "1998")]
+    assert typed.values["description"] == "B" and typed.values["headcount_permanent"] == "6"
+    assert typed.values["year_founded"] == "1998" and typed.version == 4
+
+
+def test_the_form_checks_figures_and_places_the_api_messages() -> None:
+    typed = typed_form(
+        {
+            "version": "2",
+            "turnover_eur": "12 000 €",
+            "year_founded": "deux mille",
+            "headcount_insertion": "-3",
+            "website": "exemple.fr",
+            "networks": "Coorace, Chantier école",
+            "labels": "Qualiopi\nQualiopi\n",
+            "references_count": "2",
+            "ref_name_0": "",
+            "ref_description_0": "Sans client",
+            "ref_name_1": "Mairie",
+        },
+        is_staff=False,
+    )
+    update, errors = update_of(typed, is_staff=False)
+    assert update["turnover_eur"] == 12000 and update["website"] == "https://exemple.fr"
+    assert update["networks"] == ["coorace", "chantier-ecole"] and update["labels"] == ["Qualiopi"]
+    assert set(errors) == {"year_founded", "headcount_insertion", "ref_name_0"}
+    assert "name" not in update and "kind" not in update
+    placed = api_errors([("client_references.1.name", "trop long"), ("body.website", "URL")])
+    assert placed == {"ref_name_1": "trop long", "website": "URL"}
+    communes = [
+        {"code": "93066", "name": "Saint-Denis", "postcodes": ["93200", "93210"]},
+        {"code": "93001", "name": "Aubervilliers", "postcodes": ["93300"]},
+    ]
+    assert pick_commune(communes, "93200", "")[0] == communes[0]
+    assert pick_commune(communes, "93999", "x")[1] == "Aucune commune n'a le code postal 93999."

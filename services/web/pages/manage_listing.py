@@ -19,12 +19,13 @@ from services.web.api import ApiProblem, FieldProblem
 from services.web.listing_view import (
     MAX_ALT,
     MAX_PHOTOS,
-    Difference,
     ListingForm,
+    Merge,
     api_errors,
     differences,
     form_of,
     kind_options,
+    merge,
     pick_commune,
     typed_form,
     update_of,
@@ -76,7 +77,7 @@ def _editor(
     *,
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
-    conflict: list[Difference] | None = None,
+    conflict: Merge | None = None,
     saved: bool = False,
     notice: str | None = None,
     status_code: int = 200,
@@ -98,6 +99,7 @@ def _editor(
             "values": typed.values,
             "references": references,
             "version": typed.version,
+            "loaded": typed.loaded_json(),
             "photos": photos,
             "logo": structure.get("logo"),
             "max_photos": MAX_PHOTOS,
@@ -281,10 +283,8 @@ async def _conflict(visitor: Visitor, structure_id: int, typed: ListingForm) -> 
     """Someone saved in between: both versions side by side, the typed values kept in the
     form, which now carries the new version (saving again keeps what was typed)."""
     fresh = await managed_structure(visitor, structure_id)
-    saved_now = form_of(fresh.structure)
-    found = differences(saved_now, typed, fresh.is_staff)
-    typed.version = saved_now.version
-    return _editor(visitor, fresh, typed, conflict=found, status_code=409)
+    merged = merge(form_of(fresh.structure), typed, fresh.is_staff)
+    return _editor(visitor, fresh, typed, conflict=merged, status_code=409)
 
 
 def _pending_edits(typed: ListingForm, managed: Managed) -> bool:
