@@ -108,8 +108,11 @@ def test_a_manager_edits_saves_and_finds_the_listing(
     check_accessibility(page, "fiche-erreur")
     screenshot(page, "fiche-erreur")
 
-    page.fill("#champ-turnover_eur", "450 000")
-    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    # With the keyboard alone: the field corrected, Enter saves the whole listing.
+    page.locator("#champ-turnover_eur").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("450 000")
+    page.keyboard.press("Enter")
     page.wait_for_url(f"**/espace-structure/{sid}/fiche?enregistre=1*")
     expect(page.locator("#indexation")).to_contain_text("Enregistré.")
     # htmx asks every second until the change is searchable, then says since when.
