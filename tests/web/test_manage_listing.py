@@ -165,7 +165,6 @@ def test_a_manager_edits_saves_and_finds_the_listing(
     bare.get_by_role("link", name="Vérifier").click()
     bare.wait_for_url(f"**/espace-structure/{sid}/indexation")
     expect(bare.locator("#indexation")).to_contain_text("Enregistré.")
-    check_accessibility(bare, "fiche-indexation-sans-js")
     plain.close()
 
     # At 375 px: the editor fits and is usable.
@@ -174,6 +173,10 @@ def test_a_manager_edits_saves_and_finds_the_listing(
     assert_fits(phone)
     check_accessibility(phone, "fiche-375")
     screenshot(phone, "fiche")
+    phone.goto(f"/espace-structure/{sid}/indexation")
+    expect(phone.locator("#indexation")).to_contain_text("Visible dans la recherche")
+    assert_fits(phone)
+    check_accessibility(phone, "fiche-indexation-375")
 
 
 def test_two_browsers_save_the_same_listing(site: Site, browser: Browser) -> None:
