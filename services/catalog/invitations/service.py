@@ -211,7 +211,7 @@ def accept(
     invitation = _by_token(session, token)
     status = status_of(invitation)
     if status != InvitationStatus.PENDING:
-        raise InvitationGone(_GONE[status], status=status.value)
+        raise InvitationGone(_GONE[status], invitation_status=status.value)
     if (principal.email or "").lower() != invitation.email.lower():
         raise Forbidden(
             f"Cette invitation a été envoyée à {mask_email(invitation.email)} : connectez-vous "
