@@ -13,7 +13,10 @@ from services.catalog.ownership.models import MemberRole
 Email = Annotated[
     str,
     Field(
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=(
+            r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+        ),
         max_length=254,
         description="Adresse e-mail de la personne invitée",
     ),

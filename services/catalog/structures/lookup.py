@@ -16,6 +16,7 @@ from services.domain.kinds import KIND_LABELS, Kind
 
 LOOKUP_LIMIT = 20
 _SEPARATORS = re.compile(r"[\s.\-]")
+_DIGITS = re.compile(r"[0-9]+")
 MAX_WORDS = 8
 
 
@@ -31,8 +32,9 @@ def lookup(
             "Les structures retirées ne sont visibles que de l'équipe de la plateforme."
         )
     digits = _SEPARATORS.sub("", q)
-    siret = digits if digits.isdigit() and len(digits) == 14 else None
-    siren = digits if digits.isdigit() and len(digits) == 9 else None
+    number = _DIGITS.fullmatch(digits) is not None
+    siret = digits if number and len(digits) == 14 else None
+    siren = digits if number and len(digits) == 9 else None
     words = [] if siret or siren else fold(q).split()[:MAX_WORDS]
     if not (siret or siren or words):
         raise InvalidParameter(
