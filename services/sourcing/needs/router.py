@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.common.auth import PrincipalDep, SessionDep
@@ -326,4 +327,6 @@ async def open_needs(
     record = await state.runner.directory.structure(structure_id)
     if record is None:
         return []
-    return missed.missed_needs(session, structure_id, record, state.vocabulary)
+    return await to_thread.run_sync(
+        missed.missed_needs, session, structure_id, record, state.vocabulary
+    )
