@@ -76,6 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 Limit("day", settings.identified_per_day, 86_400),
             ],
             login_throttle=Quotas(store, [], prefix="mi:auth"),
+            redis=redis,
         )
         install_state(app, state)
         stop = asyncio.Event()

@@ -3,24 +3,31 @@ the day's salt rotates and yesterday's visitor keys are deleted; robots are told
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from services.common.db import make_engine
 from services.gateway.listing_views.models import ListingVisit, ViewSalt
 from services.gateway.listing_views.service import (
+    REDIS_KEY_TTL_S,
+    add_view,
     count_view,
+    first_visit_in_redis,
     is_robot,
     today,
     views_of,
 )
 from tests.conftest import _postgres_database
+from tests.gateway.test_quotas import REDIS_URL
 from tests.support import migrate
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -114,3 +121,41 @@ def test_browsers_are_people() -> None:
 def test_the_day_is_french() -> None:
     late = datetime(2026, 9, 14, 22, 30, tzinfo=ZoneInfo("UTC"))  # 00:30 in Paris
     assert today(late) == date(2026, 9, 15)
+
+
+def test_visitor_keys_in_redis_expire_by_themselves(tmp_path: Path) -> None:
+    """With Redis (the real server), the day's salt and the visitor keys live there, each
+    with an expiry; the daily counts stay in the database."""
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    migrate(url, "gateway")
+    engine = make_engine(url)
+    day = date(2031, 5, 6)  # a day no other run uses
+    structure_id = secrets.randbelow(10**9) + 10**9
+
+    async def visit(agent: str) -> None:
+        client = Redis.from_url(REDIS_URL)
+        try:
+            if await first_visit_in_redis(client, structure_id, "192.0.2.7", agent, day):
+                add_view(engine, structure_id, day)
+        finally:
+            await client.aclose()
+
+    async def scenario() -> list[int]:
+        await visit(FIREFOX)
+        await visit(FIREFOX)
+        await visit(SAFARI)
+        client = Redis.from_url(REDIS_URL)
+        try:
+            keys = [k async for k in client.scan_iter(f"mi:views:seen:{day}:{structure_id}:*")]
+            ttls = [await client.ttl(k) for k in [*keys, f"mi:views:salt:{day}"]]
+            for key in keys:
+                await client.delete(key)
+        finally:
+            await client.aclose()
+        assert len(keys) == 2 and all(b"192.0.2.7" not in k for k in keys)
+        return ttls
+
+    ttls = asyncio.run(scenario())
+    assert all(0 < ttl <= REDIS_KEY_TTL_S for ttl in ttls)
+    assert views_of(engine, structure_id, day)["total"] == 2
+    engine.dispose()

@@ -9,12 +9,20 @@ from typing import Any
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.common.errors import Forbidden, NotFound, UpstreamUnavailable
 from services.common.params import IdPath
 from services.gateway.auth import CallerDep, requires
-from services.gateway.listing_views.service import count_view, is_robot, today, views_of
+from services.gateway.listing_views.service import (
+    add_view,
+    count_view,
+    first_visit_in_redis,
+    is_robot,
+    today,
+    views_of,
+)
 from services.gateway.quota_middleware import client_address
 from services.gateway.state import GatewayState, GatewayStateDep
 
@@ -46,12 +54,15 @@ async def record_view(state: GatewayState, request: Request, structure_id: int) 
     user_agent = request.headers.get("user-agent", "")
     if is_robot(user_agent):
         return
-    address = client_address(request.scope, state.settings.trusted_proxies)
+    address, day = client_address(request.scope, state.settings.trusted_proxies), today()
     try:
-        await to_thread.run_sync(
-            count_view, state.engine, structure_id, address, user_agent, today()
-        )
-    except SQLAlchemyError:
+        if state.redis is None:
+            await to_thread.run_sync(
+                count_view, state.engine, structure_id, address, user_agent, day
+            )
+        elif await first_visit_in_redis(state.redis, structure_id, address, user_agent, day):
+            await to_thread.run_sync(add_view, state.engine, structure_id, day)
+    except (SQLAlchemyError, RedisError):
         logger.warning("listing view not counted", extra={"structure_id": structure_id})
 
 

@@ -10,6 +10,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -67,7 +68,8 @@ def visitor_key(salt: str, address: str, user_agent: str) -> str:
 
 
 def count_view(engine: Engine, structure_id: int, address: str, user_agent: str, day: date) -> bool:
-    """Counts one view unless this visitor was counted for this structure today."""
+    """Counts one view unless this visitor was counted for this structure today (keys kept in
+    the database)."""
     with Session(engine) as session:
         key = visitor_key(_salt(session, day), address, user_agent)
         try:
@@ -76,15 +78,52 @@ def count_view(engine: Engine, structure_id: int, address: str, user_agent: str,
         except IntegrityError:
             session.commit()
             return False
-        bumped = session.execute(
+        _bump(session, structure_id, day)
+        session.commit()
+    return True
+
+
+def add_view(engine: Engine, structure_id: int, day: date) -> None:
+    """One more view of the day, the visitor already checked elsewhere (Redis)."""
+    with Session(engine) as session:
+        _bump(session, structure_id, day)
+        session.commit()
+
+
+# Keys live a day and a half: past the day they no longer count, and then they are gone.
+REDIS_KEY_TTL_S = 36 * 3600
+
+
+async def first_visit_in_redis(
+    redis: Redis, structure_id: int, address: str, user_agent: str, day: date
+) -> bool:
+    """Whether this visitor is new today for this structure, with the salt and keys in Redis:
+    both expire by themselves."""
+    salt_key = f"mi:views:salt:{day.isoformat()}"
+    await redis.set(salt_key, secrets.token_hex(32), nx=True, ex=REDIS_KEY_TTL_S)
+    salt = await redis.get(salt_key)
+    text = salt.decode() if isinstance(salt, bytes) else str(salt)
+    key = visitor_key(text, address, user_agent)
+    seen = f"mi:views:seen:{day.isoformat()}:{structure_id}:{key}"
+    return bool(await redis.set(seen, "1", nx=True, ex=REDIS_KEY_TTL_S))
+
+
+def _bump(session: Session, structure_id: int, day: date) -> None:
+    def increment() -> int:
+        statement = (
             update(ListingViewDay)
             .where(col(ListingViewDay.structure_id) == structure_id, col(ListingViewDay.day) == day)
             .values(views=ListingViewDay.views + 1)
         )
-        if not bumped.rowcount:  # type: ignore[attr-defined]
+        return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    if increment():
+        return
+    try:
+        with session.begin_nested():
             session.add(ListingViewDay(structure_id=structure_id, day=day, views=1))
-        session.commit()
-    return True
+    except IntegrityError:  # another request made the day's row first
+        increment()
 
 
 def _monday(day: date) -> date:
