@@ -34,6 +34,8 @@ class CatalogSettings(
     public_url: str = "http://127.0.0.1:8000"
     # Claim proofs (identity documents): outside the web root, read through the API only.
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
+    # Structures' logos and photos, re-encoded: outside any web root, served through the API.
+    media_dir: Path = Field(default_factory=lambda: var_dir() / "media")
 
 
 @lru_cache
