@@ -5,6 +5,7 @@ hidden payload) is ever served."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -77,9 +78,19 @@ class ProcessedImage:
 
 def _opened(content: bytes) -> Image.Image:
     """The image, its header read, its pixels not yet decoded; refused beyond 40 megapixels."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(content))
+    try:
+        with warnings.catch_warnings():
+            # Our own limit, below, is lower than Pillow's warning and names the size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content))
+    except Image.DecompressionBombError as exc:
+        # Far beyond Pillow's own limit: refused by it, from the header alone.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) // 1_000_000} mégapixels" if found else "trop de pixels"
+        raise UnreadableImage(
+            f"L'image compte {size} : 40 mégapixels au plus.",
+            errors=_field("40 mégapixels au plus"),
+        ) from exc
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise UnreadableImage(
