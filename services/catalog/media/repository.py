@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, func, select
 
 from services.catalog.media.models import Media, MediaRole
+from services.catalog.structures.models import Offer, Structure
 
 
 class MediaRepository:
@@ -16,6 +17,12 @@ class MediaRepository:
 
     def get(self, media_id: str) -> Media | None:
         return self.session.get(Media, media_id)
+
+    def offer(self, offer_id: int) -> Offer | None:
+        return self.session.get(Offer, offer_id)
+
+    def structure(self, structure_id: int) -> Structure | None:
+        return self.session.get(Structure, structure_id)
 
     def logo(self, structure_id: int) -> Media | None:
         return self.session.exec(

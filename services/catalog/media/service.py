@@ -172,7 +172,7 @@ def delete_logo(
 
 
 def _offer(session: Session, structure_id: int, offer_id: int) -> Offer:
-    offer = session.get(Offer, offer_id)
+    offer = MediaRepository(session).offer(offer_id)
     if offer is None or offer.structure_id != structure_id:
         raise NotFound(f"Aucune offre {offer_id} pour la structure {structure_id}.")
     return offer
@@ -280,7 +280,7 @@ def read_media(session: Session, media_id: str, store: FileStore) -> tuple[bytes
     missing = NotFound(f"Aucune image « {media_id[:32]} ».")
     if media is None:
         raise missing
-    structure = session.get(Structure, media.structure_id)
+    structure = MediaRepository(session).structure(media.structure_id)
     if structure is None or not structure.is_active:
         raise missing
     try:
