@@ -113,26 +113,30 @@ def processed(content: bytes, longest_side: int) -> ProcessedImage:
         "L'image est illisible (fichier tronqué ou endommagé).",
         errors=_field("image illisible"),
     )
+    box = (longest_side, longest_side)  # square: the same whichever way the image is turned
     try:
         _opened(content).verify()
         image = _opened(content)  # verify() leaves the image unusable: read it again
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-            upright = ImageOps.exif_transpose(image)
+        alpha = _has_alpha(image)
+        mode = "RGBA" if alpha else "RGB"
+        if image.format == "JPEG":
+            # Decoded at the smallest scale still larger than the box: a fraction of the memory.
+            image.draft("RGB", box)
+        image.load()
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):
+            image = image.convert(mode)
+        image.thumbnail(box, Image.Resampling.LANCZOS)
+        upright = ImageOps.exif_transpose(image)
     except UnreadableImage:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise unreadable from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise UnreadableImage(
             "L'image est trop grande une fois décompressée : 40 mégapixels au plus.",
             errors=_field("40 mégapixels au plus"),
         ) from exc
-    alpha = _has_alpha(upright)
-    mode = "RGBA" if alpha else "RGB"
     converted = upright.convert(mode)
-    converted.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
     # A new image from the pixels alone: no EXIF, ICC, XMP nor text chunk follows.
     clean = Image.frombytes(mode, converted.size, converted.tobytes())
     out = io.BytesIO()
