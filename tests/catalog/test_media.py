@@ -317,6 +317,12 @@ def test_only_its_managers_and_staff_change_a_structures_images(
             == status
         )
         assert api.client.delete(f"{photos}/{photo_id}", headers=who).status_code == status
+    own_logo = _send(api, "PUT", logo, png(20, 20), "image/png", admin)
+    assert own_logo.status_code == 200
+    for who, status in ((other, 403), (stranger, 403), ({}, 401)):
+        assert api.client.delete(logo, headers=who).status_code == status
+    assert api.client.get(f"/v1/structures/{mine.id}").json()["logo"] == own_logo.json()
+    files = _files(api)
     # Through its own structure, another structure's photo does not exist.
     theirs_path = f"/v1/structures/{theirs.id}/photos/{photo_id}"
     assert api.client.delete(theirs_path, headers=other).status_code == 404
