@@ -110,8 +110,8 @@ def gateway_to_catalog(catalog_api: CatalogApi, tmp_path: Path) -> Iterator[Test
             state.catalog.client = dead
 
 
-def _session(account_id: str) -> dict[str, str]:
-    principal = Principal(account_id, Role.SUPPLIER_MANAGER, f"{account_id}@exemple.fr")
+def _session(account_id: str, role: Role = Role.SUPPLIER_MANAGER) -> dict[str, str]:
+    principal = Principal(account_id, role, f"{account_id}@exemple.fr")
     token = ACCESS_PREFIX + sign_identity(principal, SESSION_SECRET, ttl_s=900)
     return {"authorization": f"Bearer {token}"}
 
@@ -146,6 +146,16 @@ def test_images_go_through_the_gateway_and_come_back_with_their_cache_headers(
     )
     assert mislabelled.status_code == 415
     assert mislabelled.json()["instance"] == f"{base}/photos"
+
+    buyer = _session("buyer-1", Role.PUBLIC_BUYER)
+    for method in ("PUT", "DELETE"):
+        refused = gateway.request(
+            method,
+            f"{base}/logo",
+            content=_png(10, 10),
+            headers={**buyer, "content-type": "image/png"},
+        )
+        assert refused.status_code in (403, 404), (method, refused.status_code, refused.text)
 
     # Anyone reads them, without logging in.
     served = gateway.get(logo.json()["url"])
