@@ -276,8 +276,12 @@ def test_logo_and_photos(site: Site, page: Page) -> None:
     source = logo.get_attribute("src")
     assert source is not None and source.startswith("/medias/")
     served = page.request.get(source)
-    assert served.status == 200 and served.headers["content-type"] == "image/png"
-    assert "max-age" in served.headers.get("cache-control", "")
+    # Stored re-encoded (an opaque PNG becomes a JPEG), kept a year, revalidated by its ETag.
+    assert served.status == 200 and served.headers["content-type"] in ("image/png", "image/jpeg")
+    assert "max-age=31536000" in served.headers.get("cache-control", "")
+    again = page.request.get(source, headers={"If-None-Match": served.headers["etag"]})
+    assert again.status == 304
+    assert page.request.get("/medias/" + "0" * 24).status == 404
 
     page.set_input_files(
         "#champ-photo", {"name": "atelier.png", "mimeType": "image/png", "buffer": png(800, 600)}
