@@ -458,17 +458,14 @@ async def accept_invitation(visitor: SignedInDep, _form: CheckedForm, request: R
     if token is None:
         return await _invitation_page(visitor, None)
     try:
-        member = await visitor.state.api.post(f"/invitations/{token}/accept", {}, **calls(visitor))
+        # The answer is the new member: the structure is read from the invitation first.
+        invited = await visitor.state.api.get(f"/invitations/{token}", **calls(visitor))
+        await visitor.state.api.post(f"/invitations/{token}/accept", {}, **calls(visitor))
     except ApiProblem as problem:
         if problem.status not in (400, 403, 404, 409, 410, 422):
             raise
         return await _invitation_page(visitor, token, problem, problem.status)
-    structure_id = (member or {}).get("structure_id")
-    target = (
-        f"/espace-structure/{structure_id}/equipe?fait=bienvenue"
-        if structure_id
-        else "/espace-structure"
-    )
+    target = f"/espace-structure/{int(invited['structure_id'])}/equipe?fait=bienvenue"
     response = redirect(target)
     response.headers.append("Set-Cookie", _invitation_cookie(visitor, "", 0))
     return response
