@@ -156,8 +156,9 @@ def who(entry: Mapping[str, Any], members: Mapping[str, Actor], me: str | None) 
     member = members.get(actor)
     if member is None:
         return "un ancien gestionnaire"
-    name = "vous" if me and member.email == me else short_name(member.email or actor)
-    return f"{name} ({ROLE_LABELS.get(member.role or '', 'gestionnaire')})"
+    role_label = ROLE_LABELS.get(member.role or "", "gestionnaire")
+    you = ", vous" if me and (member.email or "").lower() == me.lower() else ""
+    return f"{short_name(member.email or actor)} ({role_label}{you})"
 
 
 def what(entry: Mapping[str, Any], sectors: Mapping[str, str], members: Mapping[str, Actor]) -> str:

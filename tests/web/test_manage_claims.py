@@ -193,9 +193,7 @@ def test_the_search_says_what_is_wrong_and_fits_a_phone(site: Site, phone: Page)
 
 def test_claiming_works_without_javascript(site: Site, browser: Browser) -> None:
     structure = unclaimed(site, "02")
-    context = browser.new_context(
-        base_url=site.web.url, java_script_enabled=False, locale="fr-FR"
-    )
+    context = browser.new_context(base_url=site.web.url, java_script_enabled=False, locale="fr-FR")
     page = context.new_page()
     try:
         log_in(page, site.new_account("supplier_manager"))

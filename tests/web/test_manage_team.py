@@ -1,0 +1,260 @@
+"""A structure's team in a real browser on the real stack: an invitation e-mailed, opened before
+logging in and accepted (its token never in an address or a log); a join request accepted, one
+refused with a reason; roles, the last admin kept, removal confirmed; the history in words; and
+nothing of the structure for a manager of another."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.mail_support import body
+from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, new_context, screenshot
+
+
+def error_of(page: Page, field: str) -> str:
+    return page.locator(f"#champ-{field}-messages").inner_text()
+
+
+def claimed(site: Site, department: str) -> tuple[dict[str, Any], str]:
+    """A structure of the data claimed by a new manager (its admin), accepted by staff."""
+    hits = site.api(
+        "GET", "/api/v1/search", params={"kind": "ACI", "department": department, "per_page": 100}
+    ).json()["hits"]
+    candidates = [h for h in hits if h.get("siret") and not h.get("website")]
+    structure = candidates[secrets.randbelow(len(candidates))]
+    email = site.new_account("supplier_manager")
+    site.claim(structure, site.bearer(email))
+    return structure, email
+
+
+@pytest.fixture(scope="module")
+def team(site: Site) -> tuple[dict[str, Any], str]:
+    return claimed(site, "13")
+
+
+def test_an_invitation_is_sent_opened_before_log_in_and_accepted(
+    site: Site, page: Page, browser: Browser, team: tuple[dict[str, Any], str]
+) -> None:
+    structure, admin = team
+    invitee = site.new_account("supplier_manager")
+    log_in(page, admin)
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
+    expect(page.locator("#gestionnaires")).to_contain_text(admin)
+    expect(page.locator("#gestionnaires")).to_contain_text("Administrateur")
+    check_accessibility(page, "team")
+
+    page.fill("#champ-email", "pas-une-adresse")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    assert "adresse électronique valide" in error_of(page, "email")
+    expect(page.locator("#champ-email")).to_have_value("pas-une-adresse")
+    check_accessibility(page, "team-invite-error")
+
+    page.fill("#champ-email", invitee)
+    page.select_option("#champ-role", "editor")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("invitation a été envoyée")
+    expect(page.locator("#invitations")).to_contain_text(invitee)
+    screenshot(page, "team-invited")
+
+    mail = body(site.inbox.wait_for(invitee, saying="/invitations/"))
+    link = re.search(r"(https?://\S+/invitations/([A-Za-z0-9_\-.~]+))", mail)
+    assert link is not None, mail
+    url, token = link.group(1), link.group(2)
+
+    other = new_context(browser, site)
+    guest = other.new_page()
+    try:
+        guest.goto(url)
+        # Not logged in: the login page, to come back to an address without the token.
+        assert "/connexion" in guest.url and token not in guest.url, guest.url
+        guest.fill("#champ-email", invitee)
+        guest.fill("#champ-password", PASSWORD)
+        guest.get_by_role("button", name="Se connecter").click()
+        expect(guest).to_have_url(re.compile(r"/invitations$"))
+        expect(guest.locator("main")).to_contain_text(structure["name"])
+        expect(guest.locator("main")).to_contain_text("éditeur")
+        assert token not in guest.content()
+        check_accessibility(guest, "invitation")
+        guest.get_by_role("button", name="Accepter").click()
+        expect(guest).to_have_url(re.compile(rf"/espace-structure/{structure['id']}/equipe"))
+        expect(guest.locator(".fr-alert--success")).to_contain_text("rejoint l'équipe")
+        expect(guest.locator("#gestionnaires")).to_contain_text(invitee)
+        screenshot(guest, "invitation-accepted")
+    finally:
+        other.close()
+    assert token not in site.logs_text()
+    page.reload()
+    expect(page.locator("#gestionnaires")).to_contain_text(invitee)
+    expect(page.locator("#invitations")).to_have_count(0)
+
+
+def test_an_invitation_for_another_address_is_refused_with_its_reason(
+    site: Site, page: Page, browser: Browser, team: tuple[dict[str, Any], str]
+) -> None:
+    structure, admin = team
+    invited = f"invitee-{secrets.token_hex(3)}@exemple.fr"
+    made = site.api(
+        "POST",
+        f"/api/v1/structures/{structure['id']}/invitations",
+        json={"email": invited, "role": "admin"},
+        headers=site.bearer(admin),
+    )
+    assert made.status_code == 201, made.text
+    mail = body(site.inbox.wait_for(invited, saying="/invitations/"))
+    link = re.search(r"(https?://\S+/invitations/[A-Za-z0-9_\-.~]+)", mail)
+    assert link is not None
+    log_in(page, site.new_account("supplier_manager"))
+    page.goto(link.group(1))
+    expect(page).to_have_url(re.compile(r"/invitations$"))
+    page.get_by_role("button", name="Accepter").click()
+    expect(page.locator("#erreurs")).to_contain_text("i***@exemple.fr")
+    check_accessibility(page, "invitation-refused")
+
+    # The admin revokes it: its link no longer works.
+    log_in(page, admin)
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
+    page.locator("#invitations li", has_text=invited).get_by_role(
+        "button", name="Retirer l'invitation"
+    ).click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("invitation a été retirée")
+    expect(page.locator("main")).not_to_contain_text(invited)
+
+
+def test_join_requests_are_accepted_or_refused_with_a_reason(
+    site: Site, page: Page, team: tuple[dict[str, Any], str]
+) -> None:
+    structure, admin = team
+    joiner, refused = site.new_account("supplier_manager"), site.new_account("supplier_manager")
+    ids = []
+    for email, message in ((joiner, "Je suis le comptable."), (refused, "Je passe par là.")):
+        made = site.api(
+            "POST",
+            "/api/v1/claims",
+            json={"siret": structure["siret"], "structure_id": structure["id"], "message": message},
+            headers=site.bearer(email),
+        )
+        assert made.status_code == 201 and made.json()["method"] == "join", made.text
+        ids.append(made.json()["id"])
+    log_in(page, admin)
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
+    requests = page.locator("#demandes")
+    expect(requests).to_contain_text("Je suis le comptable.")
+    page.locator("#demandes li", has_text="Je suis le comptable.").get_by_role(
+        "button", name="Accepter"
+    ).click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("demande a été acceptée")
+    expect(page.locator("#gestionnaires")).to_contain_text(joiner)
+
+    page.locator("#demandes li", has_text="Je passe par là.").get_by_role(
+        "link", name="Refuser"
+    ).click()
+    page.get_by_role("button", name="Refuser la demande").click()
+    assert "motif" in error_of(page, "reason")
+    check_accessibility(page, "team-refuse-error")
+    page.fill("#champ-reason", "Vous n'êtes pas salarié de la structure.")
+    page.get_by_role("button", name="Refuser la demande").click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("refusée")
+    mine = site.api("GET", "/api/v1/claims", headers=site.bearer(refused)).json()
+    assert next(c for c in mine if c["id"] == ids[1])["reason"] == (
+        "Vous n'êtes pas salarié de la structure."
+    )
+
+    # The joiner sees it on their claim's page.
+    log_in(page, refused)
+    page.goto(f"/espace-structure/demandes/{ids[1]}")
+    expect(page.locator("#statut-demande")).to_have_text("refusée")
+    expect(page.locator("main")).to_contain_text("Vous n'êtes pas salarié de la structure.")
+
+
+def test_roles_the_last_admin_and_removal(site: Site, page: Page) -> None:
+    structure, admin = claimed(site, "84")
+    editor = site.new_account("supplier_manager")
+    made = site.api(
+        "POST",
+        "/api/v1/claims",
+        json={"siret": structure["siret"], "structure_id": structure["id"]},
+        headers=site.bearer(editor),
+    )
+    accepted = site.api(
+        "POST", f"/api/v1/claims/{made.json()['id']}/accept", json={}, headers=site.bearer(admin)
+    )
+    assert accepted.status_code == 200, accepted.text
+    log_in(page, admin)
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
+    mine = page.locator("#gestionnaires tr", has_text=admin)
+    mine.locator("select").select_option("editor")
+    mine.get_by_role("button", name="Changer le rôle").click()
+    expect(page.locator("#erreurs")).to_contain_text("au moins un administrateur")
+    check_accessibility(page, "team-last-admin")
+
+    theirs = page.locator("#gestionnaires tr", has_text=editor)
+    theirs.locator("select").select_option("admin")
+    theirs.get_by_role("button", name="Changer le rôle").click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("rôle a été changé")
+    expect(page.locator("#gestionnaires tr", has_text=editor)).to_contain_text("Administrateur")
+
+    page.locator("#gestionnaires tr", has_text=editor).get_by_role("link", name="Retirer").click()
+    expect(page.locator("h1")).to_have_text("Retirer un gestionnaire")
+    check_accessibility(page, "team-remove")
+    page.get_by_role("button", name=f"Oui, retirer {editor}").click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("retiré")
+    expect(page.locator("#gestionnaires")).not_to_contain_text(editor)
+
+    # History in words, after a listing edit through the API.
+    path = f"/api/v1/structures/{structure['id']}"
+    read = site.api("GET", path)
+    edited = site.api(
+        "PATCH",
+        path,
+        json={"description": "Maraîchage biologique.", "website": "https://jardins.example.org"},
+        headers={**site.bearer(admin), "If-Match": read.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    page.goto(f"/espace-structure/{structure['id']}/historique")
+    entries = page.locator("#historique li")
+    expect(entries.first).to_contain_text(
+        "(administrateur, vous) a modifié la description et le site internet"
+    )
+    expect(page.locator("#historique")).to_contain_text("a retiré")
+    expect(page.locator("#historique")).to_contain_text("a accepté la demande n°")
+    expect(page.locator("#historique")).to_contain_text(
+        "équipe de la plateforme a accepté la demande"
+    )
+    check_accessibility(page, "history")
+    screenshot(page, "history")
+
+
+def test_a_manager_of_another_structure_sees_nothing_of_it(
+    site: Site, page: Page, team: tuple[dict[str, Any], str]
+) -> None:
+    structure, _ = team
+    _, other = claimed(site, "30")
+    log_in(page, other)
+    for suffix in ("equipe", "historique"):
+        response = page.goto(f"/espace-structure/{structure['id']}/{suffix}")
+        assert response is not None and response.status == 403, suffix
+        expect(page.locator("main")).not_to_contain_text(structure["name"])
+    check_accessibility(page, "team-forbidden")
+
+
+def test_team_and_history_fit_a_phone(
+    site: Site, phone: Page, team: tuple[dict[str, Any], str]
+) -> None:
+    structure, admin = team
+    log_in(phone, admin)
+    for suffix in ("equipe", "historique"):
+        phone.goto(f"/espace-structure/{structure['id']}/{suffix}")
+        check_accessibility(phone, f"team-{suffix}-375")
+        screenshot(phone, f"team-{suffix}")
+    phone.goto(f"/espace-structure/{structure['id']}/equipe")
+    phone.focus("#champ-email")
+    phone.keyboard.type(f"clavier-{secrets.token_hex(3)}@exemple.fr")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")
+    expect(phone.locator(".fr-alert--success")).to_contain_text("invitation a été envoyée")
