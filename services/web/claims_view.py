@@ -13,7 +13,7 @@ PROOF_MAX_BYTES = 5 * 1024 * 1024
 PROOF_TYPES = ("application/pdf", "image/png", "image/jpeg")
 PROOF_ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
 CODE = re.compile(r"^[0-9]{6}$")
-DEPARTMENT = re.compile(r"^(?:[0-9]{2,3}|2[AB])$")
+DEPARTMENT = re.compile(r"^(?:0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-6])$")
 SIRET = re.compile(r"^[0-9]{14}$")
 MESSAGE_MAX = 1000
 

@@ -116,6 +116,7 @@ def test_an_invitation_for_another_address_is_refused_with_its_reason(
     check_accessibility(page, "invitation-refused")
 
     # The admin revokes it: its link no longer works.
+    page.context.clear_cookies()
     log_in(page, admin)
     page.goto(f"/espace-structure/{structure['id']}/equipe")
     page.locator("#invitations li", has_text=invited).get_by_role(
@@ -164,7 +165,8 @@ def test_join_requests_are_accepted_or_refused_with_a_reason(
         "Vous n'êtes pas salarié de la structure."
     )
 
-    # The joiner sees it on their claim's page.
+    # The one refused reads why on their claim's page.
+    page.context.clear_cookies()
     log_in(page, refused)
     page.goto(f"/espace-structure/demandes/{ids[1]}")
     expect(page.locator("#statut-demande")).to_have_text("refusée")
