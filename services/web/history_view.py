@@ -70,6 +70,7 @@ FIELDS: dict[str, tuple[str, str, bool]] = {
     "lead_time_days": ("le délai", "délai", False),
     "delivery_zone": ("la zone de livraison", "zone de livraison", True),
     "alt": ("le texte alternatif", "texte alternatif", False),
+    "photo": ("une photo", "photo", True),
 }
 # The same thing said twice (a commune change also moves the département): said once.
 _SAME = {"longitude": "latitude", "city": "commune_code"}
@@ -145,17 +146,18 @@ def _quoted(value: Any) -> str:
 
 
 def who(entry: Mapping[str, Any], members: Mapping[str, Actor], me: str | None) -> str:
+    """Who did it, as the sentence begins."""
     actor, role = str(entry.get("actor", "")), str(entry.get("actor_role", ""))
     if actor.startswith("import:"):
         source = actor.split(":", 1)[1]
-        return f"import des données publiques ({SOURCE_LABELS.get(source, source)})"
+        return f"Import des données publiques ({SOURCE_LABELS.get(source, source)}) :"
     if role == "staff":
-        return "l'équipe de la plateforme"
+        return "L'équipe de la plateforme"
     if role == "system" or actor == "system":
-        return "la plateforme"
+        return "La plateforme"
     member = members.get(actor)
     if member is None:
-        return "un ancien gestionnaire"
+        return "Un ancien gestionnaire"
     role_label = ROLE_LABELS.get(member.role or "", "gestionnaire")
     you = ", vous" if me and (member.email or "").lower() == me.lower() else ""
     return f"{short_name(member.email or actor)} ({role_label}{you})"
@@ -206,7 +208,7 @@ def what(entry: Mapping[str, Any], sectors: Mapping[str, str], members: Mapping[
         if verb == "confirm":
             return f"a confirmé {label} (déduite du code NAF)"
         return f"a modifié {field_list(names)} d'une activité" if names else "a relu une activité"
-    if action.startswith("offer.") and not action.startswith("offer.photo"):
+    if action.startswith("offer.") and action != "offer.photos":
         title = new("title") or old("title")
         label = f"l'offre{_quoted(title)}" if title else "une offre"
         verb = action.split(".", 1)[1]
@@ -257,16 +259,17 @@ def what(entry: Mapping[str, Any], sectors: Mapping[str, str], members: Mapping[
             "revoke": f"a retiré l'invitation{target}",
             "accept": "a accepté une invitation et rejoint l'équipe",
         }.get(verb, f"a modifié une invitation{target}")
-    if action.startswith("logo."):
-        return "a supprimé le logo" if action.endswith("delete") else "a changé le logo"
-    if "photo" in action:
-        verb = action.rsplit(".", 1)[1]
+    if action == "structure.logo":
+        if new("logo") is None:
+            return "a retiré le logo"
+        return "a remplacé le logo" if old("logo") else "a ajouté un logo"
+    if action in ("structure.photos", "offer.photos"):
         where = " d'une offre" if action.startswith("offer") else ""
-        return {
-            "create": f"a ajouté une photo{where}",
-            "add": f"a ajouté une photo{where}",
-            "delete": f"a supprimé une photo{where}",
-        }.get(verb, f"a modifié le texte d'une photo{where}")
+        if "alt" in changes:
+            return f"a modifié le texte alternatif d'une photo{where}"
+        if new("photo") is None:
+            return f"a retiré une photo{where}"
+        return f"a ajouté une photo{where}"
     return f"a modifié {field_list(names)}" if names else "a modifié la fiche"
 
 
@@ -283,9 +286,8 @@ def days(
         label = day_label(at)
         if not grouped or grouped[-1].label != label:
             grouped.append(Day(label))
-        actor = who(entry, members, me)
         grouped[-1].events.append(
-            Event(at=at, who=actor[:1].upper() + actor[1:], what=what(entry, sectors, members))
+            Event(at=at, who=who(entry, members, me), what=what(entry, sectors, members))
         )
     return grouped
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from services.web import history_view as history
 from tests.mail_support import body
 from tests.web.conftest import PASSWORD, Site, check_accessibility, log_in, new_context, screenshot
 
@@ -45,7 +46,9 @@ def test_an_invitation_is_sent_opened_before_log_in_and_accepted(
     log_in(page, admin)
     page.goto(f"/espace-structure/{structure['id']}/equipe")
     expect(page.locator("#gestionnaires")).to_contain_text(admin)
-    expect(page.locator("#gestionnaires")).to_contain_text("Administrateur")
+    expect(page.locator("#gestionnaires li", has_text=admin)).to_contain_text(
+        "Administrateur, depuis le"
+    )
     check_accessibility(page, "team")
 
     page.fill("#champ-email", "pas-une-adresse")
@@ -188,19 +191,21 @@ def test_roles_the_last_admin_and_removal(site: Site, page: Page) -> None:
     assert accepted.status_code == 200, accepted.text
     log_in(page, admin)
     page.goto(f"/espace-structure/{structure['id']}/equipe")
-    mine = page.locator("#gestionnaires tr", has_text=admin)
+    mine = page.locator("#gestionnaires li", has_text=admin)
     mine.locator("select").select_option("editor")
     mine.get_by_role("button", name="Changer le rôle").click()
     expect(page.locator("#erreurs")).to_contain_text("au moins un administrateur")
     check_accessibility(page, "team-last-admin")
 
-    theirs = page.locator("#gestionnaires tr", has_text=editor)
+    theirs = page.locator("#gestionnaires li", has_text=editor)
     theirs.locator("select").select_option("admin")
     theirs.get_by_role("button", name="Changer le rôle").click()
     expect(page.locator(".fr-alert--success")).to_contain_text("rôle a été changé")
-    expect(page.locator("#gestionnaires tr", has_text=editor)).to_contain_text("Administrateur")
+    expect(page.locator("#gestionnaires li", has_text=editor)).to_contain_text(
+        "Administrateur, depuis le"
+    )
 
-    page.locator("#gestionnaires tr", has_text=editor).get_by_role("link", name="Retirer").click()
+    page.locator("#gestionnaires li", has_text=editor).get_by_role("link", name="Retirer").click()
     expect(page.locator("h1")).to_have_text("Retirer un gestionnaire")
     check_accessibility(page, "team-remove")
     page.get_by_role("button", name=f"Oui, retirer {editor}").click()
@@ -260,3 +265,113 @@ def test_team_and_history_fit_a_phone(
     phone.keyboard.press("Tab")
     phone.keyboard.press("Enter")
     expect(phone.locator(".fr-alert--success")).to_contain_text("invitation a été envoyée")
+
+
+# The history's words, entry by entry (no browser needed).
+
+MEMBERS = {
+    "a1": history.Actor("a1", "marie.dupont@structure.fr", "admin"),
+    "a2": history.Actor("a2", "paul@structure.fr", "editor"),
+}
+SECTORS = {"nettoyage-de-locaux-16": "Nettoyage de locaux"}
+
+
+def said(action: str, changes: dict[str, Any], actor: str = "a1", role: str = "x") -> str:
+    entry = {
+        "actor": actor,
+        "actor_role": role,
+        "action": action,
+        "entity_id": 7,
+        "changes": changes,
+        "at": "2026-11-12T13:02:00Z",
+    }
+    day = history.days([entry], MEMBERS, SECTORS, "paul@structure.fr")[0]
+    assert day.label == "12 novembre 2026"
+    event = day.events[0]
+    assert event.at.strftime("%H:%M") == "14:02"  # Paris, in winter
+    return f"{event.who} {event.what}"
+
+
+@pytest.mark.parametrize(
+    ("action", "changes", "actor", "role", "words"),
+    [
+        (
+            "structure.update",
+            {"description": ["a", "b"], "website": [None, "https://x.fr"]},
+            "a1",
+            "supplier_manager",
+            "Marie D. (administrateur) a modifié la description et le site internet",
+        ),
+        (
+            "structure.update",
+            {"is_active": [True, False]},
+            "s1",
+            "staff",
+            "L'équipe de la plateforme a désactivé la fiche",
+        ),
+        (
+            "structure.import",
+            {"address": ["1 rue A", "2 rue B"]},
+            "import:siae",
+            "system",
+            "Import des données publiques (ASP) : adresse mise à jour",
+        ),
+        (
+            "structure.import",
+            {"postcode": ["1", "2"], "commune_code": ["a", "b"], "city": ["c", "d"]},
+            "import:esat",
+            "system",
+            "Import des données publiques (FINESS) : code postal et commune mis à jour",
+        ),
+        (
+            "structure.delist",
+            {"is_active": [True, False]},
+            "import:siae",
+            "system",
+            "fiche désactivée",
+        ),
+        (
+            "activity.create",
+            {"sector_slug": [None, "nettoyage-de-locaux-16"]},
+            "a2",
+            "supplier_manager",
+            "paul@structure.fr (éditeur, vous) a déclaré l'activité « Nettoyage de locaux »",
+        ),
+        (
+            "offer.delete",
+            {"title": ["Repassage", None]},
+            "a1",
+            "x",
+            "a supprimé l'offre « Repassage »",
+        ),
+        (
+            "claim.refuse",
+            {"reason": [None, "Inconnu"]},
+            "a1",
+            "x",
+            "refusé la demande n° 7 (motif : Inconnu)",
+        ),
+        (
+            "claim.accept",
+            {},
+            "gone",
+            "supplier_manager",
+            "Un ancien gestionnaire a accepté la demande n° 7",
+        ),
+        (
+            "member.role",
+            {"account_id": ["a2", "a2"], "role": ["editor", "admin"]},
+            "a1",
+            "x",
+            "a changé le rôle de paul@structure.fr : éditeur → administrateur",
+        ),
+        ("invitation.create", {"email": [None, "z@y.fr"]}, "a1", "x", "a invité « z@y.fr »"),
+        ("structure.logo", {"logo": [None, "image PNG"]}, "a1", "x", "a ajouté un logo"),
+        ("structure.photos", {"photo": ["image", None]}, "a1", "x", "a retiré une photo"),
+        ("offer.photos", {"photo": [None, "image"]}, "a1", "x", "a ajouté une photo d'une offre"),
+    ],
+)
+def test_the_history_says_each_change_in_words(
+    action: str, changes: dict[str, Any], actor: str, role: str, words: str
+) -> None:
+    assert words in said(action, changes, actor, role)
