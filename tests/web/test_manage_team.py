@@ -73,7 +73,10 @@ def test_an_invitation_is_sent_opened_before_log_in_and_accepted(
     guest = other.new_page()
     try:
         guest.goto(url)
-        # Not logged in: the login page, to come back to an address without the token.
+        # Not logged in: an address without the token, that says to log in and comes back.
+        expect(guest).to_have_url(re.compile(r"/invitations$"))
+        check_accessibility(guest, "invitation-signed-out")
+        guest.get_by_role("link", name="Se connecter").click()
         assert "/connexion" in guest.url and token not in guest.url, guest.url
         guest.fill("#champ-email", invitee)
         guest.fill("#champ-password", PASSWORD)

@@ -448,8 +448,20 @@ async def _invitation_page(
 
 
 @router.get("/invitations", response_class=HTMLResponse)
-async def invitation(visitor: SignedInDep, request: Request) -> HTMLResponse:
-    return await _invitation_page(visitor, _held_token(visitor, request))
+async def invitation(visitor: VisitorDep, request: Request) -> HTMLResponse:
+    token = _held_token(visitor, request)
+    if visitor.user is None:
+        # What it invites to is read once signed in: first, log in or create the account.
+        return visitor.render(
+            "team/invitation.html",
+            {
+                "section": "structure",
+                "breadcrumb": [("Invitation", "")],
+                "held": token is not None,
+                "signed_out": True,
+            },
+        )
+    return await _invitation_page(visitor, token)
 
 
 @router.post("/invitations", response_model=None)
