@@ -137,16 +137,24 @@ def test_join_requests_are_accepted_or_refused_with_a_reason(
 ) -> None:
     structure, admin = team
     joiner, refused = site.new_account("supplier_manager"), site.new_account("supplier_manager")
-    ids = []
-    for email, message in ((joiner, "Je suis le comptable."), (refused, "Je passe par là.")):
-        made = site.api(
-            "POST",
-            "/api/v1/claims",
-            json={"siret": structure["siret"], "structure_id": structure["id"], "message": message},
-            headers=site.bearer(email),
-        )
-        assert made.status_code == 201 and made.json()["method"] == "join", made.text
-        ids.append(made.json()["id"])
+    # One asks from the search: the structure is managed, so « Demander à rejoindre ».
+    log_in(page, joiner)
+    page.goto(f"/espace-structure/revendiquer?q={structure['siret']}")
+    card = page.locator(".mi-claim-result", has_text=structure["siret"])
+    card.get_by_role("link", name="Demander à rejoindre").click()
+    page.fill("#champ-message", "Je suis le comptable.")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    expect(page.locator("main")).to_contain_text("en attente de l'administrateur")
+    ids = [int(page.url.rsplit("/", 1)[1])]
+    made = site.api(
+        "POST",
+        "/api/v1/claims",
+        json={"structure_id": structure["id"], "message": "Je passe par là."},
+        headers=site.bearer(refused),
+    )
+    assert made.status_code == 201 and made.json()["method"] == "join", made.text
+    ids.append(made.json()["id"])
+    page.context.clear_cookies()
     log_in(page, admin)
     page.goto(f"/espace-structure/{structure['id']}/equipe")
     requests = page.locator("#demandes")
