@@ -76,7 +76,7 @@ def test_an_invitation_is_sent_opened_before_log_in_and_accepted(
         # Not logged in: an address without the token, that says to log in and comes back.
         expect(guest).to_have_url(re.compile(r"/invitations$"))
         check_accessibility(guest, "invitation-signed-out")
-        guest.get_by_role("link", name="Se connecter").click()
+        guest.locator("main").get_by_role("link", name="Se connecter").click()
         assert "/connexion" in guest.url and token not in guest.url, guest.url
         guest.fill("#champ-email", invitee)
         guest.fill("#champ-password", PASSWORD)
