@@ -207,6 +207,13 @@ def test_roles_the_last_admin_and_removal(site: Site, page: Page) -> None:
     mine.get_by_role("button", name="Changer le rôle").click()
     expect(page.locator("#erreurs")).to_contain_text("au moins un administrateur")
     check_accessibility(page, "team-last-admin")
+    # Nor may the last admin leave: the confirmation page says why.
+    page.locator("#gestionnaires li", has_text=admin).get_by_role(
+        "link", name="Quitter l'équipe"
+    ).click()
+    page.get_by_role("button", name="Oui, quitter l'équipe").click()
+    expect(page.locator("#erreurs")).to_contain_text("au moins un administrateur")
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
 
     theirs = page.locator("#gestionnaires li", has_text=editor)
     theirs.locator("select").select_option("admin")
@@ -223,28 +230,70 @@ def test_roles_the_last_admin_and_removal(site: Site, page: Page) -> None:
     expect(page.locator(".fr-alert--success")).to_contain_text("retiré")
     expect(page.locator("#gestionnaires")).not_to_contain_text(editor)
 
-    # History in words, after a listing edit through the API.
+    # History in words, after listing edits through the API: more than a page of them.
     path = f"/api/v1/structures/{structure['id']}"
-    read = site.api("GET", path)
-    edited = site.api(
-        "PATCH",
-        path,
-        json={"description": "Maraîchage biologique.", "website": "https://jardins.example.org"},
-        headers={**site.bearer(admin), "If-Match": read.headers["etag"]},
-    )
-    assert edited.status_code == 200, edited.text
+    headers = site.bearer(admin)
+    for n in range(50):
+        read = site.api("GET", path)
+        edited = site.api(
+            "PATCH",
+            path,
+            json={"headcount_insertion": n}
+            if n < 49
+            else {
+                "description": "Maraîchage biologique.",
+                "website": "https://jardins.example.org",
+            },
+            headers={**headers, "If-Match": read.headers["etag"]},
+        )
+        assert edited.status_code == 200, edited.text
     page.goto(f"/espace-structure/{structure['id']}/historique")
-    entries = page.locator("#historique li")
-    expect(entries.first).to_contain_text(
+    expect(page.locator(".fr-pagination")).to_contain_text("Page 1 sur 2")
+    expect(page.locator("#historique")).to_contain_text("a modifié l'effectif en insertion")
+    page.get_by_role("link", name="Plus anciens").click()
+    older = page.locator("#historique")
+    expect(older).to_contain_text("a demandé à gérer la structure")
+    expect(older).to_contain_text("a retiré un gestionnaire de l'équipe")
+    expect(older).to_contain_text("a changé le rôle de")
+    expect(older).to_contain_text("a accepté la demande n°")
+    expect(older).to_contain_text("équipe de la plateforme a accepté la demande")
+    check_accessibility(page, "history-page-2")
+    page.get_by_role("link", name="Plus récents").click()
+    expect(page.locator("#historique li").first).to_contain_text(
         "(administrateur, vous) a modifié la description et le site internet"
-    )
-    expect(page.locator("#historique")).to_contain_text("a retiré")
-    expect(page.locator("#historique")).to_contain_text("a accepté la demande n°")
-    expect(page.locator("#historique")).to_contain_text(
-        "équipe de la plateforme a accepté la demande"
     )
     check_accessibility(page, "history")
     screenshot(page, "history")
+
+
+def test_an_editor_leaves_the_team(site: Site, page: Page) -> None:
+    structure, admin = claimed(site, "34")
+    editor = site.new_account("supplier_manager")
+    made = site.api(
+        "POST",
+        "/api/v1/claims",
+        json={"structure_id": structure["id"]},
+        headers=site.bearer(editor),
+    )
+    accepted = site.api(
+        "POST", f"/api/v1/claims/{made.json()['id']}/accept", json={}, headers=site.bearer(admin)
+    )
+    assert accepted.status_code == 200, accepted.text
+    log_in(page, editor)
+    page.goto(f"/espace-structure/{structure['id']}/equipe")
+    # An editor reads the team, and may only leave it.
+    expect(page.locator("#gestionnaires")).to_contain_text(admin)
+    expect(page.get_by_role("button", name="Changer le rôle")).to_have_count(0)
+    expect(page.locator("#inviter")).to_have_count(0)
+    page.get_by_role("link", name="Quitter l'équipe").click()
+    expect(page.locator("h1")).to_have_text("Quitter l'équipe")
+    check_accessibility(page, "team-leave")
+    page.get_by_role("button", name="Oui, quitter l'équipe").click()
+    expect(page).to_have_url(re.compile(r"/espace-structure$"))
+    members = site.api(
+        "GET", f"/api/v1/structures/{structure['id']}/members", headers=site.bearer(admin)
+    ).json()
+    assert editor not in [m["email"] for m in members]
 
 
 def test_a_manager_of_another_structure_sees_nothing_of_it(
