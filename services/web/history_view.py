@@ -247,6 +247,8 @@ def what(entry: Mapping[str, Any], sectors: Mapping[str, str], members: Mapping[
             f"{ROLE_LABELS.get(str(after), after)}"
         )
     if action == "member.remove":
+        if str(old("account_id") or "") == str(entry.get("actor", "")):
+            return "a quitté l'équipe"
         return f"a retiré {account()} de l'équipe"
     if action.startswith("member."):
         return f"a ajouté {account()} à l'équipe"

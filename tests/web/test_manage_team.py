@@ -5,11 +5,13 @@ nothing of the structure for a manager of another."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from services.web import history_view as history
@@ -295,6 +297,23 @@ def test_an_editor_leaves_the_team(site: Site, page: Page) -> None:
     ).json()
     assert editor not in [m["email"] for m in members]
 
+    # The admin adds a logo; the history says both, in words.
+    image = io.BytesIO()
+    Image.new("RGB", (64, 64), (0, 0, 145)).save(image, "PNG")
+    logo = site.api(
+        "PUT",
+        f"/api/v1/structures/{structure['id']}/logo",
+        content=image.getvalue(),
+        headers={**site.bearer(admin), "Content-Type": "image/png"},
+    )
+    assert logo.status_code == 200, logo.text
+    page.context.clear_cookies()
+    log_in(page, admin)
+    page.goto(f"/espace-structure/{structure['id']}/historique")
+    entries = page.locator("#historique li")
+    expect(entries.nth(0)).to_contain_text("(administrateur, vous) a ajouté un logo")
+    expect(entries.nth(1)).to_contain_text("Un ancien gestionnaire a quitté l'équipe")
+
 
 def test_a_manager_of_another_structure_sees_nothing_of_it(
     site: Site, page: Page, team: tuple[dict[str, Any], str]
@@ -427,6 +446,13 @@ def said(action: str, changes: dict[str, Any], actor: str = "a1", role: str = "x
         ),
         ("invitation.create", {"email": [None, "z@y.fr"]}, "a1", "x", "a invité « z@y.fr »"),
         ("structure.logo", {"logo": [None, "image PNG"]}, "a1", "x", "a ajouté un logo"),
+        (
+            "member.remove",
+            {"account_id": ["a2", None]},
+            "a2",
+            "x",
+            "(éditeur, vous) a quitté l'équipe",
+        ),
         ("structure.photos", {"photo": ["image", None]}, "a1", "x", "a retiré une photo"),
         ("offer.photos", {"photo": [None, "image"]}, "a1", "x", "a ajouté une photo d'une offre"),
     ],
