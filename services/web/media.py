@@ -99,7 +99,7 @@ async def stored_image(request: Request, api: Api, media_id: str) -> Response:
         )
     except httpx.HTTPError:
         return Response(status_code=503)
-    passed = _passed(upstream, shared=not request.scope.get("mi_session_new"))
+    passed = passed_headers(upstream, shared=not request.scope.get("mi_session_new"))
     content_type = upstream.headers.get("content-type", "").split(";")[0].strip()
     if upstream.status_code != 200 or content_type not in IMAGE_TYPES:
         await upstream.aclose()
@@ -114,7 +114,7 @@ async def stored_image(request: Request, api: Api, media_id: str) -> Response:
     )
 
 
-def _passed(response: httpx.Response, shared: bool) -> dict[str, str]:
+def passed_headers(response: httpx.Response, shared: bool) -> dict[str, str]:
     """The cache headers to pass on. An answer that opens a session (a cookie is set with it)
     is kept by the browser alone, never by a shared cache."""
     passed = {k: v for k in PASSED_HEADERS if (v := response.headers.get(k))}

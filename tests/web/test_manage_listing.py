@@ -13,6 +13,7 @@ import json
 import random
 from typing import Any
 
+import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
@@ -24,6 +25,7 @@ from services.web.listing_view import (
     typed_form,
     update_of,
 )
+from services.web.media import passed_headers
 from tests.support import wait_until
 from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
 
@@ -379,3 +381,13 @@ def test_the_form_checks_figures_and_places_the_api_messages() -> None:
     ]
     assert pick_commune(communes, "93200", "")[0] == communes[0]
     assert pick_commune(communes, "93999", "x")[1] == "Aucune commune n'a le code postal 93999."
+
+
+def test_images_opening_a_session_are_kept_by_the_browser_alone() -> None:
+    stored = httpx.Response(
+        200,
+        headers={"cache-control": "public, max-age=31536000, immutable", "etag": '"abc"'},
+    )
+    assert passed_headers(stored, shared=True)["cache-control"].startswith("public")
+    private = passed_headers(stored, shared=False)
+    assert private == {"cache-control": "private, max-age=31536000, immutable", "etag": '"abc"'}
