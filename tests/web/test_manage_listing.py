@@ -309,9 +309,16 @@ def test_logo_and_photos(site: Site, page: Page) -> None:
     page.goto(f"/espace-structure/{sid}/fiche")
     photo_id = record["photos"][0]["id"]
     page.fill(f"#champ-photo_alt_{photo_id}", "Soudeurs et garde-corps")
+    page.fill("#champ-brand", "Axo Métal")
+    # A new logo chosen goes with the listing's save too.
+    page.set_input_files(
+        "#champ-logo", {"name": "nouveau.png", "mimeType": "image/png", "buffer": png(colour="red")}
+    )
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     page.wait_for_url("**?enregistre=1*")
-    assert saved(site, sid, manager)["photos"][0]["alt"] == "Soudeurs et garde-corps"
+    after = saved(site, sid, manager)
+    assert after["photos"][0]["alt"] == "Soudeurs et garde-corps" and after["brand"] == "Axo Métal"
+    assert after["logo"]["id"] != record["logo"]["id"]
     page.get_by_role("button", name="Retirer la photo 1").click()
     page.wait_for_url("**media=photo-retiree*")
     assert saved(site, sid, manager)["photos"] == []
