@@ -160,8 +160,8 @@ def amount_band(need: Mapping[str, Any]) -> str:
     if low is None and high is None:
         return ""
 
-    def euros(value: int) -> str:
-        return f"{value:,}".replace(",", "\u202f") + " €"
+    def euros(value: Any) -> str:
+        return f"{int(value):,}".replace(",", "\u202f") + " €"
 
     if low is not None and high is not None:
         return f"de {euros(low)} à {euros(high)} HT"
