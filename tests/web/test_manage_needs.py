@@ -236,7 +236,7 @@ def test_a_manager_reads_answers_and_declines_received_needs(
 
 
 def test_anyone_else_gets_a_403_showing_nothing(
-    site: Site, page: Page, managers: dict[str, Any]
+    site: Site, page: Page, phone: Page, managers: dict[str, Any]
 ) -> None:
     title = f"Nettoyage des escaliers {secrets.token_hex(3)}"
     need_id = publish_need(site, managers, title, 10, QUESTIONS)
@@ -260,8 +260,8 @@ def test_anyone_else_gets_a_403_showing_nothing(
     assert posted.status == 403 and title not in posted.text()
     assert answers_of(site, managers["buyer"], need_id) == []
     # A need the structure did not receive is not found, even for its own manager.
-    log_in(page, managers["ours"]["email"])
-    response = page.goto(f"/espace-structure/{ours}/besoins/{2**31 - 1}")
+    log_in(phone, managers["ours"]["email"])
+    response = phone.goto(f"/espace-structure/{ours}/besoins/{2**31 - 1}")
     assert response is not None and response.status == 404
 
 
@@ -279,7 +279,7 @@ def test_a_groupement_answered_without_scripts_and_with_the_keyboard(
         log_in(bare, ours["email"])
         bare.goto(f"/espace-structure/{ours['id']}/besoins/{need_id}")
         expect(bare.locator("#si-pas-interesse")).to_be_visible()
-        bare.check("#reponse-groupement")
+        bare.locator("label[for='reponse-groupement']").click()
         bare.fill("#champ-question_0", "Oui, avec notre partenaire.")
         bare.get_by_role("button", name="Envoyer ma réponse").click()
         assert "nommez les structures" in error_of(bare, "partners")
