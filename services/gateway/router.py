@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -30,6 +30,17 @@ _SEARCH_PARAMETERS = openapi_parameters()
 )
 async def search(request: Request) -> Response:
     return await upstream(request, "sourcing").get("/v1/search", request)
+
+
+# Declared before `/structures/{structure_id}`, which would read « lookup » as an id.
+@router.get(
+    "/structures/lookup",
+    tags=["gestionnaires"],
+    summary="Retrouver une structure par SIRET, SIREN ou nom, avant de la revendiquer",
+    dependencies=[requires("catalog:read")],
+)
+async def structure_lookup(request: Request) -> Response:
+    return await upstream(request, "catalog").get("/v1/structures/lookup", request)
 
 
 @router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
@@ -160,6 +171,23 @@ async def structure_needs(structure_id: IdPath, request: Request) -> Response:
 
 
 @router.get(
+    "/structures/{structure_id}/open-needs",
+    tags=["besoins"],
+    summary="Besoins ouverts que ma structure n'a pas reçus, et pourquoi (gestionnaires)",
+    description=(
+        "Besoins publiés encore ouverts, dans les secteurs ou sur le territoire de la structure, "
+        "qui ne l'ont pas retenue : `missing` nomme le critère manquant (sector, zone, "
+        "presta_type, kind), `why` l'explique. Les plus récents d'abord, 50 au plus ; rien de "
+        "l'identité ni du contact de l'acheteur."
+    ),
+    dependencies=[requires("catalog:read")],
+)
+async def structure_open_needs(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/open-needs"
+    return await upstream(request, "sourcing").get(path, request)
+
+
+@router.get(
     "/structures/{structure_id}/needs/{need_id}",
     tags=["besoins"],
     summary="Lire un besoin reçu par ma structure (gestionnaires)",
@@ -183,11 +211,104 @@ async def structure_need_answer(
     return await upstream(request, "sourcing").send("POST", path, request)
 
 
+# A structure's images: raw image bodies (5 Mio, see the edge), described as such.
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+_IMAGE_UPLOAD: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "Le fichier image brut dans le corps, avec son Content-Type (image/png, image/jpeg "
+            "ou image/webp) ; 5 Mio et 40 mégapixels au plus. Le type est lu dans le contenu. "
+            "L'image est redressée, réduite et ré-encodée sans ses métadonnées."
+        ),
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _IMAGE_TYPES},
+    }
+}
+_ALT_PARAMETER = {
+    "name": "alt",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Texte alternatif de la photo",
+}
+_IMAGE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Fichier vide"},
+    413: {"description": "Plus de 5 Mio"},
+    415: {"description": "Ni PNG, ni JPEG, ni WebP, ou Content-Type différent du contenu"},
+    422: {"description": "Image illisible ou de plus de 40 mégapixels"},
+}
+
+
+@router.put(
+    "/structures/{structure_id}/logo",
+    tags=["images"],
+    summary="Déposer ou remplacer le logo (gestionnaires, équipe ; 512 px au plus)",
+    openapi_extra=_IMAGE_UPLOAD,
+    responses=_IMAGE_REFUSALS,
+    dependencies=[requires("catalog:write")],
+)
+async def structure_logo(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/logo"
+    return await upstream(request, "catalog").send("PUT", path, request)
+
+
+@router.post(
+    "/structures/{structure_id}/photos",
+    tags=["images"],
+    summary="Ajouter une photo de la structure (12 au plus ; 1600 px au plus)",
+    openapi_extra={**_IMAGE_UPLOAD, "parameters": [_ALT_PARAMETER]},
+    responses={**_IMAGE_REFUSALS, 409: {"description": "Déjà 12 photos"}},
+    status_code=201,
+    dependencies=[requires("catalog:write")],
+)
+async def structure_photo(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/photos"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+@router.post(
+    "/structures/{structure_id}/offers/{offer_id}/photos",
+    tags=["images"],
+    summary="Ajouter une photo à une offre (6 au plus ; 1600 px au plus)",
+    openapi_extra={**_IMAGE_UPLOAD, "parameters": [_ALT_PARAMETER]},
+    responses={**_IMAGE_REFUSALS, 409: {"description": "Déjà 6 photos"}},
+    status_code=201,
+    dependencies=[requires("catalog:write")],
+)
+async def offer_photo(structure_id: IdPath, offer_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/offers/{offer_id}/photos"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Image")]
+
+
+@router.get(
+    "/media/{media_id}",
+    tags=["images"],
+    summary="Lire une image (publique, sans connexion ; en cache un an)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "L'image redimensionnée et ré-encodée",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/png", "image/jpeg")
+            },
+        }
+    },
+)
+async def media(media_id: MediaId, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/media/{media_id}", request)
+
+
 @router.api_route(
     "/structures/{structure_id}/{rest:path}",
     methods=["GET"],
     tags=["structures"],
-    summary="Activités, offres, gestionnaires, historique d'une structure",
+    summary=(
+        "Activités, offres, gestionnaires, invitations, indexation, historique d'une structure"
+    ),
 )
 async def structure_part(
     structure_id: IdPath,
@@ -227,7 +348,10 @@ for _method in ("POST", "PATCH", "DELETE"):
         methods=[_method],
         operation_id=f"structure_write_{_method.lower()}",
         tags=["structures"],
-        summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
+        summary=(
+            "Écrire les activités et offres, gérer les gestionnaires et les invitations "
+            "(If-Match requis pour les activités et offres)"
+        ),
         dependencies=[requires("catalog:write")],
     )
 for _method in ("GET", "POST", "PUT"):
@@ -250,6 +374,58 @@ for _method in ("GET", "POST", "PUT"):
 )
 async def staff_claims(request: Request) -> Response:
     return await upstream(request, "catalog").get("/v1/staff/claims", request)
+
+
+InvitationToken = Annotated[
+    str,
+    Path(
+        min_length=20,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Jeton du lien reçu par e-mail",
+    ),
+]
+
+
+@router.get(
+    "/invitations/{token}",
+    tags=["gestionnaires"],
+    summary="Lire une invitation à gérer une structure (connecté)",
+    dependencies=[requires("catalog:read")],
+)
+async def invitation(token: InvitationToken, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/invitations/{token}", request)
+
+
+@router.post(
+    "/invitations/{token}/accept",
+    tags=["gestionnaires"],
+    summary="Accepter une invitation (connecté avec l'adresse invitée)",
+    dependencies=[requires("catalog:write")],
+)
+async def accept_invitation(token: InvitationToken, request: Request) -> Response:
+    path = f"/v1/invitations/{token}/accept"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+@router.get(
+    "/staff/imports",
+    tags=["équipe"],
+    summary="Imports des fichiers de structures, les plus récents d'abord (équipe)",
+    dependencies=[requires("catalog:write")],
+)
+async def import_runs(request: Request) -> Response:
+    return await upstream(request, "catalog").get("/v1/staff/imports", request)
+
+
+@router.get(
+    "/staff/imports/{run_id}",
+    tags=["équipe"],
+    summary="Un import et ses lignes écartées, 50 par page (équipe)",
+    dependencies=[requires("catalog:write")],
+)
+async def import_run(run_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/staff/imports/{run_id}", request)
 
 
 @router.api_route(
@@ -292,6 +468,18 @@ async def my_needs(request: Request) -> Response:
 )
 async def need_update(need_id: IdPath, request: Request) -> Response:
     return await upstream(request, "sourcing").send("PATCH", f"/v1/needs/{need_id}", request)
+
+
+@router.get(
+    "/staff/needs",
+    tags=["équipe"],
+    summary="Besoins à modérer, les plus anciens d'abord, avec l'organisation de l'acheteur (équipe)",
+    description="`status=moderation` (seule valeur). Valider : `POST /needs/{id}/publish` ; "
+    'refuser avec un motif : `POST /needs/{id}/reject` `{"reason"}`.',
+    dependencies=[requires("needs:read")],
+)
+async def staff_needs(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/staff/needs", request)
 
 
 @router.get(

@@ -9,6 +9,9 @@ credentials on one structure; this module checks ownership, object by object."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import re
 import time
 from collections.abc import Callable
@@ -17,12 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from services.common.identity import Principal, Role, sign_identity
 from services.sourcing.needs.links import make_token
 from tests.e2e.test_accounts import NEED, _account
 from tests.e2e.test_services import System
 from tests.security.conftest import IDENTITY_SECRET
+from tests.support import wait_until
 
 Headers = dict[str, str]
 
@@ -544,6 +549,133 @@ def attack_put_proof(world: World) -> None:
     _proof_unchanged(world)
 
 
+# --- logos and photos (catalog) -----------------------------------------------------------------
+
+
+def _image() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (30, 110, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _upload(world: World, method: str, path: str, headers: Headers) -> httpx.Response:
+    return httpx.request(
+        method,
+        world.system.gateway.url + path,
+        content=_image(),
+        headers={**headers, "content-type": "image/png"},
+        timeout=15,
+    )
+
+
+def _images_of_a(world: World) -> dict[str, Any]:
+    read = _structure(world.system, world.structure_a)
+    return {
+        "logo": read["logo"],
+        "photos": read["photos"],
+        "offers": [o["photos"] for o in _offers_of_a(world)],
+    }
+
+
+def _own_upload(world: World, method: str, path: str) -> dict[str, Any]:
+    made = _upload(world, method, path, world.manager_a)
+    assert made.status_code in (200, 201), made.text
+    return dict(made.json())
+
+
+def _strangers_of_a(world: World) -> tuple[Headers, ...]:
+    return (world.manager_b, world.joiner, world.buyer_1)
+
+
+def attack_put_logo(world: World) -> None:
+    before = _images_of_a(world)
+    for headers in _strangers_of_a(world):
+        _refused(_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo", headers))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_logo(world: World) -> None:
+    _own_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo")
+    before = _images_of_a(world)
+    for who, headers in zip(
+        ("manager_b", "joiner", "buyer_1"), _strangers_of_a(world), strict=True
+    ):
+        refused = _send(world, "DELETE", f"/api/v1/structures/{world.structure_a}/logo", headers)
+        assert refused.status_code in (403, 404), (who, refused.status_code, _images_of_a(world))
+        _refused(refused)
+    assert _images_of_a(world) == before
+
+
+def attack_add_photo(world: World) -> None:
+    before = _images_of_a(world)
+    for headers in _strangers_of_a(world):
+        _refused(_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos", headers))
+    assert _images_of_a(world) == before
+
+
+def _photo_paths(world: World, photo: str) -> list[tuple[str, Headers]]:
+    return [
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/photos/{photo}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.joiner),
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.buyer_1),
+    ]
+
+
+def attack_patch_photo(world: World) -> None:
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    before = _images_of_a(world)
+    for path, headers in _photo_paths(world, photo["id"]):
+        _refused(_send(world, "PATCH", path, headers, {"alt": "Détournée"}))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_photo(world: World) -> None:
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    before = _images_of_a(world)
+    for path, headers in _photo_paths(world, photo["id"]):
+        _refused(_send(world, "DELETE", path, headers))
+    assert _images_of_a(world) == before
+    assert _send(world, "GET", photo["url"], {}).status_code == 200
+
+
+def _offer_photos_paths(world: World) -> list[tuple[str, Headers]]:
+    offer = world.offer_a["id"]
+    return [
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}/photos", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/offers/{offer}/photos", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}/photos", world.joiner),
+    ]
+
+
+def attack_add_offer_photo(world: World) -> None:
+    before = _images_of_a(world)
+    for path, headers in _offer_photos_paths(world):
+        _refused(_upload(world, "POST", path, headers))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_offer_photo(world: World) -> None:
+    own = f"/api/v1/structures/{world.structure_a}/offers/{world.offer_a['id']}/photos"
+    photo = _own_upload(world, "POST", own)
+    before = _images_of_a(world)
+    for path, headers in _offer_photos_paths(world):
+        _refused(_send(world, "DELETE", f"{path}/{photo['id']}", headers))
+    assert _images_of_a(world) == before
+
+
+def attack_read_media(world: World) -> None:
+    """Images are public, by an unguessable id, and show only their pixels; none for an id
+    that is not one, nor for a delisted structure's."""
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    for headers in ({}, world.manager_b, world.buyer_1):
+        read = _send(world, "GET", photo["url"], headers)
+        assert read.status_code == 200 and read.headers["content-type"] == "image/jpeg"
+        assert world.private_address.encode() not in read.content
+    _refused(_send(world, "GET", "/api/v1/media/" + "0" * 24, {}), (404,))
+    _refused(_send(world, "GET", f"/api/v1/media/{world.structure_a}", {}), (404, 422))
+
+
 # --- needs, matches, answers (sourcing) --------------------------------------------------------
 
 
@@ -614,6 +746,33 @@ def attack_structure_needs(world: World) -> None:
         assert world.buyer_1_email not in refused.text
     own = _send(world, "GET", path, world.manager_a)
     assert own.status_code == 200 and world.need_1 in {n["need_id"] for n in own.json()}
+
+
+def attack_structure_open_needs(world: World) -> None:
+    """The needs A missed are for A's managers: B's manager, a joiner still waiting and a buyer
+    are refused, and nothing of a buyer shows even to A's manager."""
+    path = f"/api/v1/structures/{world.structure_a}/open-needs"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    own = _send(world, "GET", path, world.manager_a)
+    assert own.status_code == 200 and world.buyer_1_email not in own.text
+
+
+def attack_structure_views(world: World) -> None:
+    """A's audience figures are for A's managers and staff."""
+    path = f"/api/v1/structures/{world.structure_a}/views"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    assert _send(world, "GET", path, world.manager_a).status_code == 200
+    assert _send(world, "GET", path, world.staff).status_code == 200
+
+
+def attack_reject_need(world: World) -> None:
+    """Only staff send a need back: neither another buyer, its own buyer nor a manager."""
+    for headers in (world.buyer_2, world.buyer_1, world.manager_a):
+        _refused(
+            _send(world, "POST", f"/api/v1/needs/{world.need_1}/reject", headers, {"reason": "x"})
+        )
 
 
 def attack_structure_need(world: World) -> None:
@@ -870,6 +1029,127 @@ def attack_legacy_siret(world: World) -> None:
     _legacy(world, f"/api/siae/siret/{_siae(world)['siret']}/")
 
 
+# --- invitations, indexing, import runs (catalog) ---------------------------------------------
+
+
+def _invitation_token(world: World, address: str) -> str:
+    """The token of the latest invitation e-mailed to `address`."""
+    found: list[str] = []
+
+    def arrived() -> bool:
+        for path in sorted(world.system.mail_dir.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == address and "invitation" in str(message["Subject"]):
+                content = message.get_content()  # type: ignore[attr-defined]
+                match = re.search(r"/invitations/([A-Za-z0-9_-]{20,})", content)
+                if match:
+                    found.append(match.group(1))
+        return bool(found)
+
+    wait_until(arrived, timeout_s=15)
+    return found[-1]
+
+
+def _invite_to_a(world: World) -> tuple[dict[str, Any], str, Headers]:
+    """A genuine invitation of a new account to A, by A's admin: the invitation, its token,
+    and the invited account's session."""
+    address, tokens = _account(world.system, "supplier_manager")
+    sent = _send(
+        world,
+        "POST",
+        f"/api/v1/structures/{world.structure_a}/invitations",
+        world.manager_a,
+        {"email": address, "role": "editor"},
+    )
+    assert sent.status_code == 201, sent.text
+    return dict(sent.json()), _invitation_token(world, address), bearer(tokens)
+
+
+def _invitations_of_a(world: World) -> list[dict[str, Any]]:
+    listed = _send(
+        world, "GET", f"/api/v1/structures/{world.structure_a}/invitations", world.manager_a
+    )
+    assert listed.status_code == 200, listed.text
+    return list(listed.json())
+
+
+def attack_create_invitation(world: World) -> None:
+    before = _invitations_of_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(
+            _send(
+                world,
+                "POST",
+                f"/api/v1/structures/{world.structure_a}/invitations",
+                headers,
+                {"email": "intrus@exemple.fr", "role": "admin"},
+            )
+        )
+    assert _invitations_of_a(world) == before
+
+
+def attack_list_invitations(world: World) -> None:
+    invitation, _, _ = _invite_to_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(
+            world, "GET", f"/api/v1/structures/{world.structure_a}/invitations", headers
+        )
+        _refused(refused)
+        assert invitation["email"] not in refused.text
+
+
+def attack_revoke_invitation(world: World) -> None:
+    invitation, _, _ = _invite_to_a(world)
+    paths = [
+        (f"/api/v1/structures/{world.structure_a}/invitations/{invitation['id']}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/invitations/{invitation['id']}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/invitations/{invitation['id']}", world.buyer_1),
+    ]
+    for path, headers in paths:
+        _refused(_send(world, "DELETE", path, headers))
+    assert invitation["id"] in {i["id"] for i in _invitations_of_a(world)}
+
+
+def attack_read_invitation(world: World) -> None:
+    invitation, token, invited = _invite_to_a(world)
+    # The token is the secret: someone else's token, or a made-up one, opens nothing.
+    unknown = _send(world, "GET", f"/api/v1/invitations/{'B' * 43}", world.manager_b)
+    _refused(unknown, (404,))
+    anonymous = _send(world, "GET", f"/api/v1/invitations/{token}", {})
+    _refused(anonymous, (401,))
+    read = _send(world, "GET", f"/api/v1/invitations/{token}", invited)
+    assert read.status_code == 200 and read.json()["structure_id"] == world.structure_a
+    # The invited address is shown masked only.
+    assert invitation["email"] not in read.text
+
+
+def attack_accept_invitation(world: World) -> None:
+    invitation, token, _ = _invite_to_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(world, "POST", f"/api/v1/invitations/{token}/accept", headers, {})
+        _refused(refused, (403,))
+        assert invitation["email"] not in refused.text
+    _members_unchanged(world)
+    assert invitation["id"] in {i["id"] for i in _invitations_of_a(world)}
+
+
+def attack_indexing(world: World) -> None:
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", f"/api/v1/structures/{world.structure_a}/indexing", headers))
+    own = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/indexing", world.manager_a)
+    assert own.status_code == 200 and "searchable" in own.json()
+
+
+def attack_import_run(world: World) -> None:
+    runs = _send(world, "GET", "/api/v1/staff/imports", world.staff)
+    assert runs.status_code == 200 and runs.json(), runs.text
+    run_id = runs.json()[0]["id"]
+    for headers in (world.manager_a, world.buyer_1, {"X-Api-Key": world.key_1["key"]}):
+        _refused(_send(world, "GET", f"/api/v1/staff/imports/{run_id}", headers), (401, 403))
+        _refused(_send(world, "GET", "/api/v1/staff/imports", headers), (401, 403))
+    assert _send(world, "GET", f"/api/v1/staff/imports/{run_id}", world.staff).status_code == 200
+
+
 ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}": attack_structure_read,
     "patch /api/v1/structures/{structure_id}": attack_structure_patch,
@@ -886,9 +1166,28 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "patch /api/v1/structures/{structure_id}/offers/{offer_id}": attack_patch_offer,
     "delete /api/v1/structures/{structure_id}/offers/{offer_id}": attack_delete_offer,
     "get /api/v1/structures/{structure_id}/audit": attack_audit,
+    "put /api/v1/structures/{structure_id}/logo": attack_put_logo,
+    "delete /api/v1/structures/{structure_id}/logo": attack_delete_logo,
+    "post /api/v1/structures/{structure_id}/photos": attack_add_photo,
+    "patch /api/v1/structures/{structure_id}/photos/{photo_id}": attack_patch_photo,
+    "delete /api/v1/structures/{structure_id}/photos/{photo_id}": attack_delete_photo,
+    "post /api/v1/structures/{structure_id}/offers/{offer_id}/photos": attack_add_offer_photo,
+    "delete /api/v1/structures/{structure_id}/offers/{offer_id}/photos/{photo_id}": (
+        attack_delete_offer_photo
+    ),
+    "get /api/v1/media/{media_id}": attack_read_media,
     "get /api/v1/structures/{structure_id}/members": attack_members,
     "patch /api/v1/structures/{structure_id}/members/{account_id}": attack_patch_member,
     "delete /api/v1/structures/{structure_id}/members/{account_id}": attack_delete_member,
+    "post /api/v1/structures/{structure_id}/invitations": attack_create_invitation,
+    "get /api/v1/structures/{structure_id}/invitations": attack_list_invitations,
+    "delete /api/v1/structures/{structure_id}/invitations/{invitation_id}": (
+        attack_revoke_invitation
+    ),
+    "get /api/v1/invitations/{token}": attack_read_invitation,
+    "post /api/v1/invitations/{token}/accept": attack_accept_invitation,
+    "get /api/v1/structures/{structure_id}/indexing": attack_indexing,
+    "get /api/v1/staff/imports/{run_id}": attack_import_run,
     "get /api/v1/structures/{structure_id}/needs": attack_structure_needs,
     "get /api/v1/structures/{structure_id}/needs/{need_id}": attack_structure_need,
     "post /api/v1/structures/{structure_id}/needs/{need_id}/answer": attack_structure_need_answer,
@@ -900,6 +1199,9 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/needs/{need_id}": attack_read_need,
     "patch /api/v1/needs/{need_id}": attack_patch_need,
     "post /api/v1/needs/{need_id}/publish": attack_publish_need,
+    "post /api/v1/needs/{need_id}/reject": attack_reject_need,
+    "get /api/v1/structures/{structure_id}/open-needs": attack_structure_open_needs,
+    "get /api/v1/structures/{structure_id}/views": attack_structure_views,
     "post /api/v1/needs/{need_id}/close": attack_close_need,
     "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,
     "get /api/v1/needs/{need_id}/matches": attack_need_matches,

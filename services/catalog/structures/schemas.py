@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from services.catalog.activities.schemas import ActivityPublic
+from services.catalog.media.schemas import MediaPublic
 from services.catalog.structures.models import StructureBase
 from services.domain.kinds import Kind
 
@@ -34,6 +35,8 @@ class StructurePublic(StructureBase):
     created_at: datetime
     updated_at: datetime
     activities: list[ActivityPublic]
+    logo: MediaPublic | None = Field(default=None, description="Le logo déposé, s'il y en a un")
+    photos: list[MediaPublic] = Field(default_factory=list, description="Photos de la structure")
 
 
 class StructurePage(BaseModel):
@@ -94,3 +97,25 @@ class StructureUpdate(BaseModel):
 
 
 STAFF_ONLY_FIELDS = frozenset({"name", "kind", "contact_email", "is_active"})
+
+
+class ClaimState(BaseModel):
+    id: int
+    status: str = Field(description="pending, accepted, refused ou cancelled")
+
+
+class LookupHit(BaseModel):
+    """A structure as a manager finds it before claiming it or joining it."""
+
+    id: int
+    name: str
+    brand: str | None
+    siret: str | None
+    kind: Kind
+    kind_label: str
+    city: str | None
+    department: str | None
+    is_active: bool
+    managed: bool = Field(description="La structure a déjà au moins un gestionnaire")
+    mine: bool = Field(description="Je gère cette structure")
+    claim: ClaimState | None = Field(description="Ma dernière demande pour cette structure")
