@@ -7,6 +7,7 @@ anyone else gets a 403 showing nothing; every state at 1280 and 375 px, checked 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -48,7 +49,11 @@ def managers(site: Site) -> Iterator[dict[str, Any]]:
                 site.claim(structure, site.bearer(email))
             except AssertionError:
                 continue  # claimed meanwhile by another page's test: the next one
-            made[key] = {"email": email, "id": int(structure["id"])}
+            made[key] = {
+                "email": email,
+                "id": int(structure["id"]),
+                "sectors": structure["sectors"],
+            }
     yield made
 
 
@@ -320,15 +325,48 @@ def test_a_groupement_answered_without_scripts_and_with_the_keyboard(
 def test_open_needs_the_structure_did_not_receive(
     site: Site, page: Page, phone: Page, managers: dict[str, Any]
 ) -> None:
+    """A need on the structure's territory in a sector it did not declare: listed with why, and
+    a link to the activities to add the sector."""
     ours = managers["ours"]
+    groups = site.api("GET", "/api/v1/reference/sectors").json()
+    other = next(
+        s["slug"] for g in groups for s in g["sectors"] if s["slug"] not in ours["sectors"]
+    )
+    title = f"Restauration collective du collège {secrets.token_hex(3)}"
+    created = site.api(
+        "POST",
+        "/api/v1/needs",
+        json={
+            "kind": "appel_offres",
+            "title": title,
+            "description": "Repas de midi pour 400 élèves, marché de 3 ans.",
+            "sectors": [other],
+            "place": {"level": "departement", "code": managers["department"]},
+            "amount_max_eur": 90000,
+            "publish": True,
+        },
+        headers=site.bearer(managers["buyer"]),
+    )
+    assert created.status_code == 201, created.text
+
     log_in(page, ours["email"])
-    page.goto(f"/espace-structure/{ours['id']}/besoins-ouverts")
+    page.goto(f"/espace-structure/{ours['id']}/besoins")
+    page.get_by_role("link", name="Besoins ouverts non reçus").click()
+    page.wait_for_url(f"**/espace-structure/{ours['id']}/besoins-ouverts")
     expect(page.locator("h1")).to_have_text("Besoins ouverts non reçus")
-    expect(page.get_by_role("link", name="Besoins reçus")).to_be_visible()
+    missed = page.locator("#besoins-ouverts > li").filter(has_text=title)
+    expect(missed).to_contain_text("Secteur non déclaré")
+    expect(missed).to_contain_text("Ajoutez ce secteur à vos activités")
+    expect(missed).to_contain_text("jusqu'à 90\u202f000 € HT")
+    fix = missed.get_by_role("link", name=re.compile("Modifier mes activités"))
+    expect(fix).to_have_attribute("href", f"/espace-structure/{ours['id']}/activites")
+    # What the buyer asked and received never shows: no need it matched is listed here.
+    expect(page.locator("#besoins-ouverts")).not_to_contain_text("Nettoyage des locaux")
     check_accessibility(page, "besoins-ouverts")
     screenshot(page, "besoins-ouverts")
     log_in(phone, ours["email"])
     phone.goto(f"/espace-structure/{ours['id']}/besoins-ouverts")
+    expect(phone.locator("#besoins-ouverts > li").filter(has_text=title)).to_be_visible()
     check_accessibility(phone, "besoins-ouverts-375")
     screenshot(phone, "besoins-ouverts")
 
