@@ -116,12 +116,11 @@ async def _need_page(
 
 
 def _contact_email(visitor: Visitor, managed: Managed) -> str:
-    """The address offered to the buyer at first: the structure's contact, else the manager's."""
-    structure = managed.structure
-    found = structure.get("email") or structure.get("contact_email")
-    if not found and visitor.user is not None and managed.role:
-        found = visitor.user.email
-    return str(found or "")
+    """The address offered to the buyer at first: the manager's own (never the structure's
+    verification address, which only staff see)."""
+    if visitor.user is not None and managed.role:
+        return visitor.user.email
+    return ""
 
 
 @router.get("/espace-structure/{structure_id}/besoins/{need_id}", response_class=HTMLResponse)
