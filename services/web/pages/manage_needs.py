@@ -172,23 +172,17 @@ async def answer_need(
 @router.get("/espace-structure/{structure_id}/besoins-ouverts", response_class=HTMLResponse)
 async def open_needs(visitor: SignedInDep, structure_id: int = StructureId) -> HTMLResponse:
     managed = await managed_structure(visitor, structure_id)
-    unavailable = False
-    needs: list[dict[str, Any]] = []
-    try:
-        needs = await visitor.state.api.get(
-            f"/structures/{structure_id}/open-needs", **calls(visitor)
-        )
-    except ApiProblem as problem:
-        if problem.status not in (404, 405):
-            raise
-        unavailable = True
+    needs: list[dict[str, Any]] = await visitor.state.api.get(
+        f"/structures/{structure_id}/open-needs", **calls(visitor)
+    )
     names = (await sector_catalogue(visitor.state.api, visitor.client_ip)).names
     return visitor.render(
         "received/open.html",
         {
-            **{**_context(managed, ("Besoins ouverts non reçus", "")), "current": "besoins"},
+            **_context(
+                managed, (TITLE, managed.href("/besoins")), ("Besoins ouverts non reçus", "")
+            ),
             "needs": [view.open_need_view(n, names) for n in needs],
-            "unavailable": unavailable,
             "time_left": view.time_left,
             "amount_band": view.amount_band,
             "place": view.place,
