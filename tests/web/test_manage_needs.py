@@ -127,6 +127,8 @@ def test_a_manager_reads_answers_and_declines_received_needs(
     expect(new).to_contain_text("Demande de devis")
     expect(new).to_contain_text("plus que 3 jours")
     expect(new).to_contain_text("Pourquoi vous")
+    # Where and how much, in words.
+    expect(new).to_contain_text("Montant")
     # The newest first.
     titles = page.locator("#besoins-recus .fr-card__title").all_inner_texts()
     assert titles.index(declined_title) < titles.index(title)
@@ -198,6 +200,10 @@ def test_a_manager_reads_answers_and_declines_received_needs(
     # Later, the answer is shown and can still be changed (until the deadline).
     page.goto(f"/espace-structure/{structure_id}/besoins/{need_id}")
     expect(page.locator("#votre-reponse")).to_contain_text("Intéressé")
+    # In full, as the buyer reads it, and the form to change it holds it.
+    expect(page.locator("#votre-reponse")).to_contain_text("Deux agents formés.")
+    expect(page.locator("#votre-reponse")).to_contain_text(address)
+    expect(page.locator("#champ-question_0")).to_have_value("Oui, dès 6 h le samedi.")
     expect(page.get_by_role("button", name="Modifier ma réponse")).to_be_visible()
     page.goto(f"/espace-structure/{structure_id}/besoins?statut=repondu")
     expect(card(page, title)).to_contain_text("Répondu")
