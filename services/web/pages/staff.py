@@ -1,7 +1,668 @@
-"""Pages: (to be written)."""
+"""Pages: the staff back-office — the queues at a glance, claims to decide on a proof, needs to
+moderate, structures to phone, import runs and their rejected rows, any structure found,
+delisted or relisted. Refused (403) to anyone but staff; the API refuses them too."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
 
-router = APIRouter()
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+
+from services.web import backoffice_view as view
+from services.web import needs_view
+from services.web.api import ApiProblem, ApiUnavailable
+from services.web.lists_view import summary
+from services.web.manage_view import calls, is_staff
+from services.web.places import territories
+from services.web.sectors import sector_catalogue
+from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
+
+router = APIRouter(prefix="/back-office")
+ItemId = Path(ge=1, le=2**31)
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _refused(visitor: Visitor) -> HTMLResponse | None:
+    """The 403 page (nothing of the back-office shown) for anyone but staff."""
+    if is_staff(visitor):
+        return None
+    return visitor.render(
+        "errors/error.html",
+        {
+            "status": 403,
+            "title": "Accès refusé",
+            "message": "Cette page est réservée à l'équipe de la plateforme.",
+        },
+        status_code=403,
+    )
+
+
+def _page(
+    visitor: Visitor,
+    template: str,
+    current: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    crumbs: tuple[tuple[str, str], ...] = (),
+) -> HTMLResponse:
+    trail = [("Back-office", "/back-office")]
+    if current != "accueil":
+        trail.append((view.SECTION_LABELS[current], view.SECTION_HREFS[current]))
+    trail.extend(crumbs)
+    return visitor.render(
+        template,
+        {
+            "section": "back-office",
+            "sections": view.SECTIONS,
+            "current": current,
+            "breadcrumb": trail,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+async def _get(visitor: Visitor, path: str, **params: Any) -> Any:
+    return await visitor.state.api.get(path, params=params or None, **calls(visitor))
+
+
+async def _optional(visitor: Visitor, path: str, **params: Any) -> Any | None:
+    """A queue's answer, or None while its API is not there (the API's 403 is not hidden)."""
+    try:
+        return await _get(visitor, path, **params)
+    except ApiProblem as problem:
+        if problem.status in view.UNAVAILABLE:
+            return None
+        raise
+    except ApiUnavailable:
+        return None
+
+
+# -- the front page ------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def home(visitor: SignedInDep) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    claims, needs, untold, imports = await asyncio.gather(
+        _optional(visitor, "/staff/claims", limit=1),
+        _optional(visitor, "/staff/needs", status="moderation"),
+        _optional(visitor, "/staff/untold", limit=view.UNTOLD_LIMIT),
+        _optional(visitor, "/staff/imports"),
+    )
+    runs = view.items_of(imports) if imports is not None else []
+    latest = runs[0] if runs else None
+    untold_count = None if untold is None else view.total_of(untold)
+    queues = [
+        view.QueueCount(
+            "demandes",
+            "Demandes de gestion à examiner",
+            "/back-office/demandes",
+            None if claims is None else view.total_of(claims),
+            hint="Justificatifs déposés par des demandeurs, les plus anciens d'abord.",
+        ),
+        view.QueueCount(
+            "besoins",
+            "Besoins en attente de modération",
+            "/back-office/besoins",
+            None if needs is None else view.total_of(needs),
+            hint="À valider avant publication, ou à renvoyer à l'acheteur avec un motif.",
+        ),
+        view.QueueCount(
+            "a-prevenir",
+            "Structures à prévenir",
+            "/back-office/a-prevenir",
+            untold_count,
+            capped=untold_count is not None and untold_count >= view.UNTOLD_LIMIT,
+            hint="Trouvées par un besoin publié, sans gestionnaire inscrit : à contacter.",
+        ),
+        view.QueueCount(
+            "imports",
+            "Lignes rejetées au dernier import",
+            "/back-office/imports",
+            None if latest is None else int(latest.get("rejected") or 0),
+            hint=(
+                f"Import {latest.get('source', '')} du {latest.get('started_at', '')[:10]}."
+                if latest
+                else "Aucun import enregistré."
+            ),
+        ),
+    ]
+    return _page(visitor, "staff/home.html", "accueil", {"queues": queues})
+
+
+# -- claims --------------------------------------------------------------------------------
+
+
+async def _claim(visitor: Visitor, claim_id: int) -> dict[str, Any] | None:
+    """The pending claim from the staff's queue (there is no other way to read one)."""
+    for index in range(view.CLAIM_SCAN_PAGES):
+        found = await _get(
+            visitor,
+            "/staff/claims",
+            offset=index * view.CLAIM_SCAN_SIZE,
+            limit=view.CLAIM_SCAN_SIZE,
+        )
+        rows = view.items_of(found)
+        claim = next((c for c in rows if c.get("id") == claim_id), None)
+        if claim is not None or len(rows) < view.CLAIM_SCAN_SIZE:
+            return claim
+    return None
+
+
+@router.get("/demandes", response_class=HTMLResponse)
+async def claims(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    size = 50
+    found = await _get(visitor, "/staff/claims", offset=(page - 1) * size, limit=size)
+    total = view.total_of(found)
+    query = visitor.request.query_params
+    return _page(
+        visitor,
+        "staff/claims.html",
+        "demandes",
+        {
+            "claims": view.items_of(found),
+            "total": total,
+            "page": page,
+            "last_page": view.pages(total, size),
+            "window": view.page_window(page, view.pages(total, size)),
+            "methods": view.CLAIM_METHODS,
+            "proof_label": view.proof_label,
+            "done": query.get("decision"),
+            "done_name": query.get("structure", "")[:300],
+        },
+    )
+
+
+@router.get("/demandes/{claim_id}/justificatif")
+async def proof(visitor: SignedInDep, claim_id: int = ItemId) -> Response:
+    """The claim's proof, streamed from the API to the staff member: shown in the browser,
+    kept by no cache on the way."""
+    if refused := _refused(visitor):
+        return refused
+    api, user = visitor.state.api, visitor.user
+    assert user is not None
+    if user.access_expires_at < time.time() + 30:
+        await api.refresh(user)
+    stream = api.stream(f"/claims/{claim_id}/proof", user=user, client_ip=visitor.client_ip)
+    upstream = await stream.__aenter__()
+    if upstream.status_code >= 400:
+        await upstream.aread()
+        await stream.__aexit__(None, None, None)
+        if upstream.status_code >= 500:
+            raise ApiUnavailable(f"HTTP {upstream.status_code}")
+        raise ApiProblem.of(upstream)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in upstream.aiter_bytes():
+            yield chunk
+
+    async def close() -> None:
+        await stream.__aexit__(None, None, None)
+
+    media_type = upstream.headers.get("content-type", "application/octet-stream")
+    extension = view.PROOF_TYPES.get(media_type.split(";")[0].strip(), "")
+    suffix = {"PDF": "pdf", "image PNG": "png", "image JPEG": "jpg"}.get(extension, "bin")
+    return StreamingResponse(
+        body(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="justificatif-demande-{claim_id}.{suffix}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+        background=BackgroundTask(close),
+    )
+
+
+async def _decision_page(
+    visitor: Visitor,
+    claim: dict[str, Any],
+    decision: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: ApiProblem | None = None,
+) -> HTMLResponse:
+    accept = view.DECISIONS[decision]
+    return _page(
+        visitor,
+        "staff/claim_decision.html",
+        "demandes",
+        {
+            "claim": claim,
+            "decision": decision,
+            "accept": accept,
+            "methods": view.CLAIM_METHODS,
+            "proof_label": view.proof_label,
+            "values": values or {},
+            "errors": errors or {},
+            "problem": summary(problem, errors),
+        },
+        status_code=400 if errors else 200,
+        crumbs=(("Accepter la demande" if accept else "Refuser la demande", ""),),
+    )
+
+
+def _claim_gone(visitor: Visitor, claim_id: int) -> HTMLResponse:
+    return _page(
+        visitor,
+        "staff/gone.html",
+        "demandes",
+        {
+            "title": "Demande introuvable",
+            "message": (
+                f"La demande n° {claim_id} n'attend plus de décision : elle a déjà été traitée, "
+                "annulée, ou n'existe pas."
+            ),
+            "back": ("Revenir aux demandes", "/back-office/demandes"),
+        },
+        status_code=404,
+    )
+
+
+@router.get("/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
+async def decision_form(
+    visitor: SignedInDep,
+    claim_id: int = ItemId,
+    decision: str = Path(pattern="^(accepter|refuser)$"),
+) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    claim = await _claim(visitor, claim_id)
+    if claim is None:
+        return _claim_gone(visitor, claim_id)
+    return await _decision_page(visitor, claim, decision)
+
+
+@router.post("/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
+async def decide(
+    visitor: SignedInDep,
+    form: CheckedForm,
+    claim_id: int = ItemId,
+    decision: str = Path(pattern="^(accepter|refuser)$"),
+) -> Response:
+    if refused := _refused(visitor):
+        return refused
+    claim = await _claim(visitor, claim_id)
+    if claim is None:
+        return _claim_gone(visitor, claim_id)
+    accept = view.DECISIONS[decision]
+    reason = view.clean_text(form.get("reason"))
+    values = {"reason": str(form.get("reason") or "")}
+    errors = view.reason_errors(reason, required=not accept)
+    if errors:
+        return await _decision_page(visitor, claim, decision, values, errors)
+    action = "accept" if accept else "refuse"
+    try:
+        await visitor.state.api.post(
+            f"/claims/{claim_id}/{action}", {"reason": reason or None}, **calls(visitor)
+        )
+    except ApiProblem as problem:
+        if problem.status == 409:
+            return _claim_gone(visitor, claim_id)
+        return await _decision_page(
+            visitor, claim, decision, values, view.field_errors(problem), problem
+        )
+    name = view.structure_label(claim)
+    done = "acceptee" if accept else "refusee"
+    return redirect(f"/back-office/demandes?decision={done}&structure={_quoted(name)}")
+
+
+def _quoted(text: str) -> str:
+    return quote(text[:300], safe="")
+
+
+# -- needs in moderation -------------------------------------------------------------------
+
+
+@router.get("/besoins", response_class=HTMLResponse)
+async def needs(visitor: SignedInDep) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    found = await _get(visitor, "/staff/needs", status="moderation")
+    query = visitor.request.query_params
+    return _page(
+        visitor,
+        "staff/needs.html",
+        "besoins",
+        {
+            "needs": view.items_of(found),
+            "kind_labels": dict(needs_view.NEED_KINDS),
+            "buyer_of": view.buyer_of,
+            "done": query.get("decision"),
+            "done_title": query.get("titre", "")[:300],
+        },
+    )
+
+
+async def _need_context(visitor: Visitor, need: dict[str, Any]) -> dict[str, Any]:
+    catalogue, known = await asyncio.gather(
+        sector_catalogue(visitor.state.api, visitor.client_ip),
+        territories(visitor.state.api, visitor.client_ip),
+    )
+    level, code = need.get("place_level"), need.get("place_code")
+    names = needs_view.territory_names(level, code, known)
+    if level == "commune" and code:
+        try:
+            communes = await _get(visitor, "/reference/communes", q=code)
+        except ApiProblem:
+            communes = []
+        names |= {f"commune:{code}": c["name"] for c in communes if c.get("code") == code}
+    return {
+        "sector_labels": [catalogue.names.get(s, s) for s in need.get("sectors") or []],
+        "place_label": needs_view.place_label(level, code, names),
+        "kind_label": dict(needs_view.NEED_KINDS).get(need.get("kind", ""), need.get("kind")),
+        "presta_labels": dict(needs_view.PRESTA_TYPES),
+        "reservation_label": dict(needs_view.RESERVATIONS).get(need.get("reservation") or "", ""),
+        "status_labels": needs_view.STATUS_LABELS,
+    }
+
+
+async def _need_page(
+    visitor: Visitor,
+    need_id: int,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: ApiProblem | None = None,
+) -> HTMLResponse:
+    need, queue = await asyncio.gather(
+        _get(visitor, f"/needs/{need_id}"),
+        _optional(visitor, "/staff/needs", status="moderation"),
+    )
+    # The queue's row says who deposited it (the need's own answer may not).
+    listed = next((n for n in view.items_of(queue) if n.get("id") == need_id), {})
+    return _page(
+        visitor,
+        "staff/need.html",
+        "besoins",
+        {
+            "need": need,
+            "buyer": view.buyer_of({**listed, **{k: v for k, v in need.items() if v}}),
+            **(await _need_context(visitor, need)),
+            "values": values or {},
+            "errors": errors or {},
+            "problem": summary(problem, errors),
+        },
+        status_code=400 if errors else 200,
+        crumbs=((str(need.get("title") or f"Besoin n° {need_id}"), ""),),
+    )
+
+
+@router.get("/besoins/{need_id}", response_class=HTMLResponse)
+async def need(visitor: SignedInDep, need_id: int = ItemId) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    return await _need_page(visitor, need_id)
+
+
+@router.post("/besoins/{need_id}/valider", response_class=HTMLResponse)
+async def publish_need(visitor: SignedInDep, _form: CheckedForm, need_id: int = ItemId) -> Response:
+    if refused := _refused(visitor):
+        return refused
+    try:
+        published = await visitor.state.api.post(f"/needs/{need_id}/publish", **calls(visitor))
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        return await _need_page(visitor, need_id, {}, {"publish": problem.detail}, problem)
+    title = str((published or {}).get("title") or "")
+    return redirect(f"/back-office/besoins?decision=publie&titre={_quoted(title)}")
+
+
+@router.post("/besoins/{need_id}/refuser", response_class=HTMLResponse)
+async def reject_need(visitor: SignedInDep, form: CheckedForm, need_id: int = ItemId) -> Response:
+    if refused := _refused(visitor):
+        return refused
+    reason = view.clean_text(form.get("reason"))
+    values = {"reason": str(form.get("reason") or "")}
+    errors = view.reason_errors(reason, required=True)
+    if errors:
+        errors = {
+            "reason": errors["reason"].replace("au demandeur", "à l'acheteur"),
+        }
+        return await _need_page(visitor, need_id, values, errors)
+    try:
+        rejected = await visitor.state.api.post(
+            f"/needs/{need_id}/reject", {"reason": reason}, **calls(visitor)
+        )
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        return await _need_page(visitor, need_id, values, view.field_errors(problem), problem)
+    title = str((rejected or {}).get("title") or "")
+    return redirect(f"/back-office/besoins?decision=refuse&titre={_quoted(title)}")
+
+
+# -- structures to tell by other means -----------------------------------------------------
+
+
+@router.get("/a-prevenir", response_class=HTMLResponse)
+async def untold(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    rows = view.items_of(await _get(visitor, "/staff/untold", limit=view.UNTOLD_LIMIT))
+    last = view.pages(len(rows), view.UNTOLD_PAGE_SIZE)
+    page = min(page, last)
+    shown = rows[(page - 1) * view.UNTOLD_PAGE_SIZE : page * view.UNTOLD_PAGE_SIZE]
+
+    async def contact(structure_id: int) -> tuple[int, dict[str, Any] | None]:
+        try:
+            found: dict[str, Any] = await _get(visitor, f"/structures/{structure_id}")
+        except ApiProblem:
+            return structure_id, None
+        return structure_id, found
+
+    ids = sorted({int(r["structure_id"]) for r in shown if r.get("structure_id")})
+    structures = dict(await asyncio.gather(*(contact(i) for i in ids)))
+    return _page(
+        visitor,
+        "staff/untold.html",
+        "a-prevenir",
+        {
+            "groups": view.untold_by_need(shown),
+            "structures": structures,
+            "contact_of": view.public_contact,
+            "total": len(rows),
+            "capped": len(rows) >= view.UNTOLD_LIMIT,
+            "page": page,
+            "last_page": last,
+            "window": view.page_window(page, last),
+        },
+    )
+
+
+# -- import runs ---------------------------------------------------------------------------
+
+
+@router.get("/imports", response_class=HTMLResponse)
+async def imports(visitor: SignedInDep) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    runs = view.items_of(await _get(visitor, "/staff/imports"))
+    return _page(visitor, "staff/imports.html", "imports", {"runs": runs})
+
+
+@router.get("/imports/{run_id}", response_class=HTMLResponse)
+async def import_run(visitor: SignedInDep, run_id: int = ItemId, page: PageNumber = 1) -> Response:
+    if refused := _refused(visitor):
+        return refused
+    run = await _get(visitor, f"/staff/imports/{run_id}", page=page)
+    rejections = run.get("rejections") or []
+    if isinstance(rejections, dict):
+        rejections = view.items_of(rejections)
+    total = int(run.get("rejections_total") or run.get("rejected") or len(rejections))
+    last = view.pages(total, view.IMPORT_PAGE_SIZE)
+    return _page(
+        visitor,
+        "staff/import_run.html",
+        "imports",
+        {
+            "run": run,
+            "rejections": rejections,
+            "total": total,
+            "page": page,
+            "last_page": last,
+            "window": view.page_window(page, last),
+            "first_line": (page - 1) * view.IMPORT_PAGE_SIZE + 1,
+        },
+        crumbs=((f"Import n° {run_id}", ""),),
+    )
+
+
+# -- any structure: find, edit, delist, relist ---------------------------------------------
+
+
+@router.get("/structures", response_class=HTMLResponse)
+async def structures(
+    visitor: SignedInDep,
+    q: Annotated[str | None, Query(max_length=view.MAX_QUERY * 2)] = None,
+) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    text = (q or "").strip()
+    errors: dict[str, str] = {}
+    found: list[dict[str, Any]] | None = None
+    problem: ApiProblem | None = None
+    if q is not None and len(text) < 2:
+        errors = {"q": "Saisissez au moins 2 caractères : un SIRET, un SIREN ou un nom."}
+    elif len(text) > view.MAX_QUERY:
+        errors = {"q": f"Saisissez {view.MAX_QUERY} caractères au plus."}
+    elif text:
+        try:
+            found = view.items_of(
+                await _get(visitor, "/structures/lookup", q=text, include_inactive="true")
+            )
+        except ApiProblem as problem_found:
+            if problem_found.status == 403:
+                raise
+            problem, errors = problem_found, view.field_errors(problem_found, "q")
+    query = visitor.request.query_params
+    return _page(
+        visitor,
+        "staff/structures.html",
+        "structures",
+        {
+            "values": {"q": q or ""},
+            "errors": errors,
+            "problem": summary(problem, errors),
+            "found": found,
+            "done": query.get("fait"),
+            "done_name": query.get("structure", "")[:300],
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+async def _structure(visitor: Visitor, structure_id: int) -> tuple[dict[str, Any], str]:
+    """The structure and its ETag (staff read delisted ones too)."""
+    response = await visitor.state.api.send("GET", f"/structures/{structure_id}", **calls(visitor))
+    found: dict[str, Any] = response.json()
+    return found, response.headers.get("etag", f'"v{found.get("version", 1)}"')
+
+
+LISTING_CHANGES = {"retirer": False, "remettre": True}
+
+
+def _listing_page(
+    visitor: Visitor,
+    structure: dict[str, Any],
+    change: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: ApiProblem | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    relist = LISTING_CHANGES[change]
+    return _page(
+        visitor,
+        "staff/listing_change.html",
+        "structures",
+        {
+            "structure": structure,
+            "change": change,
+            "relist": relist,
+            "label": view.structure_label(structure),
+            "takes_reason": view.LISTING_TAKES_REASON,
+            "values": values or {},
+            "errors": errors or {},
+            "problem": summary(problem, errors),
+        },
+        status_code=400 if errors else status_code,
+        crumbs=(("Remettre en ligne" if relist else "Retirer du catalogue", ""),),
+    )
+
+
+@router.get("/structures/{structure_id}/{change}", response_class=HTMLResponse)
+async def listing_form(
+    visitor: SignedInDep,
+    structure_id: int = ItemId,
+    change: str = Path(pattern="^(retirer|remettre)$"),
+) -> HTMLResponse:
+    if refused := _refused(visitor):
+        return refused
+    structure, _ = await _structure(visitor, structure_id)
+    return _listing_page(visitor, structure, change)
+
+
+@router.post("/structures/{structure_id}/{change}", response_class=HTMLResponse)
+async def change_listing(
+    visitor: SignedInDep,
+    form: CheckedForm,
+    structure_id: int = ItemId,
+    change: str = Path(pattern="^(retirer|remettre)$"),
+) -> Response:
+    if refused := _refused(visitor):
+        return refused
+    structure, etag = await _structure(visitor, structure_id)
+    relist = LISTING_CHANGES[change]
+    reason = view.clean_text(form.get("reason"))
+    values = {"reason": str(form.get("reason") or "")}
+    errors = view.reason_errors(reason, required=False)
+    if errors:
+        return _listing_page(visitor, structure, change, values, errors)
+    if bool(structure.get("is_active")) == relist:
+        # Already as asked (another staff member, another tab): nothing to change.
+        return redirect(_after_listing(structure, relist))
+    body: dict[str, Any] = {"is_active": relist}
+    if reason and view.LISTING_TAKES_REASON:
+        body["reason"] = reason
+    try:
+        await visitor.state.api.send(
+            "PATCH",
+            f"/structures/{structure_id}",
+            json=body,
+            headers={"If-Match": etag},
+            **calls(visitor),
+        )
+    except ApiProblem as problem:
+        if problem.status == 403:
+            raise
+        if problem.status == 412:
+            fresh, _ = await _structure(visitor, structure_id)
+            return _listing_page(
+                visitor, fresh, change, values, {"reason": problem.detail}, problem
+            )
+        if "reason" in problem.by_field() or problem.status != 422:
+            return _listing_page(
+                visitor, structure, change, values, view.field_errors(problem), problem
+            )
+        raise
+    return redirect(_after_listing(structure, relist))
+
+
+def _after_listing(structure: dict[str, Any], relist: bool) -> str:
+    key = structure.get("siret") or structure.get("name") or ""
+    done = "remise" if relist else "retiree"
+    return (
+        f"/back-office/structures?q={_quoted(str(key))}&fait={done}"
+        f"&structure={_quoted(view.structure_label(structure))}"
+    )
