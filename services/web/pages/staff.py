@@ -23,8 +23,13 @@ from services.web.places import territories
 from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
-router = APIRouter(prefix="/back-office")
-ItemId = Path(ge=1, le=2**31)
+router = APIRouter()
+ClaimId = Annotated[int, Path(ge=1, le=2**31)]
+NeedId = Annotated[int, Path(ge=1, le=2**31)]
+RunId = Annotated[int, Path(ge=1, le=2**31)]
+StructureId = Annotated[int, Path(ge=1, le=2**31)]
+Decision = Annotated[str, Path(pattern="^(accepter|refuser)$")]
+ListingChange = Annotated[str, Path(pattern="^(retirer|remettre)$")]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
@@ -87,7 +92,7 @@ async def _optional(visitor: Visitor, path: str, **params: Any) -> Any | None:
 # -- the front page ------------------------------------------------------------------------
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("/back-office", response_class=HTMLResponse)
 async def home(visitor: SignedInDep) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -157,7 +162,7 @@ async def _claim(visitor: Visitor, claim_id: int) -> dict[str, Any] | None:
     return None
 
 
-@router.get("/demandes", response_class=HTMLResponse)
+@router.get("/back-office/demandes", response_class=HTMLResponse)
 async def claims(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -183,8 +188,8 @@ async def claims(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
     )
 
 
-@router.get("/demandes/{claim_id}/justificatif")
-async def proof(visitor: SignedInDep, claim_id: int = ItemId) -> Response:
+@router.get("/back-office/demandes/{claim_id}/justificatif")
+async def proof(visitor: SignedInDep, claim_id: ClaimId) -> Response:
     """The claim's proof, streamed from the API to the staff member: shown in the browser,
     kept by no cache on the way."""
     if refused := _refused(visitor):
@@ -269,11 +274,11 @@ def _claim_gone(visitor: Visitor, claim_id: int) -> HTMLResponse:
     )
 
 
-@router.get("/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
+@router.get("/back-office/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
 async def decision_form(
     visitor: SignedInDep,
-    claim_id: int = ItemId,
-    decision: str = Path(pattern="^(accepter|refuser)$"),
+    claim_id: ClaimId,
+    decision: Decision,
 ) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -283,12 +288,12 @@ async def decision_form(
     return await _decision_page(visitor, claim, decision)
 
 
-@router.post("/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
+@router.post("/back-office/demandes/{claim_id}/{decision}", response_class=HTMLResponse)
 async def decide(
     visitor: SignedInDep,
     form: CheckedForm,
-    claim_id: int = ItemId,
-    decision: str = Path(pattern="^(accepter|refuser)$"),
+    claim_id: ClaimId,
+    decision: Decision,
 ) -> Response:
     if refused := _refused(visitor):
         return refused
@@ -324,7 +329,7 @@ def _quoted(text: str) -> str:
 # -- needs in moderation -------------------------------------------------------------------
 
 
-@router.get("/besoins", response_class=HTMLResponse)
+@router.get("/back-office/besoins", response_class=HTMLResponse)
 async def needs(visitor: SignedInDep) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -397,15 +402,15 @@ async def _need_page(
     )
 
 
-@router.get("/besoins/{need_id}", response_class=HTMLResponse)
-async def need(visitor: SignedInDep, need_id: int = ItemId) -> HTMLResponse:
+@router.get("/back-office/besoins/{need_id}", response_class=HTMLResponse)
+async def need(visitor: SignedInDep, need_id: NeedId) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
     return await _need_page(visitor, need_id)
 
 
-@router.post("/besoins/{need_id}/valider", response_class=HTMLResponse)
-async def publish_need(visitor: SignedInDep, _form: CheckedForm, need_id: int = ItemId) -> Response:
+@router.post("/back-office/besoins/{need_id}/valider", response_class=HTMLResponse)
+async def publish_need(visitor: SignedInDep, _form: CheckedForm, need_id: NeedId) -> Response:
     if refused := _refused(visitor):
         return refused
     try:
@@ -418,8 +423,8 @@ async def publish_need(visitor: SignedInDep, _form: CheckedForm, need_id: int = 
     return redirect(f"/back-office/besoins?decision=publie&titre={_quoted(title)}")
 
 
-@router.post("/besoins/{need_id}/refuser", response_class=HTMLResponse)
-async def reject_need(visitor: SignedInDep, form: CheckedForm, need_id: int = ItemId) -> Response:
+@router.post("/back-office/besoins/{need_id}/refuser", response_class=HTMLResponse)
+async def reject_need(visitor: SignedInDep, form: CheckedForm, need_id: NeedId) -> Response:
     if refused := _refused(visitor):
         return refused
     reason = view.clean_text(form.get("reason"))
@@ -445,7 +450,7 @@ async def reject_need(visitor: SignedInDep, form: CheckedForm, need_id: int = It
 # -- structures to tell by other means -----------------------------------------------------
 
 
-@router.get("/a-prevenir", response_class=HTMLResponse)
+@router.get("/back-office/a-prevenir", response_class=HTMLResponse)
 async def untold(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -483,7 +488,7 @@ async def untold(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
 # -- import runs ---------------------------------------------------------------------------
 
 
-@router.get("/imports", response_class=HTMLResponse)
+@router.get("/back-office/imports", response_class=HTMLResponse)
 async def imports(visitor: SignedInDep) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -491,8 +496,8 @@ async def imports(visitor: SignedInDep) -> HTMLResponse:
     return _page(visitor, "staff/imports.html", "imports", {"runs": runs})
 
 
-@router.get("/imports/{run_id}", response_class=HTMLResponse)
-async def import_run(visitor: SignedInDep, run_id: int = ItemId, page: PageNumber = 1) -> Response:
+@router.get("/back-office/imports/{run_id}", response_class=HTMLResponse)
+async def import_run(visitor: SignedInDep, run_id: RunId, page: PageNumber = 1) -> Response:
     if refused := _refused(visitor):
         return refused
     run = await _get(visitor, f"/staff/imports/{run_id}", page=page)
@@ -521,7 +526,7 @@ async def import_run(visitor: SignedInDep, run_id: int = ItemId, page: PageNumbe
 # -- any structure: find, edit, delist, relist ---------------------------------------------
 
 
-@router.get("/structures", response_class=HTMLResponse)
+@router.get("/back-office/structures", response_class=HTMLResponse)
 async def structures(
     visitor: SignedInDep,
     q: Annotated[str | None, Query(max_length=view.MAX_QUERY * 2)] = None,
@@ -601,11 +606,11 @@ def _listing_page(
     )
 
 
-@router.get("/structures/{structure_id}/{change}", response_class=HTMLResponse)
+@router.get("/back-office/structures/{structure_id}/{change}", response_class=HTMLResponse)
 async def listing_form(
     visitor: SignedInDep,
-    structure_id: int = ItemId,
-    change: str = Path(pattern="^(retirer|remettre)$"),
+    structure_id: StructureId,
+    change: ListingChange,
 ) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
@@ -613,12 +618,12 @@ async def listing_form(
     return _listing_page(visitor, structure, change)
 
 
-@router.post("/structures/{structure_id}/{change}", response_class=HTMLResponse)
+@router.post("/back-office/structures/{structure_id}/{change}", response_class=HTMLResponse)
 async def change_listing(
     visitor: SignedInDep,
     form: CheckedForm,
-    structure_id: int = ItemId,
-    change: str = Path(pattern="^(retirer|remettre)$"),
+    structure_id: StructureId,
+    change: ListingChange,
 ) -> Response:
     if refused := _refused(visitor):
         return refused
