@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.web.api import ApiProblem
 
+PARIS = ZoneInfo("Europe/Paris")
 # The back-office's sections, in the order of its side menu: (key, address, label).
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("accueil", "/back-office", "Vue d'ensemble"),
@@ -184,3 +187,17 @@ def buyer_of(need: Mapping[str, Any]) -> dict[str, str]:
                 found[key] = str(value)
                 break
     return found
+
+
+def french_time(value: object) -> str:
+    """« 14 h 05 », French time, from the API's UTC date-time ("" when absent or unreadable)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(PARIS)
+    return f"{local.hour} h {local.minute:02d}"

@@ -493,7 +493,9 @@ async def imports(visitor: SignedInDep) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
     runs = view.items_of(await _get(visitor, "/staff/imports"))
-    return _page(visitor, "staff/imports.html", "imports", {"runs": runs})
+    return _page(
+        visitor, "staff/imports.html", "imports", {"runs": runs, "clock": view.french_time}
+    )
 
 
 @router.get("/back-office/imports/{run_id}", response_class=HTMLResponse)
@@ -518,6 +520,7 @@ async def import_run(visitor: SignedInDep, run_id: RunId, page: PageNumber = 1) 
             "last_page": last,
             "window": view.page_window(page, last),
             "first_line": (page - 1) * view.IMPORT_PAGE_SIZE + 1,
+            "clock": view.french_time,
         },
         crumbs=((f"Import n° {run_id}", ""),),
     )
