@@ -117,7 +117,12 @@ def proof_label(proof: Mapping[str, Any] | None) -> str:
         return ""
     kind = PROOF_TYPES.get(str(proof.get("media_type")), str(proof.get("media_type") or ""))
     size = int(proof.get("size") or 0)
-    weight = f"{size / 1024:.0f} Ko" if size < 1024 * 1024 else f"{size / 1048576:.1f} Mo"
+    if size < 1024:
+        weight = f"{size} octets"
+    elif size < 1024 * 1024:
+        weight = f"{size / 1024:.0f} Ko"
+    else:
+        weight = f"{size / 1048576:.1f} Mo"
     return f"{kind}, {weight.replace('.', ',')}"
 
 
