@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from services.web import backoffice_view as view
+from tests.mail_support import body
 from tests.support import ROOT
 from tests.web.conftest import (
     PASSWORD,
@@ -196,8 +198,8 @@ def test_staff_decide_a_claim_on_its_proof(
     check_accessibility(page, "back-office-demandes-apres")
     me = site.api("GET", "/api/v1/me", headers=site.bearer(claimant)).json()
     assert structure["id"] in {s["id"] for s in me["structures"]}
-    told = site.inbox.wait_for(claimant)
-    assert told is not None
+    told = site.inbox.wait_for(claimant, saying=f"Votre demande n° {claim_id}")
+    assert "acceptée" in body(told) and "Justificatif conforme." in body(told)
 
     # Decided: its decision page now says so.
     gone = page.goto(f"/back-office/demandes/{claim_id}/refuser")
@@ -432,3 +434,41 @@ def test_every_page_on_a_phone(site: Site, browser: Browser, staff_email: str) -
         expect(phone.locator("#menu-back-office a[href='/back-office/imports']")).to_be_visible()
     finally:
         context.close()
+
+
+def test_what_the_pages_compute() -> None:
+    assert view.page_window(1, 1) == [1]
+    assert view.page_window(6, 12) == [1, None, 4, 5, 6, 7, 8, None, 12]
+    assert view.pages(0, 50) == 1 and view.pages(101, 50) == 3
+    assert view.reason_errors("", required=True)["reason"].startswith("Indiquez le motif")
+    assert view.reason_errors("", required=False) == {}
+    assert "1000" in view.reason_errors("x" * 1001, required=False)["reason"]
+    assert view.proof_label({"media_type": "application/pdf", "size": 120}) == "PDF, 120 octets"
+    assert view.proof_label({"media_type": "image/png", "size": 3 * 1048576}) == "image PNG, 3,0 Mo"
+    assert view.french_time("2026-07-01T10:05:00Z") == "12 h 05"
+    assert view.french_time("2026-12-01T10:05:00+00:00") == "11 h 05"
+    assert view.french_time("pas une date") == ""
+    assert view.public_contact(
+        {
+            "website": "https://exemple.fr",
+            "address": "1 rue A",
+            "postcode": "23000",
+            "city": "Guéret",
+        }
+    ) == {"website": "https://exemple.fr", "address": "1 rue A 23000 Guéret"}
+    assert view.total_of({"total": 7, "items": []}) == 7 and view.total_of([1, 2]) == 2
+    grouped = view.untold_by_need(
+        [
+            {"need_id": 2, "need_title": "B", "structure_id": 1},
+            {"need_id": 1, "need_title": "A", "structure_id": 2},
+            {"need_id": 2, "need_title": "B", "structure_id": 3},
+        ]
+    )
+    assert [(n["title"], [r["structure_id"] for r in rows]) for n, rows in grouped] == [
+        ("B", [1, 3]),
+        ("A", [2]),
+    ]
+    assert view.buyer_of({"buyer": {"organisation": "Mairie"}, "buyer_email": "a@b.fr"}) == {
+        "organisation": "Mairie",
+        "email": "a@b.fr",
+    }
