@@ -37,6 +37,7 @@ PROOF_TYPES = {
 }
 DECISIONS = {"accepter": True, "refuser": False}
 MAX_REASON = 1000
+MAX_NEED_REASON = 2000
 MAX_QUERY = 200
 IMPORT_PAGE_SIZE = 50
 # The API caps the untold list; the page says « at least » when it is reached.
@@ -65,14 +66,14 @@ class QueueCount:
 
 def clean_text(value: object, limit: int = MAX_REASON) -> str:
     """What was typed, trimmed; kept whole (the form shows it back when it is refused)."""
-    return value.strip()[: limit * 2] if isinstance(value, str) else ""
+    return value.strip()[: limit * 4] if isinstance(value, str) else ""
 
 
-def reason_errors(reason: str, required: bool) -> dict[str, str]:
+def reason_errors(reason: str, required: bool, limit: int = MAX_REASON) -> dict[str, str]:
     if required and not reason:
         return {"reason": "Indiquez le motif : il est envoyé par e-mail au demandeur."}
-    if len(reason) > MAX_REASON:
-        return {"reason": f"Le motif dépasse {MAX_REASON} caractères ({len(reason)})."}
+    if len(reason) > limit:
+        return {"reason": f"Le motif dépasse {limit} caractères ({len(reason)})."}
     return {}
 
 

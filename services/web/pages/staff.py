@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -429,11 +429,9 @@ async def reject_need(visitor: SignedInDep, form: CheckedForm, need_id: NeedId) 
         return refused
     reason = view.clean_text(form.get("reason"))
     values = {"reason": str(form.get("reason") or "")}
-    errors = view.reason_errors(reason, required=True)
+    errors = view.reason_errors(reason, required=True, limit=view.MAX_NEED_REASON)
     if errors:
-        errors = {
-            "reason": errors["reason"].replace("au demandeur", "à l'acheteur"),
-        }
+        errors = {"reason": errors["reason"].replace("au demandeur", "à l'acheteur")}
         return await _need_page(visitor, need_id, values, errors)
     try:
         rejected = await visitor.state.api.post(
@@ -506,8 +504,8 @@ async def import_run(visitor: SignedInDep, run_id: RunId, page: PageNumber = 1) 
     rejections = run.get("rejections") or []
     if isinstance(rejections, dict):
         rejections = view.items_of(rejections)
-    total = int(run.get("rejections_total") or run.get("rejected") or len(rejections))
-    last = view.pages(total, view.IMPORT_PAGE_SIZE)
+    total = int(run.get("rejected") or len(rejections))
+    last = int(run.get("pages") or view.pages(total, view.IMPORT_PAGE_SIZE))
     return _page(
         visitor,
         "staff/import_run.html",
@@ -565,16 +563,40 @@ async def structures(
             "found": found,
             "done": query.get("fait"),
             "done_name": query.get("structure", "")[:300],
+            "delisted_id": query.get("id", ""),
+            "delisted_version": query.get("version", ""),
         },
         status_code=400 if errors else 200,
     )
 
 
 async def _structure(visitor: Visitor, structure_id: int) -> tuple[dict[str, Any], str]:
-    """The structure and its ETag (staff read delisted ones too)."""
+    """The structure and its ETag."""
     response = await visitor.state.api.send("GET", f"/structures/{structure_id}", **calls(visitor))
     found: dict[str, Any] = response.json()
     return found, response.headers.get("etag", f'"v{found.get("version", 1)}"')
+
+
+async def _listed(
+    visitor: Visitor, structure_id: int, relist: bool, known: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The structure and its ETag. A delisted one that the API does not show is known by what
+    the back-office carried from its delisting (name, SIRET, the version it left at)."""
+    try:
+        return await _structure(visitor, structure_id)
+    except ApiProblem as problem:
+        if problem.status != 404 or not relist:
+            raise
+    version = str(known.get("version") or "")
+    structure = {
+        "id": structure_id,
+        "name": str(known.get("nom") or "")[:300] or f"Structure n° {structure_id}",
+        "siret": str(known.get("siret") or "")[:14] or None,
+        "is_active": False,
+        "version": int(version) if version.isdigit() and len(version) < 10 else None,
+    }
+    etag = f'"v{structure["version"]}"' if structure["version"] else None
+    return structure, etag
 
 
 LISTING_CHANGES = {"retirer": False, "remettre": True}
@@ -584,6 +606,7 @@ def _listing_page(
     visitor: Visitor,
     structure: dict[str, Any],
     change: str,
+    etag: str | None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
@@ -598,13 +621,14 @@ def _listing_page(
             "structure": structure,
             "change": change,
             "relist": relist,
+            "possible": etag is not None,
             "label": view.structure_label(structure),
             "takes_reason": view.LISTING_TAKES_REASON,
             "values": values or {},
             "errors": errors or {},
             "problem": summary(problem, errors),
         },
-        status_code=400 if errors else status_code,
+        status_code=400 if errors or problem else status_code,
         crumbs=(("Remettre en ligne" if relist else "Retirer du catalogue", ""),),
     )
 
@@ -617,8 +641,10 @@ async def listing_form(
 ) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
-    structure, _ = await _structure(visitor, structure_id)
-    return _listing_page(visitor, structure, change)
+    relist = LISTING_CHANGES[change]
+    known = visitor.request.query_params
+    structure, etag = await _listed(visitor, structure_id, relist, known)
+    return _listing_page(visitor, structure, change, etag)
 
 
 @router.post("/back-office/structures/{structure_id}/{change}", response_class=HTMLResponse)
@@ -630,13 +656,13 @@ async def change_listing(
 ) -> Response:
     if refused := _refused(visitor):
         return refused
-    structure, etag = await _structure(visitor, structure_id)
     relist = LISTING_CHANGES[change]
+    structure, etag = await _listed(visitor, structure_id, relist, form)
     reason = view.clean_text(form.get("reason"))
     values = {"reason": str(form.get("reason") or "")}
     errors = view.reason_errors(reason, required=False)
-    if errors:
-        return _listing_page(visitor, structure, change, values, errors)
+    if errors or etag is None:
+        return _listing_page(visitor, structure, change, etag, values, errors, status_code=409)
     if bool(structure.get("is_active")) == relist:
         # Already as asked (another staff member, another tab): nothing to change.
         return redirect(_after_listing(structure, relist))
@@ -644,7 +670,7 @@ async def change_listing(
     if reason and view.LISTING_TAKES_REASON:
         body["reason"] = reason
     try:
-        await visitor.state.api.send(
+        changed = await visitor.state.api.send(
             "PATCH",
             f"/structures/{structure_id}",
             json=body,
@@ -652,25 +678,22 @@ async def change_listing(
             **calls(visitor),
         )
     except ApiProblem as problem:
-        if problem.status == 403:
+        if problem.status in (403, 404):
             raise
-        if problem.status == 412:
-            fresh, _ = await _structure(visitor, structure_id)
-            return _listing_page(
-                visitor, fresh, change, values, {"reason": problem.detail}, problem
-            )
-        if "reason" in problem.by_field() or problem.status != 422:
-            return _listing_page(
-                visitor, structure, change, values, view.field_errors(problem), problem
-            )
-        raise
-    return redirect(_after_listing(structure, relist))
+        return _listing_page(
+            visitor, structure, change, etag, values, view.field_errors(problem), problem
+        )
+    return redirect(_after_listing(structure, relist, changed.headers.get("etag", "")))
 
 
-def _after_listing(structure: dict[str, Any], relist: bool) -> str:
+def _after_listing(structure: dict[str, Any], relist: bool, etag: str = "") -> str:
+    """Back to the search that finds it, saying what was done; a delisting carries the version
+    the structure is now at, which relisting it names (the API no longer shows it)."""
     key = structure.get("siret") or structure.get("name") or ""
     done = "remise" if relist else "retiree"
+    version = etag.strip('"').removeprefix("v")
+    carried = f"&id={structure['id']}&version={version}" if version.isdigit() else ""
     return (
         f"/back-office/structures?q={_quoted(str(key))}&fait={done}"
-        f"&structure={_quoted(view.structure_label(structure))}"
+        f"&structure={_quoted(view.structure_label(structure))}{carried}"
     )
