@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.web.api import ApiProblem
+from services.web.templating import french_date
 
 PARIS = ZoneInfo("Europe/Paris")
 # The back-office's sections, in the order of its side menu: (key, address, label).
@@ -43,6 +44,8 @@ IMPORT_PAGE_SIZE = 50
 # The API caps the untold list; the page says « at least » when it is reached.
 UNTOLD_LIMIT = 1000
 UNTOLD_PAGE_SIZE = 50
+# Structures read at once for their public contact (the API's quota is shared).
+CONTACT_READS = 8
 # How many claims are read, page by page, to find the one a decision page is about.
 CLAIM_SCAN_PAGES = 10
 CLAIM_SCAN_SIZE = 200
@@ -207,3 +210,21 @@ def french_time(value: object) -> str:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(PARIS)
     return f"{local.hour} h {local.minute:02d}"
+
+
+def latest_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest run of each source (the runs come newest first)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        seen.setdefault(str(run.get("source")), run)
+    return list(seen.values())
+
+
+def latest_imports_hint(latest: list[dict[str, Any]]) -> str:
+    if not latest:
+        return "Aucun import enregistré."
+    parts = [
+        f"{run.get('source')} : {run.get('rejected') or 0} ({french_date(run.get('started_at'))})"
+        for run in latest
+    ]
+    return "Dernier import de chaque fichier — " + " ; ".join(parts) + "."

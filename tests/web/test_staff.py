@@ -468,6 +468,15 @@ def test_what_the_pages_compute() -> None:
         ("B", [1, 3]),
         ("A", [2]),
     ]
+    runs = [
+        {"source": "esat", "rejected": 0, "started_at": "2026-11-30T10:00:00Z"},
+        {"source": "siae", "rejected": 13, "started_at": "2026-11-30T09:00:00Z"},
+        {"source": "siae", "rejected": 20, "started_at": "2026-11-01T09:00:00Z"},
+    ]
+    assert [r["rejected"] for r in view.latest_runs(runs)] == [0, 13]
+    assert view.latest_imports_hint(view.latest_runs(runs)).endswith(
+        "esat : 0 (30 novembre 2026) ; siae : 13 (30 novembre 2026)."
+    )
     assert view.buyer_of({"buyer": {"organisation": "Mairie"}, "buyer_email": "a@b.fr"}) == {
         "organisation": "Mairie",
         "email": "a@b.fr",

@@ -102,8 +102,7 @@ async def home(visitor: SignedInDep) -> HTMLResponse:
         _optional(visitor, "/staff/untold", limit=view.UNTOLD_LIMIT),
         _optional(visitor, "/staff/imports"),
     )
-    runs = view.items_of(imports) if imports is not None else []
-    latest = runs[0] if runs else None
+    latest = view.latest_runs(view.items_of(imports) if imports is not None else [])
     untold_count = None if untold is None else view.total_of(untold)
     queues = [
         view.QueueCount(
@@ -130,14 +129,10 @@ async def home(visitor: SignedInDep) -> HTMLResponse:
         ),
         view.QueueCount(
             "imports",
-            "Lignes rejetées au dernier import",
+            "Lignes rejetées aux derniers imports",
             "/back-office/imports",
-            None if latest is None else int(latest.get("rejected") or 0),
-            hint=(
-                f"Import {latest.get('source', '')} du {latest.get('started_at', '')[:10]}."
-                if latest
-                else "Aucun import enregistré."
-            ),
+            None if imports is None else sum(int(r.get("rejected") or 0) for r in latest),
+            hint=view.latest_imports_hint(latest),
         ),
     ]
     return _page(visitor, "staff/home.html", "accueil", {"queues": queues})
@@ -457,11 +452,14 @@ async def untold(visitor: SignedInDep, page: PageNumber = 1) -> HTMLResponse:
     page = min(page, last)
     shown = rows[(page - 1) * view.UNTOLD_PAGE_SIZE : page * view.UNTOLD_PAGE_SIZE]
 
+    gate = asyncio.Semaphore(view.CONTACT_READS)
+
     async def contact(structure_id: int) -> tuple[int, dict[str, Any] | None]:
-        try:
-            found: dict[str, Any] = await _get(visitor, f"/structures/{structure_id}")
-        except ApiProblem:
-            return structure_id, None
+        async with gate:
+            try:
+                found: dict[str, Any] = await _get(visitor, f"/structures/{structure_id}")
+            except ApiProblem:
+                return structure_id, None
         return structure_id, found
 
     ids = sorted({int(r["structure_id"]) for r in shown if r.get("structure_id")})
