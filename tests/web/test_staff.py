@@ -416,14 +416,20 @@ def test_anyone_but_staff_is_refused(site: Site, page: Page) -> None:
 
 
 def test_every_page_on_a_phone(site: Site, browser: Browser, staff_email: str) -> None:
+    _, claim_id, _ = _claim_with_proof(site, "87")
     context = new_context(browser, site, width=375)
     try:
         phone = context.new_page()
         log_in(phone, staff_email)
-        for path in (*PAGES, "/back-office/structures?q=ESAT"):
+        for path in (
+            *PAGES,
+            "/back-office/structures?q=ESAT",
+            f"/back-office/demandes/{claim_id}/refuser",
+        ):
             response = phone.goto(path)
             assert response is not None and response.status == 200, path
-            name = "back-office" + path.removeprefix("/back-office").replace("/", "-").split("?")[0]
+            name = "back-office" + path.removeprefix("/back-office").split("?")[0]
+            name = name.replace("/", "-").replace(f"-{claim_id}", "")
             check_accessibility(phone, f"{name}-mobile")
             assert_fits(phone)
             screenshot(phone, name)
