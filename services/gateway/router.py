@@ -171,6 +171,23 @@ async def structure_needs(structure_id: IdPath, request: Request) -> Response:
 
 
 @router.get(
+    "/structures/{structure_id}/open-needs",
+    tags=["besoins"],
+    summary="Besoins ouverts que ma structure n'a pas reçus, et pourquoi (gestionnaires)",
+    description=(
+        "Besoins publiés encore ouverts, dans les secteurs ou sur le territoire de la structure, "
+        "qui ne l'ont pas retenue : `missing` nomme le critère manquant (sector, zone, "
+        "presta_type, kind), `why` l'explique. Les plus récents d'abord, 50 au plus ; rien de "
+        "l'identité ni du contact de l'acheteur."
+    ),
+    dependencies=[requires("catalog:read")],
+)
+async def structure_open_needs(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/open-needs"
+    return await upstream(request, "sourcing").get(path, request)
+
+
+@router.get(
     "/structures/{structure_id}/needs/{need_id}",
     tags=["besoins"],
     summary="Lire un besoin reçu par ma structure (gestionnaires)",
@@ -360,6 +377,18 @@ async def my_needs(request: Request) -> Response:
 )
 async def need_update(need_id: IdPath, request: Request) -> Response:
     return await upstream(request, "sourcing").send("PATCH", f"/v1/needs/{need_id}", request)
+
+
+@router.get(
+    "/staff/needs",
+    tags=["équipe"],
+    summary="Besoins à modérer, les plus anciens d'abord, avec l'organisation de l'acheteur (équipe)",
+    description="`status=moderation` (seule valeur). Valider : `POST /needs/{id}/publish` ; "
+    'refuser avec un motif : `POST /needs/{id}/reject` `{"reason"}`.',
+    dependencies=[requires("needs:read")],
+)
+async def staff_needs(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/staff/needs", request)
 
 
 @router.get(

@@ -619,6 +619,33 @@ def attack_structure_needs(world: World) -> None:
     assert own.status_code == 200 and world.need_1 in {n["need_id"] for n in own.json()}
 
 
+def attack_structure_open_needs(world: World) -> None:
+    """The needs A missed are for A's managers: B's manager, a joiner still waiting and a buyer
+    are refused, and nothing of a buyer shows even to A's manager."""
+    path = f"/api/v1/structures/{world.structure_a}/open-needs"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    own = _send(world, "GET", path, world.manager_a)
+    assert own.status_code == 200 and world.buyer_1_email not in own.text
+
+
+def attack_structure_views(world: World) -> None:
+    """A's audience figures are for A's managers and staff."""
+    path = f"/api/v1/structures/{world.structure_a}/views"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    assert _send(world, "GET", path, world.manager_a).status_code == 200
+    assert _send(world, "GET", path, world.staff).status_code == 200
+
+
+def attack_reject_need(world: World) -> None:
+    """Only staff send a need back: neither another buyer, its own buyer nor a manager."""
+    for headers in (world.buyer_2, world.buyer_1, world.manager_a):
+        _refused(
+            _send(world, "POST", f"/api/v1/needs/{world.need_1}/reject", headers, {"reason": "x"})
+        )
+
+
 def attack_structure_need(world: World) -> None:
     path = f"/api/v1/structures/{world.structure_a}/needs/{world.need_1}"
     for headers in (world.manager_b, world.joiner, world.buyer_1):
@@ -1033,6 +1060,9 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/needs/{need_id}": attack_read_need,
     "patch /api/v1/needs/{need_id}": attack_patch_need,
     "post /api/v1/needs/{need_id}/publish": attack_publish_need,
+    "post /api/v1/needs/{need_id}/reject": attack_reject_need,
+    "get /api/v1/structures/{structure_id}/open-needs": attack_structure_open_needs,
+    "get /api/v1/structures/{structure_id}/views": attack_structure_views,
     "post /api/v1/needs/{need_id}/close": attack_close_need,
     "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,
     "get /api/v1/needs/{need_id}/matches": attack_need_matches,
