@@ -198,8 +198,8 @@ def test_staff_decide_a_claim_on_its_proof(
     check_accessibility(page, "back-office-demandes-apres")
     me = site.api("GET", "/api/v1/me", headers=site.bearer(claimant)).json()
     assert structure["id"] in {s["id"] for s in me["structures"]}
-    told = site.inbox.wait_for(claimant, saying=f"Votre demande n° {claim_id}")
-    assert "acceptée" in body(told) and "Justificatif conforme." in body(told)
+    told = site.inbox.wait_for(claimant, saying="a été acceptée")
+    assert f"n° {claim_id}" in body(told) and "Motif : Justificatif conforme." in body(told)
 
     # Decided: its decision page now says so.
     gone = page.goto(f"/back-office/demandes/{claim_id}/refuser")
