@@ -266,6 +266,7 @@ def test_staff_moderate_needs(site: Site, page: Page, staff_email: str, moderati
     expect(details).to_contain_text("Pouvez-vous intervenir le samedi ?")
     expect(details).to_contain_text("Nettoyage de locaux")
     check_accessibility(page, "back-office-besoin")
+    screenshot(page, "back-office-besoin")
     page.get_by_role("button", name="Refuser le besoin").click()
     expect(page.locator("#champ-reason-messages")).to_contain_text("Indiquez le motif")
     check_accessibility(page, "back-office-besoin-erreur")
