@@ -246,7 +246,8 @@ def _need(site: Site, buyer: dict[str, str], title: str) -> dict[str, Any]:
 
 
 def test_staff_moderate_needs(site: Site, page: Page, staff_email: str, moderation: None) -> None:
-    buyer = site.bearer(site.new_account("public_buyer"))
+    buyer_email = site.new_account("public_buyer")
+    buyer = site.bearer(buyer_email)
     kept = _need(site, buyer, f"Nettoyage de la médiathèque {secrets.token_hex(3)}")
     sent_back = _need(site, buyer, f"Nettoyage du gymnase {secrets.token_hex(3)}")
     assert kept["status"] == sent_back["status"] == "moderation"
@@ -256,6 +257,7 @@ def test_staff_moderate_needs(site: Site, page: Page, staff_email: str, moderati
     table = page.locator("#besoins-a-moderer")
     expect(table).to_contain_text(kept["title"])
     expect(table).to_contain_text(sent_back["title"])
+    expect(table).to_contain_text(buyer_email)
     check_accessibility(page, "back-office-besoins")
     screenshot(page, "back-office-besoins")
 
@@ -265,6 +267,8 @@ def test_staff_moderate_needs(site: Site, page: Page, staff_email: str, moderati
     expect(details).to_contain_text("marché de 3 ans.")
     expect(details).to_contain_text("Pouvez-vous intervenir le samedi ?")
     expect(details).to_contain_text("Nettoyage de locaux")
+    expect(details).to_contain_text("Seine-Saint-Denis")
+    expect(details).to_contain_text(buyer_email)
     check_accessibility(page, "back-office-besoin")
     screenshot(page, "back-office-besoin")
     page.get_by_role("button", name="Refuser le besoin").click()
