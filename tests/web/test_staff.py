@@ -404,16 +404,27 @@ def test_anyone_but_staff_is_refused(site: Site, page: Page) -> None:
             assert response is not None and response.status == 403, (role, path)
             expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
             expect(page.locator("nav.fr-sidemenu")).to_have_count(0)
-        forged = page.request.post(
-            "/back-office/structures/1/retirer", form={"csrf_token": "x"}, max_redirects=0
-        )
-        assert forged.status == 403
+        # Their own form token does not open the back-office's forms either.
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+        assert token
+        for path in (
+            "/back-office/structures/1/retirer",
+            "/back-office/demandes/1/accepter",
+            "/back-office/besoins/1/valider",
+            "/back-office/besoins/1/refuser",
+        ):
+            posted = page.request.post(
+                path, form={"csrf_token": token, "reason": "x"}, max_redirects=0
+            )
+            assert posted.status == 403, (role, path)
+            assert "Accès refusé" in posted.text()
         assert "Back-office" not in page.locator("#navigation-principale").inner_text()
         check_accessibility(page, f"back-office-refuse-{role}")
         # The API refuses them too.
         bearer = site.bearer(email)
         for path in ("/api/v1/staff/claims", "/api/v1/staff/untold"):
             assert site.api("GET", path, headers=bearer).status_code == 403
+    assert site.api("GET", "/api/v1/structures/1").json()["is_active"] is True
     # Anonymous: asked to log in, and brought back.
     page.context.clear_cookies()
     page.goto("/back-office/demandes")
