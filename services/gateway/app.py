@@ -77,6 +77,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ],
             login_throttle=Quotas(store, [], prefix="mi:auth"),
             redis=redis,
+            media_limits=[
+                Limit("minute", settings.media_per_minute, 60),
+                Limit("day", settings.media_per_day, 86_400),
+            ],
         )
         install_state(app, state)
         stop = asyncio.Event()

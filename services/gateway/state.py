@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
@@ -31,6 +31,8 @@ class GatewayState(ServiceState):
     redis: Redis | None = None
     # Kept once complete; a partial document (an upstream missing) is rebuilt on the next call.
     openapi_document: dict[str, Any] | None = None
+    # Images count apart from the other calls, with these limits.
+    media_limits: list[Limit] = field(default_factory=list)
 
 
 def gateway_state(request: Request) -> GatewayState:
