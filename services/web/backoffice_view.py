@@ -4,6 +4,7 @@ method in words, the reasons staff type, the pages of a long list."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ DECISIONS = {"accepter": True, "refuser": False}
 MAX_REASON = 1000
 MAX_NEED_REASON = 2000
 MAX_QUERY = 200
+DEPARTMENT = re.compile(r"(?:[0-9]{2,3}|2[AB])")
 IMPORT_PAGE_SIZE = 50
 # The API caps the untold list; the page says « at least » when it is reached.
 UNTOLD_LIMIT = 1000

@@ -531,10 +531,12 @@ async def import_run(visitor: SignedInDep, run_id: RunId, page: PageNumber = 1) 
 async def structures(
     visitor: SignedInDep,
     q: Annotated[str | None, Query(max_length=view.MAX_QUERY * 2)] = None,
+    department: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     if refused := _refused(visitor):
         return refused
     text = (q or "").strip()
+    place = (department or "").strip().upper()
     errors: dict[str, str] = {}
     found: list[dict[str, Any]] | None = None
     problem: ApiProblem | None = None
@@ -542,11 +544,12 @@ async def structures(
         errors = {"q": "Saisissez au moins 2 caractères : un SIRET, un SIREN ou un nom."}
     elif len(text) > view.MAX_QUERY:
         errors = {"q": f"Saisissez {view.MAX_QUERY} caractères au plus."}
+    elif place and not view.DEPARTMENT.fullmatch(place):
+        errors = {"department": "Saisissez un numéro de département : 75, 2A, 971…"}
     elif text:
+        params = {"q": text, "include_inactive": "true"} | ({"department": place} if place else {})
         try:
-            found = view.items_of(
-                await _get(visitor, "/structures/lookup", q=text, include_inactive="true")
-            )
+            found = view.items_of(await _get(visitor, "/structures/lookup", **params))
         except ApiProblem as problem_found:
             if problem_found.status == 403:
                 raise
@@ -557,7 +560,7 @@ async def structures(
         "staff/structures.html",
         "structures",
         {
-            "values": {"q": q or ""},
+            "values": {"q": q or "", "department": department or ""},
             "errors": errors,
             "problem": summary(problem, errors),
             "found": found,
