@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.mail_support import links
 from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
 
 SECTOR = "nettoyage-de-locaux-16"
@@ -387,3 +388,64 @@ def test_time_left_reads_as_a_phone_shows_it() -> None:
     assert time_left(None, today) == "sans date limite"
     assert status_of({"deadline": "2026-11-29", "answer": "interested"}, today) == "clos"
     assert status_of({"deadline": None, "opened": True}, today) == "ouvert"
+
+
+def test_the_emailed_link_answers_without_an_account(
+    browser: Browser, site: Site, managers: dict[str, Any]
+) -> None:
+    """The e-mail's first link opens the website's page of the need, for a structure's contact
+    who never logs in: the token leaves the address at once (kept in this browser only, never in
+    the logs), the answer is the manager's form with the same rules, and it is shown again on a
+    later visit; an altered link says it cannot serve."""
+    ours = managers
+    title = f"Nettoyage de la médiathèque {secrets.token_hex(3)}"
+    need_id = publish_need(site, ours, title, 12, QUESTIONS[:1])
+    mail = site.inbox.wait_for(ours["ours"]["email"], saying=title)
+    (link,) = [u for u in links(mail) if "/repondre/" in u]
+    space = [u for u in links(mail) if "/espace-structure/" in u]
+    assert space == [site.url(f"/espace-structure/{ours['ours']['id']}/besoins/{need_id}")]
+    token = link.rsplit("/", 1)[1]
+    for width in (1280, 375):
+        context = new_context(browser, site, width)  # nobody logged in
+        try:
+            page = context.new_page()
+            page.goto(link)
+            assert page.url == site.url("/repondre")
+            expect(page.get_by_role("heading", level=1)).to_have_text(title)
+            if width == 375:
+                check_accessibility(page, "besoin-lien-375")
+                screenshot(page, "besoin-lien")
+                continue
+            page.locator("label[for=reponse-interested]").click()
+            page.fill("#champ-question_0", "Oui, le samedi matin.")
+            page.fill("#champ-contact_email", "pas-une-adresse")
+            page.get_by_role("button", name="Envoyer ma réponse").click()
+            assert "adresse e-mail invalide" in error_of(page, "contact_email")
+            expect(page.locator("#champ-question_0")).to_have_value("Oui, le samedi matin.")
+            page.fill("#champ-contact_email", "accueil@structure.fr")
+            page.get_by_role("button", name="Envoyer ma réponse").click()
+            expect(page.locator("#reponse-envoyee")).to_contain_text("Oui, le samedi matin.")
+            check_accessibility(page, "besoin-lien-repondu")
+            page.goto(site.url("/repondre"))
+            expect(page.locator("#votre-reponse")).to_contain_text("accueil@structure.fr")
+        finally:
+            context.close()
+    (answer,) = answers_of(site, ours["buyer"], need_id)
+    assert answer["answers"] == {"0": "Oui, le samedi matin."}
+    assert answer["contact_email"] == "accueil@structure.fr"
+
+    context = new_context(browser, site)
+    try:
+        page = context.new_page()
+        page.goto(site.url("/repondre/" + token[:-4] + "AAAA"))
+        assert page.url == site.url("/repondre")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Ce lien de réponse ne peut plus servir"
+        )
+        bare = context.new_page()
+        bare.context.clear_cookies()
+        response = bare.goto(site.url("/repondre"))
+        assert response is not None and response.status == 404
+    finally:
+        context.close()
+    assert token not in site.logs_text()

@@ -467,13 +467,20 @@ def notify(
     public_url: str,
     ttl_days: int,
     reminder: bool = False,
+    web_url: str = "",
 ) -> None:
     """Queues the mail with its signed answer link; the caller marks the match in the same
-    transaction, so that a structure is told once per need (and reminded at most the cap)."""
+    transaction, so that a structure is told once per need (and reminded at most the cap).
+    With a website, both links open its pages; without, the API's operations."""
     token = make_token(secret, need.id or 0, match.structure_id, ttl_days * 86400)
-    base = public_url.rstrip("/")
-    link = f"{base}/api/v1/answers/{token}"
-    space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
+    if web_url:
+        web = web_url.rstrip("/")
+        link = f"{web}/repondre/{token}"
+        space = f"{web}/espace-structure/{match.structure_id}/besoins/{need.id}"
+    else:
+        base = public_url.rstrip("/")
+        link = f"{base}/api/v1/answers/{token}"
+        space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
     subject = (("Rappel : " if reminder else "") + f"Besoin d'achat : {need.title}")[:200]
     body = (
         f"Bonjour,\n\nUn acheteur recherche des fournisseurs inclusifs pour : {need.title}.\n"
