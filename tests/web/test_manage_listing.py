@@ -339,6 +339,10 @@ def test_staff_delist_and_relist(site: Site, page: Page) -> None:
     page.get_by_role("button", name="Retirer de la recherche").click()
     expect(page.locator("h1")).to_contain_text("est retirée de la recherche")
     assert site.api("GET", f"/api/v1/structures/{sid}").status_code == 404
+    expect(page.get_by_role("button", name="Remettre en ligne")).to_be_visible()
+    # Any later day, the editor says the listing is delisted and offers to relist it.
+    page.goto(f"/espace-structure/{sid}/fiche")
+    expect(page.get_by_text("La fiche est retirée de la recherche.")).to_be_visible()
     page.get_by_role("button", name="Remettre en ligne").click()
     expect(page.locator("h1")).to_contain_text("de nouveau en ligne")
     assert site.api("GET", f"/api/v1/structures/{sid}").status_code == 200
