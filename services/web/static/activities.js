@@ -148,7 +148,7 @@
 
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("form.mi-activity-form"), setUp);
-    var alert = document.getElementById("conflit") || document.getElementById("erreurs");
+    var alert = document.getElementById("conflit") || document.getElementById("erreurs") || document.getElementById("erreurs-photo");
     if (alert) alert.focus();
   }
 
