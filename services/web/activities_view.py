@@ -48,6 +48,7 @@ def read_activity(form: FormData) -> ActivityInput:
             "presta_types": [v for v in dict.fromkeys(chosen) if v in known],
             "secteur_filtre": _text(form, "secteur_filtre")[:100],
             "loaded": _text(form, "loaded")[:20000],
+            "version": _text(form, "version")[:12],
         }
     )
     if not typed.values["sector"]:
@@ -72,6 +73,7 @@ def activity_values(activity: dict[str, Any] | None) -> dict[str, Any]:
         "secteur_filtre": "",
         **range_values(activity),
         "loaded": loaded_state(activity),
+        "version": str(activity["version"]),
     }
 
 
@@ -140,23 +142,28 @@ def activity_errors(problem: ApiProblem) -> dict[str, str]:
 
 
 def filtered_groups(sectors: SectorCatalogue, words: str, keep: str = "") -> list[dict[str, Any]]:
-    """The groups and sectors whose name (or group's name) holds every typed word; the sector
-    already chosen always stays."""
+    """The sectors whose name holds every typed word — or, when none does, those of the groups
+    whose name holds them —, by group; the sector already chosen always stays."""
     wanted = fold(words).split()
     if not wanted:
         return sectors.rows
-    groups: list[dict[str, Any]] = []
-    for group in sectors.rows:
-        group_name = fold(str(group["name"]))
-        kept = [
-            s
-            for s in group["sectors"]
-            if s["slug"] == keep
-            or all(w in fold(str(s["name"])) or w in group_name for w in wanted)
-        ]
-        if kept:
-            groups.append({**group, "sectors": kept})
-    return groups
+
+    def kept_by(name_of: Any) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = []
+        for group in sectors.rows:
+            kept = [
+                s
+                for s in group["sectors"]
+                if s["slug"] == keep or all(w in fold(name_of(group, s)) for w in wanted)
+            ]
+            if kept:
+                groups.append({**group, "sectors": kept})
+        return groups
+
+    by_sector = kept_by(lambda _g, s: str(s["name"]))
+    if any(s["slug"] != keep for g in by_sector for s in g["sectors"]):
+        return by_sector
+    return kept_by(lambda g, _s: str(g["name"]))
 
 
 def presta_labels(codes: list[str]) -> str:

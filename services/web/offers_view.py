@@ -77,6 +77,7 @@ def read_offer(form: FormData) -> OfferInput:
             "is_active": form.get("is_active") == "1",
             "secteur_filtre": _text(form, "secteur_filtre")[:100],
             "loaded": _text(form, "loaded")[:20000],
+            "version": _text(form, "version")[:12],
         }
     )
     values, errors = typed.values, typed.errors
@@ -127,6 +128,7 @@ def offer_values(offer: dict[str, Any] | None) -> dict[str, Any]:
         **range_values(zone),
         **({"range": INHERIT} if zone is None else {}),
         "loaded": loaded_state(offer),
+        "version": str(offer["version"]),
     }
 
 

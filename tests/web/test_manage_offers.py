@@ -18,6 +18,14 @@ from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 SECTOR = "creation-et-entretien-des-espaces-verts"
 
 
+def tick(page: Page, label: str) -> None:
+    """A DSFR checkbox or radio (its label lies over it) checked from the keyboard: focus, Space."""
+    box = page.get_by_label(label)
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+
+
 def assert_fits(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     limit = page.viewport_size["width"] if page.viewport_size else 0
@@ -58,7 +66,7 @@ def _fill_offer(page: Page, title: str) -> None:
     page.fill("#champ-title", title)
     page.fill("#champ-description", "Tonte, taille de haies, désherbage sans produits chimiques.")
     page.locator("#champ-sector").select_option(SECTOR)
-    page.get_by_label("Prestation de service").check()
+    tick(page, "Prestation de service")
     page.fill("#champ-price_indication", "à partir de 35 € HT de l'heure")
     page.fill("#champ-unit", "heure")
     page.fill("#champ-lead_time_days", "10")
@@ -186,7 +194,7 @@ def test_on_a_phone_and_without_javascript(site: Site, phone: Page, browser: Bro
         log_in(page, manager)
         page.goto(f"/espace-structure/{structure['id']}/offres/nouvelle")
         _fill_offer(page, "Taille de haies")
-        page.get_by_label("Dans des zones choisies").check()
+        tick(page, "Dans des zones choisies")
         page.fill("#champ-ou", "76, 27")
         page.get_by_role("button", name="Enregistrer l'offre").click()
         expect(page.get_by_text("L'offre est ajoutée.")).to_be_visible()

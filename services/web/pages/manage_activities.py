@@ -287,7 +287,7 @@ async def _conflict(
     before = values.get("loaded") or ""
     names = await zone_labels(visitor, [*keys, *_loaded_zone_keys(before)])
     changes = view.changes_since(before, current, sectors, names)
-    values = {**values, "loaded": view.loaded_state(current)}
+    values = {**values, "loaded": view.loaded_state(current), "version": str(current["version"])}
     return await _form(visitor, managed, current, values, {}, 409, CONFLICT, changes)
 
 

@@ -261,7 +261,7 @@ async def _conflict(
         return await _form(visitor, managed, None, values, {}, 409, GONE)
     sectors = await sector_catalogue(visitor.state.api, visitor.client_ip)
     changes = view.changes_since(values.get("loaded") or "", current, sectors.names)
-    values = {**values, "loaded": view.loaded_state(current)}
+    values = {**values, "loaded": view.loaded_state(current), "version": str(current["version"])}
     return await _form(visitor, managed, current, values, {}, 409, CONFLICT, changes)
 
 
