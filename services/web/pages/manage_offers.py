@@ -382,7 +382,7 @@ async def add_photo(
                 **calls(visitor),
             )
         except ApiProblem as problem:
-            if problem.status not in (400, 409, 413, 415, 422):
+            if problem.status not in (400, 404, 409, 413, 415, 422):
                 raise
             fields = problem.by_field()
             errors["alt" if "alt" in fields else "photo"] = (
