@@ -206,6 +206,7 @@ def main() -> int:
         # The links of e-mails (confirmation, new password, alerts) open the website's pages.
         gateway_env.setdefault("GATEWAY_WEB_URL", f"http://{HOST}:{PORTS['web']}")
         sourcing_env.setdefault("SOURCING_WEB_URL", f"http://{HOST}:{PORTS['web']}")
+        env.setdefault("CATALOG_WEB_URL", f"http://{HOST}:{PORTS['web']}")
         for name, factory in apps.items():
             start(
                 name,

@@ -12,8 +12,10 @@ from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.engine import Engine
 
 from services.catalog.activities.router import router as activities_router
+from services.catalog.imports.router import router as imports_router
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
+from services.catalog.invitations.router import router as invitations_router
 from services.catalog.legacy.router import router as legacy_router
 from services.catalog.offers.router import router as offers_router
 from services.catalog.ownership.proofs import ProofStore
@@ -93,6 +95,8 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             activities_router,
             offers_router,
             ownership_router,
+            invitations_router,
+            imports_router,
             legacy_router,
         ],
         readiness=readiness,

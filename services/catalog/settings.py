@@ -32,6 +32,8 @@ class CatalogSettings(
     mail_relay_enabled: bool = True
     # Where the links in e-mails point: the public gateway.
     public_url: str = "http://127.0.0.1:8000"
+    # Where the links meant for a person (invitations) open: the website; empty, the public URL.
+    web_url: str = ""
     # Claim proofs (identity documents): outside the web root, read through the API only.
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
 

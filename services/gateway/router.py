@@ -32,6 +32,17 @@ async def search(request: Request) -> Response:
     return await upstream(request, "sourcing").get("/v1/search", request)
 
 
+# Declared before `/structures/{structure_id}`, which would read « lookup » as an id.
+@router.get(
+    "/structures/lookup",
+    tags=["gestionnaires"],
+    summary="Retrouver une structure par SIRET, SIREN ou nom, avant de la revendiquer",
+    dependencies=[requires("catalog:read")],
+)
+async def structure_lookup(request: Request) -> Response:
+    return await upstream(request, "catalog").get("/v1/structures/lookup", request)
+
+
 @router.get("/structures/{structure_id}", tags=["structures"], summary="Fiche d'une structure")
 async def structure(
     structure_id: IdPath,
@@ -187,7 +198,9 @@ async def structure_need_answer(
     "/structures/{structure_id}/{rest:path}",
     methods=["GET"],
     tags=["structures"],
-    summary="Activités, offres, gestionnaires, historique d'une structure",
+    summary=(
+        "Activités, offres, gestionnaires, invitations, indexation, historique d'une structure"
+    ),
 )
 async def structure_part(
     structure_id: IdPath,
@@ -227,7 +240,10 @@ for _method in ("POST", "PATCH", "DELETE"):
         methods=[_method],
         operation_id=f"structure_write_{_method.lower()}",
         tags=["structures"],
-        summary="Écrire les activités et offres, gérer les gestionnaires (If-Match requis)",
+        summary=(
+            "Écrire les activités et offres, gérer les gestionnaires et les invitations "
+            "(If-Match requis pour les activités et offres)"
+        ),
         dependencies=[requires("catalog:write")],
     )
 for _method in ("GET", "POST", "PUT"):
@@ -250,6 +266,58 @@ for _method in ("GET", "POST", "PUT"):
 )
 async def staff_claims(request: Request) -> Response:
     return await upstream(request, "catalog").get("/v1/staff/claims", request)
+
+
+InvitationToken = Annotated[
+    str,
+    Path(
+        min_length=20,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Jeton du lien reçu par e-mail",
+    ),
+]
+
+
+@router.get(
+    "/invitations/{token}",
+    tags=["gestionnaires"],
+    summary="Lire une invitation à gérer une structure (connecté)",
+    dependencies=[requires("catalog:read")],
+)
+async def invitation(token: InvitationToken, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/invitations/{token}", request)
+
+
+@router.post(
+    "/invitations/{token}/accept",
+    tags=["gestionnaires"],
+    summary="Accepter une invitation (connecté avec l'adresse invitée)",
+    dependencies=[requires("catalog:write")],
+)
+async def accept_invitation(token: InvitationToken, request: Request) -> Response:
+    path = f"/v1/invitations/{token}/accept"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+@router.get(
+    "/staff/imports",
+    tags=["équipe"],
+    summary="Imports des fichiers de structures, les plus récents d'abord (équipe)",
+    dependencies=[requires("catalog:write")],
+)
+async def import_runs(request: Request) -> Response:
+    return await upstream(request, "catalog").get("/v1/staff/imports", request)
+
+
+@router.get(
+    "/staff/imports/{run_id}",
+    tags=["équipe"],
+    summary="Un import et ses lignes écartées, 50 par page (équipe)",
+    dependencies=[requires("catalog:write")],
+)
+async def import_run(run_id: IdPath, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/staff/imports/{run_id}", request)
 
 
 @router.api_route(

@@ -9,6 +9,8 @@ credentials on one structure; this module checks ownership, object by object."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from services.sourcing.needs.links import make_token
 from tests.e2e.test_accounts import NEED, _account
 from tests.e2e.test_services import System
 from tests.security.conftest import IDENTITY_SECRET
+from tests.support import wait_until
 
 Headers = dict[str, str]
 
@@ -870,6 +873,127 @@ def attack_legacy_siret(world: World) -> None:
     _legacy(world, f"/api/siae/siret/{_siae(world)['siret']}/")
 
 
+# --- invitations, indexing, import runs (catalog) ---------------------------------------------
+
+
+def _invitation_token(world: World, address: str) -> str:
+    """The token of the latest invitation e-mailed to `address`."""
+    found: list[str] = []
+
+    def arrived() -> bool:
+        for path in sorted(world.system.mail_dir.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == address and "invitation" in str(message["Subject"]):
+                content = message.get_content()  # type: ignore[attr-defined]
+                match = re.search(r"/invitations/([A-Za-z0-9_-]{20,})", content)
+                if match:
+                    found.append(match.group(1))
+        return bool(found)
+
+    wait_until(arrived, timeout_s=15)
+    return found[-1]
+
+
+def _invite_to_a(world: World) -> tuple[dict[str, Any], str, Headers]:
+    """A genuine invitation of a new account to A, by A's admin: the invitation, its token,
+    and the invited account's session."""
+    address, tokens = _account(world.system, "supplier_manager")
+    sent = _send(
+        world,
+        "POST",
+        f"/api/v1/structures/{world.structure_a}/invitations",
+        world.manager_a,
+        {"email": address, "role": "editor"},
+    )
+    assert sent.status_code == 201, sent.text
+    return dict(sent.json()), _invitation_token(world, address), bearer(tokens)
+
+
+def _invitations_of_a(world: World) -> list[dict[str, Any]]:
+    listed = _send(
+        world, "GET", f"/api/v1/structures/{world.structure_a}/invitations", world.manager_a
+    )
+    assert listed.status_code == 200, listed.text
+    return list(listed.json())
+
+
+def attack_create_invitation(world: World) -> None:
+    before = _invitations_of_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(
+            _send(
+                world,
+                "POST",
+                f"/api/v1/structures/{world.structure_a}/invitations",
+                headers,
+                {"email": "intrus@exemple.fr", "role": "admin"},
+            )
+        )
+    assert _invitations_of_a(world) == before
+
+
+def attack_list_invitations(world: World) -> None:
+    invitation, _, _ = _invite_to_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(
+            world, "GET", f"/api/v1/structures/{world.structure_a}/invitations", headers
+        )
+        _refused(refused)
+        assert invitation["email"] not in refused.text
+
+
+def attack_revoke_invitation(world: World) -> None:
+    invitation, _, _ = _invite_to_a(world)
+    paths = [
+        (f"/api/v1/structures/{world.structure_a}/invitations/{invitation['id']}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/invitations/{invitation['id']}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/invitations/{invitation['id']}", world.buyer_1),
+    ]
+    for path, headers in paths:
+        _refused(_send(world, "DELETE", path, headers))
+    assert invitation["id"] in {i["id"] for i in _invitations_of_a(world)}
+
+
+def attack_read_invitation(world: World) -> None:
+    invitation, token, invited = _invite_to_a(world)
+    # The token is the secret: someone else's token, or a made-up one, opens nothing.
+    unknown = _send(world, "GET", f"/api/v1/invitations/{'B' * 43}", world.manager_b)
+    _refused(unknown, (404,))
+    anonymous = _send(world, "GET", f"/api/v1/invitations/{token}", {})
+    _refused(anonymous, (401,))
+    read = _send(world, "GET", f"/api/v1/invitations/{token}", invited)
+    assert read.status_code == 200 and read.json()["structure_id"] == world.structure_a
+    # The invited address is shown masked only.
+    assert invitation["email"] not in read.text
+
+
+def attack_accept_invitation(world: World) -> None:
+    invitation, token, _ = _invite_to_a(world)
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        refused = _send(world, "POST", f"/api/v1/invitations/{token}/accept", headers, {})
+        _refused(refused, (403,))
+        assert invitation["email"] not in refused.text
+    _members_unchanged(world)
+    assert invitation["id"] in {i["id"] for i in _invitations_of_a(world)}
+
+
+def attack_indexing(world: World) -> None:
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", f"/api/v1/structures/{world.structure_a}/indexing", headers))
+    own = _send(world, "GET", f"/api/v1/structures/{world.structure_a}/indexing", world.manager_a)
+    assert own.status_code == 200 and "searchable" in own.json()
+
+
+def attack_import_run(world: World) -> None:
+    runs = _send(world, "GET", "/api/v1/staff/imports", world.staff)
+    assert runs.status_code == 200 and runs.json(), runs.text
+    run_id = runs.json()[0]["id"]
+    for headers in (world.manager_a, world.buyer_1, {"X-Api-Key": world.key_1["key"]}):
+        _refused(_send(world, "GET", f"/api/v1/staff/imports/{run_id}", headers), (401, 403))
+        _refused(_send(world, "GET", "/api/v1/staff/imports", headers), (401, 403))
+    assert _send(world, "GET", f"/api/v1/staff/imports/{run_id}", world.staff).status_code == 200
+
+
 ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}": attack_structure_read,
     "patch /api/v1/structures/{structure_id}": attack_structure_patch,
@@ -889,6 +1013,15 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}/members": attack_members,
     "patch /api/v1/structures/{structure_id}/members/{account_id}": attack_patch_member,
     "delete /api/v1/structures/{structure_id}/members/{account_id}": attack_delete_member,
+    "post /api/v1/structures/{structure_id}/invitations": attack_create_invitation,
+    "get /api/v1/structures/{structure_id}/invitations": attack_list_invitations,
+    "delete /api/v1/structures/{structure_id}/invitations/{invitation_id}": (
+        attack_revoke_invitation
+    ),
+    "get /api/v1/invitations/{token}": attack_read_invitation,
+    "post /api/v1/invitations/{token}/accept": attack_accept_invitation,
+    "get /api/v1/structures/{structure_id}/indexing": attack_indexing,
+    "get /api/v1/staff/imports/{run_id}": attack_import_run,
     "get /api/v1/structures/{structure_id}/needs": attack_structure_needs,
     "get /api/v1/structures/{structure_id}/needs/{need_id}": attack_structure_need,
     "post /api/v1/structures/{structure_id}/needs/{need_id}/answer": attack_structure_need_answer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from services.catalog.imports.models import ImportRun
@@ -24,3 +25,16 @@ class ImportRepository:
         return self.session.exec(
             select(func.max(ImportRun.id)).where(ImportRun.source == source)
         ).one()
+
+    def runs(self, limit: int) -> list[ImportRun]:
+        """The latest runs, newest first, without their rejections (they can be long)."""
+        statement = (
+            select(ImportRun)
+            .options(defer(ImportRun.rejections))  # type: ignore[arg-type]
+            .order_by(col(ImportRun.id).desc())
+            .limit(limit)
+        )
+        return list(self.session.exec(statement))
+
+    def run(self, run_id: int) -> ImportRun | None:
+        return self.session.get(ImportRun, run_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
@@ -43,6 +45,21 @@ class OutboxRepository:
             .where(col(OutboxEvent.id).in_(event_ids))
             .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
         )
+
+    def structure_state(self, structure_id: int) -> tuple[datetime | None, datetime | None]:
+        """When the oldest change of a structure still waiting was recorded, and when the
+        index last applied one."""
+        waiting = self.session.exec(
+            select(func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.structure_id == structure_id, col(OutboxEvent.processed_at).is_(None)
+            )
+        ).one()
+        applied = self.session.exec(
+            select(func.max(OutboxEvent.processed_at)).where(
+                OutboxEvent.structure_id == structure_id
+            )
+        ).one()
+        return waiting, applied
 
     def last_event_id(self) -> int:
         return self.session.exec(select(func.max(OutboxEvent.id))).one() or 0

@@ -53,6 +53,37 @@ class OwnershipRepository:
             .where(Membership.structure_id == structure_id)
         ).one()
 
+    def managed_among(self, structure_ids: list[int]) -> set[int]:
+        """Which of these structures have at least one manager."""
+        return set(
+            self.session.exec(
+                select(Membership.structure_id)
+                .where(col(Membership.structure_id).in_(structure_ids))
+                .distinct()
+            )
+        )
+
+    def latest_claims(self, account_id: str, structure_ids: list[int]) -> dict[int, Claim]:
+        """The account's latest claim on each of these structures."""
+        latest: dict[int, Claim] = {}
+        for claim in self.session.exec(
+            select(Claim)
+            .where(Claim.account_id == account_id, col(Claim.structure_id).in_(structure_ids))
+            .order_by(col(Claim.id))
+        ):
+            latest[claim.structure_id] = claim
+        return latest
+
+    def memberships_of(self, account_id: str, structure_ids: list[int]) -> set[int]:
+        return set(
+            self.session.exec(
+                select(Membership.structure_id).where(
+                    Membership.account_id == account_id,
+                    col(Membership.structure_id).in_(structure_ids),
+                )
+            )
+        )
+
     def claim(self, claim_id: int) -> Claim | None:
         return self.session.get(Claim, claim_id)
 

@@ -36,7 +36,7 @@ AccountId = Annotated[str, Path(min_length=1, max_length=64)]
     "/v1/claims",
     status_code=201,
     response_model=ClaimPublic,
-    summary="Demander à gérer une structure (par son SIRET)",
+    summary="Demander à gérer une structure (par son SIRET, ou son identifiant sans SIRET)",
     description=(
         "Sans gestionnaire : acceptée aussitôt si votre adresse vérifiée est au domaine du site de "
         "la structure (hors messageries grand public) ; sinon un code est envoyé à l'adresse de "

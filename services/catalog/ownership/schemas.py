@@ -17,9 +17,16 @@ class ClaimCreate(BaseModel):
         },
     )
 
-    siret: str = Field(pattern=r"^[0-9]{14}$", description="SIRET de la structure")
+    siret: str | None = Field(
+        default=None, pattern=r"^[0-9]{14}$", description="SIRET de la structure"
+    )
     structure_id: int | None = Field(
-        default=None, ge=1, description="À préciser quand plusieurs structures partagent ce SIRET"
+        default=None,
+        ge=1,
+        description=(
+            "La structure : seule pour une structure sans SIRET, ou avec le SIRET quand "
+            "plusieurs structures le partagent"
+        ),
     )
     message: str | None = Field(default=None, max_length=1000)
 

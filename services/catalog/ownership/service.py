@@ -111,6 +111,17 @@ def to_public(claim: Claim, structure: Structure | None) -> ClaimPublic:
 
 
 def _target(session: Session, payload: ClaimCreate) -> Structure:
+    if payload.siret is None:
+        if payload.structure_id is None:
+            raise InvalidParameter(
+                "siret",
+                "indiquez le SIRET de la structure, ou son identifiant (structure_id)",
+                "body",
+            )
+        structure = StructureRepository(session).get(payload.structure_id)
+        if structure is None or not structure.is_active:
+            raise NotFound(f"Aucune structure active n'a l'identifiant {payload.structure_id}.")
+        return structure
     if problem := siret_problem(payload.siret):
         raise InvalidParameter("siret", problem, "body")
     candidates = StructureRepository(session).active_with_siret(payload.siret)

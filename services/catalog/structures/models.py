@@ -6,11 +6,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Integer, event
 from sqlmodel import Field, SQLModel
 
 from services.catalog.tables import CatalogTable
 from services.common.db import text_enum, utcnow
+from services.common.text import fold
 from services.domain.kinds import Family, Kind, PrestaType
 
 
@@ -82,6 +83,18 @@ class Structure(StructureBase, CatalogTable, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Name and brand folded (no accent, case nor punctuation): what a lookup by name compares.
+    search_name: str | None = Field(default=None, max_length=520)
+
+
+def searchable_name(name: str, brand: str | None) -> str:
+    return fold(f"{name} {brand or ''}")[:520]
+
+
+@event.listens_for(Structure, "before_insert")
+@event.listens_for(Structure, "before_update")
+def _fold_name(_mapper: Any, _connection: Any, structure: Structure) -> None:
+    structure.search_name = searchable_name(structure.name, structure.brand)
 
 
 class Activity(CatalogTable, table=True):

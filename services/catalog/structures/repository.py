@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from services.catalog.structures.models import Activity, Offer, Structure
@@ -72,6 +73,36 @@ class StructureRepository:
             )
             if sid is not None
         ]
+
+    def lookup(
+        self,
+        *,
+        siret: str | None = None,
+        siren: str | None = None,
+        words: list[str] | None = None,
+        department: str | None = None,
+        include_inactive: bool = False,
+        limit: int = 20,
+    ) -> list[Structure]:
+        """Structures by SIRET, by SIREN (or FINESS), or whose folded name and brand hold every
+        word; names that start with the first word first, then by name."""
+        statement = select(Structure)
+        if siret is not None:
+            statement = statement.where(Structure.siret == siret)
+        elif siren is not None:
+            statement = statement.where((Structure.siren == siren) | (Structure.finess == siren))
+        for word in words or []:
+            statement = statement.where(col(Structure.search_name).contains(word, autoescape=True))
+        if department is not None:
+            statement = statement.where(Structure.department_code == department)
+        if not include_inactive:
+            statement = statement.where(col(Structure.is_active))
+        order: list[Any] = []
+        if words:
+            starts = col(Structure.search_name).startswith(words[0], autoescape=True)
+            order.append(case((starts, 0), else_=1))
+        order += [col(Structure.name), col(Structure.id)]
+        return list(self.session.exec(statement.order_by(*order).limit(limit)))
 
     def active_count(self) -> int:
         return self.session.exec(

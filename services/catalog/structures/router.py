@@ -9,13 +9,59 @@ from fastapi import APIRouter, Query, Response
 from services.catalog.audit import service as audit
 from services.catalog.audit.schemas import AuditPage
 from services.catalog.dependencies import PrincipalDep, SessionDep
+from services.catalog.outbox import indexing
+from services.catalog.outbox.schemas import IndexingStatus
 from services.catalog.ownership.permissions import require_manager
-from services.catalog.structures import service
-from services.catalog.structures.schemas import StructurePage, StructurePublic, StructureUpdate
+from services.catalog.structures import lookup, service
+from services.catalog.structures.schemas import (
+    LookupHit,
+    StructurePage,
+    StructurePublic,
+    StructureUpdate,
+)
 from services.common.params import IdPath, IfMatch, etag, expected_version
 from services.domain.kinds import Kind
 
 router = APIRouter(prefix="/v1/structures", tags=["structures"])
+
+
+@router.get(
+    "/lookup",
+    response_model=list[LookupHit],
+    summary="Retrouver une structure par SIRET, SIREN ou nom (connecté)",
+    description=(
+        "14 chiffres : ce SIRET ; 9 chiffres : tous les établissements de ce SIREN (ou le n° "
+        "FINESS d'un ESAT) ; sinon les mots du nom ou de l'enseigne, sans tenir compte des "
+        "accents ni des majuscules. 20 résultats au plus, avec, pour chacun, s'il a déjà un "
+        "gestionnaire, si je le gère et ma dernière demande."
+    ),
+)
+def lookup_structures(
+    session: SessionDep,
+    principal: PrincipalDep,
+    q: Annotated[str, Query(min_length=2, max_length=200, description="SIRET, SIREN ou nom")],
+    department: Annotated[
+        str | None, Query(pattern=r"^(?:[0-9]{2,3}|2[AB])$", description="Code du département")
+    ] = None,
+    include_inactive: Annotated[
+        bool, Query(description="Inclure les structures retirées (équipe)")
+    ] = False,
+) -> list[LookupHit]:
+    return lookup.lookup(session, principal, q.strip(), department, include_inactive)
+
+
+@router.get(
+    "/{structure_id}/indexing",
+    response_model=IndexingStatus,
+    summary="Ma fiche est-elle à jour dans la recherche ? (gestionnaires)",
+)
+def indexing_status(
+    structure_id: IdPath, session: SessionDep, principal: PrincipalDep
+) -> IndexingStatus:
+    # A delisted structure's managers may see that it left the search.
+    structure = service.get_structure(session, structure_id, include_delisted=True)
+    require_manager(session, principal, structure_id)
+    return indexing.status_of(session, structure)
 
 
 @router.get("/{structure_id}", response_model=StructurePublic, summary="Fiche d'une structure")

@@ -94,3 +94,25 @@ class StructureUpdate(BaseModel):
 
 
 STAFF_ONLY_FIELDS = frozenset({"name", "kind", "contact_email", "is_active"})
+
+
+class ClaimState(BaseModel):
+    id: int
+    status: str = Field(description="pending, accepted, refused ou cancelled")
+
+
+class LookupHit(BaseModel):
+    """A structure as a manager finds it before claiming it or joining it."""
+
+    id: int
+    name: str
+    brand: str | None
+    siret: str | None
+    kind: Kind
+    kind_label: str
+    city: str | None
+    department: str | None
+    is_active: bool
+    managed: bool = Field(description="La structure a déjà au moins un gestionnaire")
+    mine: bool = Field(description="Je gère cette structure")
+    claim: ClaimState | None = Field(description="Ma dernière demande pour cette structure")
