@@ -13,6 +13,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
+from services.web.activities_view import changes_since, filtered_groups, loaded_state
+from services.web.sectors import SectorCatalogue
 from tests.support import ROOT
 from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
@@ -290,3 +292,58 @@ def test_on_a_phone_and_without_javascript(site: Site, phone: Page, browser: Bro
         assert saved[0]["presta_types"] == ["DISP"]
     finally:
         context.close()
+
+
+def _catalogue() -> SectorCatalogue:
+    rows = [
+        {
+            "name": "Espaces verts & extérieurs",
+            "sectors": [
+                {"slug": SECTOR, "name": "Création et entretien des espaces verts"},
+                {"slug": "entretien-des-parkings-4", "name": "Entretien des parkings"},
+            ],
+        },
+        {"name": "Propreté", "sectors": [{"slug": "nettoyage", "name": "Nettoyage de locaux"}]},
+    ]
+    groups = [(g["name"], [(s["slug"], s["name"]) for s in g["sectors"]]) for g in rows]
+    return SectorCatalogue(
+        rows=rows,
+        groups=groups,
+        names={slug: name for _, sectors in groups for slug, name in sectors},
+        group_of={slug: group for group, sectors in groups for slug, _ in sectors},
+    )
+
+
+def test_words_find_sectors_by_their_name_then_by_their_group() -> None:
+    sectors = _catalogue()
+
+    def slugs(words: str, keep: str = "") -> list[str]:
+        return [s["slug"] for g in filtered_groups(sectors, words, keep) for s in g["sectors"]]
+
+    assert slugs("entretien espaces verts") == [SECTOR]
+    assert slugs("ENTRETIEN") == [SECTOR, "entretien-des-parkings-4"]
+    assert slugs("extérieurs") == [SECTOR, "entretien-des-parkings-4"]  # the group's name
+    assert slugs("proprete") == ["nettoyage"]
+    assert slugs("parkings", keep="nettoyage") == ["entretien-des-parkings-4", "nettoyage"]
+    assert slugs("introuvable") == []
+    assert len(slugs("")) == 3
+
+
+def test_a_change_made_meanwhile_is_named_field_by_field() -> None:
+    loaded = {
+        "id": 1,
+        "sector": SECTOR,
+        "presta_types": ["PREST"],
+        "range": "zones",
+        "radius_km": None,
+        "zones": [{"type": "departement", "code": "93"}],
+        "inferred": False,
+        "version": 1,
+    }
+    now = {**loaded, "zones": [{"type": "departement", "code": "94"}], "version": 2}
+    names = {"departement:93": "Seine-Saint-Denis (93)", "departement:94": "Val-de-Marne (94)"}
+    assert changes_since(loaded_state(loaded), now, _catalogue(), names) == [
+        ("Zones", "Seine-Saint-Denis (93)", "Val-de-Marne (94)")
+    ]
+    assert changes_since(loaded_state(loaded), loaded, _catalogue(), names) == []
+    assert changes_since("pas du JSON", now, _catalogue(), names) == []
