@@ -122,6 +122,20 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
     check_accessibility(page, "offre-photo")
     screenshot(page, "offre-photo")
+    photos = _offers(site, structure["id"], headers)[0]["photos"]
+    assert [(p["alt"], p["media_type"]) for p in photos] == [("Haie taillée au carré", "image/png")]
+    assert max(photos[0]["width"], photos[0]["height"]) <= 1600
+
+    # A second photo, then removed after confirming.
+    page.set_input_files("#champ-photo", str(_png(tmp_path / "tonte.png")))
+    page.fill("#champ-alt", "Tonte d'une pelouse")
+    page.get_by_role("button", name="Ajouter la photo").click()
+    expect(page.locator(".mi-photos img")).to_have_count(2)
+    page.get_by_role("link", name="Retirer la photo « Tonte d'une pelouse »").click()
+    check_accessibility(page, "offre-photo-retirer")
+    page.get_by_role("button", name="Oui, retirer la photo").click()
+    expect(page.get_by_text("La photo est retirée.")).to_be_visible()
+    expect(page.locator(".mi-photos img")).to_have_count(1)
 
     # Hidden from buyers, then shown again.
     page.goto(f"/espace-structure/{structure['id']}/offres")
