@@ -128,6 +128,16 @@ def test_an_activity_added_with_the_keyboard_is_found_by_the_search(site: Site, 
     page.keyboard.press("Enter")
     expect(page.locator("#zones-choisies")).to_contain_text("Villeurbanne (69)")
     expect(zone).to_have_value("")
+    # A tag picked by mistake, removed from the keyboard.
+    page.keyboard.type("Occitanie", delay=30)
+    expect(page.locator("#champ-ou-liste [role=option]").first).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#zones-choisies")).to_contain_text("Occitanie")
+    page.get_by_role("button", name="Retirer Occitanie").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#zones-choisies")).not_to_contain_text("Occitanie")
+    expect(page.locator("#zones-annonce")).to_have_text("Occitanie (région) retiré des zones.")
     check_accessibility(page, "activite-zones")
     page.get_by_role("button", name="Enregistrer l'activité").click()
 
