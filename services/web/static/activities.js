@@ -29,7 +29,7 @@
     hidden.value = label;
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "fr-tag fr-tag--sm fr-tag--dismiss";
+    button.className = "fr-tag fr-tag--sm fr-icon-close-line fr-tag--icon-left mi-zone-tag";
     button.setAttribute("aria-label", "Retirer " + label);
     button.textContent = label;
     item.appendChild(hidden);
@@ -118,7 +118,7 @@
     });
     // A tag's cross removes it here and now (without scripts, the form comes back without it).
     form.addEventListener("click", function (event) {
-      var tag = event.target.closest(".fr-tag--dismiss");
+      var tag = event.target.closest(".mi-zone-tag");
       if (!tag || !form.contains(tag)) return;
       event.preventDefault();
       var item = tag.closest("li");
