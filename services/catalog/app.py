@@ -17,12 +17,14 @@ from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.invitations.router import router as invitations_router
 from services.catalog.legacy.router import router as legacy_router
+from services.catalog.media.router import router as media_router
 from services.catalog.offers.router import router as offers_router
 from services.catalog.ownership.proofs import ProofStore
 from services.catalog.ownership.router import router as ownership_router
 from services.catalog.settings import CatalogSettings, get_settings
 from services.catalog.state import CatalogState
 from services.catalog.structures.router import router as structures_router
+from services.catalog.uploads import FileStore
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
@@ -59,6 +61,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             relay=relay,
             mail_relay=mail_relay,
             proofs=ProofStore(settings.proof_dir),
+            media=FileStore(settings.media_dir),
         )
         install_state(app, state)
         stop = asyncio.Event()
@@ -97,6 +100,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             ownership_router,
             invitations_router,
             imports_router,
+            media_router,
             legacy_router,
         ],
         readiness=readiness,

@@ -36,6 +36,8 @@ class CatalogSettings(
     web_url: str = ""
     # Claim proofs (identity documents): outside the web root, read through the API only.
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
+    # Structures' logos and photos, re-encoded: outside any web root, served through the API.
+    media_dir: Path = Field(default_factory=lambda: var_dir() / "media")
 
 
 @lru_cache

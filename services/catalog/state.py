@@ -1,5 +1,5 @@
 """What the catalog's lifespan builds: settings, the search index, its relay, the mail relay,
-the store of claim proofs."""
+the stores of claim proofs and of images."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
 from services.catalog.ownership.proofs import ProofStore
 from services.catalog.settings import CatalogSettings
+from services.catalog.uploads import FileStore
 from services.common.mail import MailRelay
 from services.common.state import ServiceState, request_state
 
@@ -23,6 +24,7 @@ class CatalogState(ServiceState):
     relay: OutboxRelay
     mail_relay: MailRelay
     proofs: ProofStore
+    media: FileStore
 
 
 def catalog_state(request: Request) -> CatalogState:

@@ -185,6 +185,9 @@ class StructureHit(BaseModel):
     naf: str | None
     naf_label: str | None
     website: str | None
+    logo_url: str | None = Field(
+        default=None, description="Adresse du logo (/api/v1/media/…), s'il y en a un"
+    )
     is_qpv: bool = False
     is_zrr: bool = False
     networks: list[str] = []

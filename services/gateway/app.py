@@ -23,6 +23,7 @@ from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import open_router as legacy_open_router
 from services.gateway.legacy import router as legacy_router
 from services.gateway.legacy_tenders import create_tender as _tenders  # noqa: F401  (registers the route)
+from services.gateway.listing_views.router import router as listing_views_router
 from services.gateway.me import router as me_router
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
@@ -75,6 +76,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 Limit("day", settings.identified_per_day, 86_400),
             ],
             login_throttle=Quotas(store, [], prefix="mi:auth"),
+            redis=redis,
+            media_limits=[
+                Limit("minute", settings.media_per_minute, 60),
+                Limit("day", settings.media_per_day, 86_400),
+            ],
         )
         install_state(app, state)
         stop = asyncio.Event()
@@ -105,6 +111,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
         routers=[
             pages_router,
+            listing_views_router,
             api_router,
             buyers_router,
             accounts_router,

@@ -12,10 +12,16 @@ from services.common.docs import DOCS_CSP
 from services.common.errors import problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
-# The one route that takes a document, a claim's proof: 5 Mio (checked exactly by the catalog)
-# and a margin; beyond it, refused here like any other body.
+# The routes that take a file, a claim's proof and a structure's images: 5 Mio (checked exactly
+# by the catalog) and a margin; beyond it, refused here like any other body.
 PROOF_MAX_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
-_PROOF_ROUTE = re.compile(r"^/api/v1/claims/[0-9]+/proof/?$")
+UPLOAD_MAX_BODY_BYTES = PROOF_MAX_BODY_BYTES
+_UPLOAD_ROUTES = (
+    ("PUT", re.compile(r"^/api/v1/claims/[0-9]+/proof/?$")),
+    ("PUT", re.compile(r"^/api/v1/structures/[0-9]+/logo/?$")),
+    ("POST", re.compile(r"^/api/v1/structures/[0-9]+/photos/?$")),
+    ("POST", re.compile(r"^/api/v1/structures/[0-9]+/offers/[0-9]+/photos/?$")),
+)
 _DOCS = ("/api/docs",)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -84,8 +90,9 @@ class EdgeMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _limit(self, scope: Scope) -> int:
-        if scope.get("method") == "PUT" and _PROOF_ROUTE.match(scope.get("path", "")):
-            return max(self.max_body_bytes, PROOF_MAX_BODY_BYTES)
+        method, path = scope.get("method"), scope.get("path", "")
+        if any(method == m and route.match(path) for m, route in _UPLOAD_ROUTES):
+            return max(self.max_body_bytes, UPLOAD_MAX_BODY_BYTES)
         return self.max_body_bytes
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:

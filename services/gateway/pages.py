@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.common.errors import NotFound, UpstreamUnavailable
+from services.common.identity import Role
 from services.common.params import IdPath
 from services.gateway.auth import OptionalCallerDep, open_or
+from services.gateway.listing_views.router import record_view
 from services.gateway.schemas import StructurePage
 from services.gateway.state import GatewayStateDep
 
@@ -48,25 +50,27 @@ async def structure_page(
         params["sector"] = ",".join(sectors[:10])
 
     async def members() -> tuple[int, Any] | None:
-        return (
-            await catalog.fetch(f"{base}/members", request) if caller is not None else (401, None)
-        )
+        # Only a signed-in supplier manager may be one of the structure's managers; staff
+        # manage every structure: nobody else costs the catalog a call.
+        if caller is None or caller.principal.role != Role.SUPPLIER_MANAGER:
+            return (401, None)
+        return await catalog.fetch(f"{base}/members", request)
 
     nearby, membership = await asyncio.gather(
         sourcing.fetch("/v1/search", request, params), members()
     )
     open_needs = None
-    manages = (
-        membership is not None
-        and membership[0] == 200
-        and (
-            caller is not None
-            and (
-                caller.principal.is_staff
-                or any(m["account_id"] == caller.principal.account_id for m in membership[1])
-            )
+    manages = caller is not None and (
+        caller.principal.is_staff
+        or (
+            membership is not None
+            and membership[0] == 200
+            and any(m["account_id"] == caller.principal.account_id for m in membership[1])
         )
     )
+    staff = caller is not None and caller.principal.is_staff
+    if membership is not None and not manages and not staff:
+        await record_view(state, request, structure_id)
     if membership is None:
         missing.append("open_needs")
     elif manages:

@@ -13,9 +13,11 @@ from services.common.errors import Unauthorized, problem_response
 from services.common.state import state_of
 from services.gateway.accounts.service import session_principal
 from services.gateway.auth import credential_of
+from services.gateway.quotas import Limit
 from services.gateway.state import GatewayState
 
 _EXEMPT_PREFIXES = ("/api/docs", "/api/openapi")
+_MEDIA_PREFIX = "/api/v1/media/"
 
 
 def _credential(scope: Scope) -> str | None:
@@ -83,12 +85,14 @@ class QuotaMiddleware:
         state = state_of(scope["app"], GatewayState)
         credential = _credential(scope)
         if credential is not None:
-            decision = await state.quotas.check(
-                _subject(credential, state.settings.session_secret), state.identified_limits
-            )
+            subject = _subject(credential, state.settings.session_secret)
+            limits: list[Limit] | None = state.identified_limits
         else:
-            address = client_address(scope, state.settings.trusted_proxies)
-            decision = await state.quotas.check(f"ip:{address}")
+            subject = f"ip:{client_address(scope, state.settings.trusted_proxies)}"
+            limits = None
+        if path.startswith(_MEDIA_PREFIX) and state.media_limits:
+            subject, limits = f"media:{subject}", state.media_limits
+        decision = await state.quotas.check(subject, limits)
         headers = decision.headers()
         if not decision.allowed:
             response = problem_response(

@@ -95,7 +95,7 @@ class Quotas:
     async def check(self, subject: str, limits: list[Limit] | None = None) -> Decision:
         now = int(time.time())
         decisions = []
-        for limit in self.limits:
+        for limit in limits or self.limits:
             window = now // limit.window_s
             count = await self.store.hit(
                 f"{self.prefix}:{subject}:{limit.name}:{window}", limit.window_s

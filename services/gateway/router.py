@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -171,6 +171,23 @@ async def structure_needs(structure_id: IdPath, request: Request) -> Response:
 
 
 @router.get(
+    "/structures/{structure_id}/open-needs",
+    tags=["besoins"],
+    summary="Besoins ouverts que ma structure n'a pas reçus, et pourquoi (gestionnaires)",
+    description=(
+        "Besoins publiés encore ouverts, dans les secteurs ou sur le territoire de la structure, "
+        "qui ne l'ont pas retenue : `missing` nomme le critère manquant (sector, zone, "
+        "presta_type, kind), `why` l'explique. Les plus récents d'abord, 50 au plus ; rien de "
+        "l'identité ni du contact de l'acheteur."
+    ),
+    dependencies=[requires("catalog:read")],
+)
+async def structure_open_needs(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/open-needs"
+    return await upstream(request, "sourcing").get(path, request)
+
+
+@router.get(
     "/structures/{structure_id}/needs/{need_id}",
     tags=["besoins"],
     summary="Lire un besoin reçu par ma structure (gestionnaires)",
@@ -192,6 +209,97 @@ async def structure_need_answer(
 ) -> Response:
     path = f"/v1/structures/{structure_id}/needs/{need_id}/answer"
     return await upstream(request, "sourcing").send("POST", path, request)
+
+
+# A structure's images: raw image bodies (5 Mio, see the edge), described as such.
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+_IMAGE_UPLOAD: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "Le fichier image brut dans le corps, avec son Content-Type (image/png, image/jpeg "
+            "ou image/webp) ; 5 Mio et 40 mégapixels au plus. Le type est lu dans le contenu. "
+            "L'image est redressée, réduite et ré-encodée sans ses métadonnées."
+        ),
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _IMAGE_TYPES},
+    }
+}
+_ALT_PARAMETER = {
+    "name": "alt",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Texte alternatif de la photo",
+}
+_IMAGE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Fichier vide"},
+    413: {"description": "Plus de 5 Mio"},
+    415: {"description": "Ni PNG, ni JPEG, ni WebP, ou Content-Type différent du contenu"},
+    422: {"description": "Image illisible ou de plus de 40 mégapixels"},
+}
+
+
+@router.put(
+    "/structures/{structure_id}/logo",
+    tags=["images"],
+    summary="Déposer ou remplacer le logo (gestionnaires, équipe ; 512 px au plus)",
+    openapi_extra=_IMAGE_UPLOAD,
+    responses=_IMAGE_REFUSALS,
+    dependencies=[requires("catalog:write")],
+)
+async def structure_logo(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/logo"
+    return await upstream(request, "catalog").send("PUT", path, request)
+
+
+@router.post(
+    "/structures/{structure_id}/photos",
+    tags=["images"],
+    summary="Ajouter une photo de la structure (12 au plus ; 1600 px au plus)",
+    openapi_extra={**_IMAGE_UPLOAD, "parameters": [_ALT_PARAMETER]},
+    responses={**_IMAGE_REFUSALS, 409: {"description": "Déjà 12 photos"}},
+    status_code=201,
+    dependencies=[requires("catalog:write")],
+)
+async def structure_photo(structure_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/photos"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+@router.post(
+    "/structures/{structure_id}/offers/{offer_id}/photos",
+    tags=["images"],
+    summary="Ajouter une photo à une offre (6 au plus ; 1600 px au plus)",
+    openapi_extra={**_IMAGE_UPLOAD, "parameters": [_ALT_PARAMETER]},
+    responses={**_IMAGE_REFUSALS, 409: {"description": "Déjà 6 photos"}},
+    status_code=201,
+    dependencies=[requires("catalog:write")],
+)
+async def offer_photo(structure_id: IdPath, offer_id: IdPath, request: Request) -> Response:
+    path = f"/v1/structures/{structure_id}/offers/{offer_id}/photos"
+    return await upstream(request, "catalog").send("POST", path, request)
+
+
+MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Image")]
+
+
+@router.get(
+    "/media/{media_id}",
+    tags=["images"],
+    summary="Lire une image (publique, sans connexion ; en cache un an)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "L'image redimensionnée et ré-encodée",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/png", "image/jpeg")
+            },
+        }
+    },
+)
+async def media(media_id: MediaId, request: Request) -> Response:
+    return await upstream(request, "catalog").get(f"/v1/media/{media_id}", request)
 
 
 @router.api_route(
@@ -360,6 +468,18 @@ async def my_needs(request: Request) -> Response:
 )
 async def need_update(need_id: IdPath, request: Request) -> Response:
     return await upstream(request, "sourcing").send("PATCH", f"/v1/needs/{need_id}", request)
+
+
+@router.get(
+    "/staff/needs",
+    tags=["équipe"],
+    summary="Besoins à modérer, les plus anciens d'abord, avec l'organisation de l'acheteur (équipe)",
+    description="`status=moderation` (seule valeur). Valider : `POST /needs/{id}/publish` ; "
+    'refuser avec un motif : `POST /needs/{id}/reject` `{"reason"}`.',
+    dependencies=[requires("needs:read")],
+)
+async def staff_needs(request: Request) -> Response:
+    return await upstream(request, "sourcing").get("/v1/staff/needs", request)
 
 
 @router.get(

@@ -37,6 +37,9 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     # Callers who identify themselves (per API key, or per account for sessions).
     identified_per_minute: int = Field(default=600, ge=1)
     identified_per_day: int = Field(default=100_000, ge=1)
+    # Images (`/api/v1/media/…`) have a budget of their own: one results page shows twenty logos.
+    media_per_minute: int = Field(default=1_200, ge=1)
+    media_per_day: int = Field(default=100_000, ge=1)
     failed_logins_per_15_min: int = Field(default=5, ge=1)
     # Signs the access tokens of sessions; known to the gateway alone.
     session_secret: str = ""

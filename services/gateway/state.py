@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 
 from services.common.mail import MailRelay
 from services.common.state import ServiceState, request_state
@@ -26,8 +27,12 @@ class GatewayState(ServiceState):
     quotas: Quotas
     identified_limits: list[Limit]
     login_throttle: Quotas
+    # Shared counters (listing views' visitor keys) when REDIS_URL is set.
+    redis: Redis | None = None
     # Kept once complete; a partial document (an upstream missing) is rebuilt on the next call.
     openapi_document: dict[str, Any] | None = None
+    # Images count apart from the other calls, with these limits.
+    media_limits: list[Limit] = field(default_factory=list)
 
 
 def gateway_state(request: Request) -> GatewayState:

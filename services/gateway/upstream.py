@@ -79,6 +79,8 @@ class Upstream:
             )
         if if_match := request.headers.get("if-match"):
             headers["if-match"] = if_match
+        if if_none_match := request.headers.get("if-none-match"):
+            headers["if-none-match"] = if_none_match
         return headers
 
     @staticmethod

@@ -93,12 +93,16 @@ class Api:
         headers: Mapping[str, str] | None = None,
         client_ip: str | None = None,
         content: bytes | None = None,
+        user_agent: str | None = None,
     ) -> httpx.Response:
         """The API's answer; 4xx become `ApiProblem`, failures `ApiUnavailable`. When the access
         token has expired, it is renewed once with the refresh token (the caller saves `user`)."""
         sent = dict(headers or {})
         if client_ip:
             sent["X-Forwarded-For"] = client_ip
+        if user_agent:
+            # The visitor's browser, so that the API can tell robots from people (listing views).
+            sent["User-Agent"] = user_agent
         for attempt in (1, 2):
             if user is not None:
                 if attempt == 1 and user.access_expires_at < time.time() + 5:

@@ -252,16 +252,23 @@ def _facts(structure: Mapping[str, Any]) -> list[tuple[str, str]]:
     return facts
 
 
+async def _given(value: Any) -> Any:
+    return value
+
+
 async def load(
     api: Api,
     structure_id: int,
     depuis: str | None,
     user: SignedIn | None,
     client_ip: str | None,
+    user_agent: str | None = None,
 ) -> StructurePage:
-    """The page's data; an unknown id raises the API's 404 `ApiProblem`."""
+    """The page's data; an unknown id raises the API's 404 `ApiProblem`. The record and offers
+    come from the public page's aggregate, which counts the visit (with the visitor's browser)."""
     context: dict[str, Any] = {"user": user, "client_ip": client_ip}
-    structure = await api.get(f"/structures/{structure_id}", **context)
+    aggregate = await api.get(f"/structures/{structure_id}/page", user_agent=user_agent, **context)
+    structure = aggregate["structure"]
     activities: list[dict[str, Any]] = structure.get("activities", [])
     commune_codes = sorted(
         {
@@ -271,7 +278,11 @@ async def load(
             if z.get("type") == "commune"
         }
     )
-    offers_task = api.get(f"/structures/{structure_id}/offers", **context)
+    offers_task = (
+        _given(aggregate["offers"])
+        if aggregate.get("offers") is not None
+        else api.get(f"/structures/{structure_id}/offers", **context)
+    )
     catalogue, offers, nearby, communes, known = await asyncio.gather(
         sector_catalogue(api),
         offers_task,

@@ -97,6 +97,7 @@ def catalog_settings(
         mail_relay_enabled=False,
         mail_dir=mail_dir,
         proof_dir=mail_dir.parent / "proofs",
+        media_dir=mail_dir.parent / "media",
         public_url="https://marche.example",
         environment="test",
     )

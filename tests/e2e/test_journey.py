@@ -74,7 +74,11 @@ def stack(
             indexed_catalog,
             logs,
             "_journey",
-            every_service_env={**mail, "CATALOG_PROOF_DIR": str(logs / "proofs")},
+            every_service_env={
+                **mail,
+                "CATALOG_PROOF_DIR": str(logs / "proofs"),
+                "CATALOG_MEDIA_DIR": str(logs / "media"),
+            },
             gateway_port=gateway_port,
         ) as system:
             yield Stack(system, inbox)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import re
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from services.common.identity import Principal, Role, sign_identity
 from services.sourcing.needs.links import make_token
@@ -547,6 +549,131 @@ def attack_put_proof(world: World) -> None:
     _proof_unchanged(world)
 
 
+# --- logos and photos (catalog) -----------------------------------------------------------------
+
+
+def _image() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (30, 110, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _upload(world: World, method: str, path: str, headers: Headers) -> httpx.Response:
+    return httpx.request(
+        method,
+        world.system.gateway.url + path,
+        content=_image(),
+        headers={**headers, "content-type": "image/png"},
+        timeout=15,
+    )
+
+
+def _images_of_a(world: World) -> dict[str, Any]:
+    read = _structure(world.system, world.structure_a)
+    return {
+        "logo": read["logo"],
+        "photos": read["photos"],
+        "offers": [o["photos"] for o in _offers_of_a(world)],
+    }
+
+
+def _own_upload(world: World, method: str, path: str) -> dict[str, Any]:
+    made = _upload(world, method, path, world.manager_a)
+    assert made.status_code in (200, 201), made.text
+    return dict(made.json())
+
+
+def _intruders(world: World) -> tuple[Headers, ...]:
+    return (world.manager_b, world.joiner, world.buyer_1)
+
+
+def attack_put_logo(world: World) -> None:
+    before = _images_of_a(world)
+    for headers in _intruders(world):
+        _refused(_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo", headers))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_logo(world: World) -> None:
+    _own_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo")
+    before = _images_of_a(world)
+    for who, headers in zip(("manager_b", "joiner", "buyer_1"), _intruders(world), strict=True):
+        refused = _send(world, "DELETE", f"/api/v1/structures/{world.structure_a}/logo", headers)
+        assert refused.status_code in (403, 404), (who, refused.status_code, _images_of_a(world))
+        _refused(refused)
+    assert _images_of_a(world) == before
+
+
+def attack_add_photo(world: World) -> None:
+    before = _images_of_a(world)
+    for headers in _intruders(world):
+        _refused(_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos", headers))
+    assert _images_of_a(world) == before
+
+
+def _photo_paths(world: World, photo: str) -> list[tuple[str, Headers]]:
+    return [
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/photos/{photo}", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.joiner),
+        (f"/api/v1/structures/{world.structure_a}/photos/{photo}", world.buyer_1),
+    ]
+
+
+def attack_patch_photo(world: World) -> None:
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    before = _images_of_a(world)
+    for path, headers in _photo_paths(world, photo["id"]):
+        _refused(_send(world, "PATCH", path, headers, {"alt": "Détournée"}))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_photo(world: World) -> None:
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    before = _images_of_a(world)
+    for path, headers in _photo_paths(world, photo["id"]):
+        _refused(_send(world, "DELETE", path, headers))
+    assert _images_of_a(world) == before
+    assert _send(world, "GET", photo["url"], {}).status_code == 200
+
+
+def _offer_photos_paths(world: World) -> list[tuple[str, Headers]]:
+    offer = world.offer_a["id"]
+    return [
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}/photos", world.manager_b),
+        (f"/api/v1/structures/{world.structure_b}/offers/{offer}/photos", world.manager_b),
+        (f"/api/v1/structures/{world.structure_a}/offers/{offer}/photos", world.joiner),
+    ]
+
+
+def attack_add_offer_photo(world: World) -> None:
+    before = _images_of_a(world)
+    for path, headers in _offer_photos_paths(world):
+        _refused(_upload(world, "POST", path, headers))
+    assert _images_of_a(world) == before
+
+
+def attack_delete_offer_photo(world: World) -> None:
+    own = f"/api/v1/structures/{world.structure_a}/offers/{world.offer_a['id']}/photos"
+    photo = _own_upload(world, "POST", own)
+    before = _images_of_a(world)
+    for path, headers in _offer_photos_paths(world):
+        _refused(_send(world, "DELETE", f"{path}/{photo['id']}", headers))
+    assert _images_of_a(world) == before
+
+
+def attack_read_media(world: World) -> None:
+    """Images are public, by an unguessable id, and show only their pixels; none for an id
+    that is not one, nor for a delisted structure's."""
+    photo = _own_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos")
+    for headers in ({}, world.manager_b, world.buyer_1):
+        read = _send(world, "GET", photo["url"], headers)
+        assert read.status_code == 200 and read.headers["content-type"] == "image/jpeg"
+        assert world.private_address.encode() not in read.content
+    _refused(_send(world, "GET", "/api/v1/media/" + "0" * 24, {}), (404,))
+    _refused(_send(world, "GET", f"/api/v1/media/{world.structure_a}", {}), (404, 422))
+
+
 # --- needs, matches, answers (sourcing) --------------------------------------------------------
 
 
@@ -617,6 +744,33 @@ def attack_structure_needs(world: World) -> None:
         assert world.buyer_1_email not in refused.text
     own = _send(world, "GET", path, world.manager_a)
     assert own.status_code == 200 and world.need_1 in {n["need_id"] for n in own.json()}
+
+
+def attack_structure_open_needs(world: World) -> None:
+    """The needs A missed are for A's managers: B's manager, a joiner still waiting and a buyer
+    are refused, and nothing of a buyer shows even to A's manager."""
+    path = f"/api/v1/structures/{world.structure_a}/open-needs"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    own = _send(world, "GET", path, world.manager_a)
+    assert own.status_code == 200 and world.buyer_1_email not in own.text
+
+
+def attack_structure_views(world: World) -> None:
+    """A's audience figures are for A's managers and staff."""
+    path = f"/api/v1/structures/{world.structure_a}/views"
+    for headers in (world.manager_b, world.joiner, world.buyer_1):
+        _refused(_send(world, "GET", path, headers))
+    assert _send(world, "GET", path, world.manager_a).status_code == 200
+    assert _send(world, "GET", path, world.staff).status_code == 200
+
+
+def attack_reject_need(world: World) -> None:
+    """Only staff send a need back: neither another buyer, its own buyer nor a manager."""
+    for headers in (world.buyer_2, world.buyer_1, world.manager_a):
+        _refused(
+            _send(world, "POST", f"/api/v1/needs/{world.need_1}/reject", headers, {"reason": "x"})
+        )
 
 
 def attack_structure_need(world: World) -> None:
@@ -1010,6 +1164,16 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "patch /api/v1/structures/{structure_id}/offers/{offer_id}": attack_patch_offer,
     "delete /api/v1/structures/{structure_id}/offers/{offer_id}": attack_delete_offer,
     "get /api/v1/structures/{structure_id}/audit": attack_audit,
+    "put /api/v1/structures/{structure_id}/logo": attack_put_logo,
+    "delete /api/v1/structures/{structure_id}/logo": attack_delete_logo,
+    "post /api/v1/structures/{structure_id}/photos": attack_add_photo,
+    "patch /api/v1/structures/{structure_id}/photos/{photo_id}": attack_patch_photo,
+    "delete /api/v1/structures/{structure_id}/photos/{photo_id}": attack_delete_photo,
+    "post /api/v1/structures/{structure_id}/offers/{offer_id}/photos": attack_add_offer_photo,
+    "delete /api/v1/structures/{structure_id}/offers/{offer_id}/photos/{photo_id}": (
+        attack_delete_offer_photo
+    ),
+    "get /api/v1/media/{media_id}": attack_read_media,
     "get /api/v1/structures/{structure_id}/members": attack_members,
     "patch /api/v1/structures/{structure_id}/members/{account_id}": attack_patch_member,
     "delete /api/v1/structures/{structure_id}/members/{account_id}": attack_delete_member,
@@ -1033,6 +1197,9 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/needs/{need_id}": attack_read_need,
     "patch /api/v1/needs/{need_id}": attack_patch_need,
     "post /api/v1/needs/{need_id}/publish": attack_publish_need,
+    "post /api/v1/needs/{need_id}/reject": attack_reject_need,
+    "get /api/v1/structures/{structure_id}/open-needs": attack_structure_open_needs,
+    "get /api/v1/structures/{structure_id}/views": attack_structure_views,
     "post /api/v1/needs/{need_id}/close": attack_close_need,
     "post /api/v1/needs/{need_id}/cancel": attack_cancel_need,
     "get /api/v1/needs/{need_id}/matches": attack_need_matches,

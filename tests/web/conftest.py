@@ -163,7 +163,11 @@ def site(
             indexed_catalog,
             logs,
             "_web",
-            every_service_env={**mail, "CATALOG_PROOF_DIR": str(logs / "proofs")},
+            every_service_env={
+                **mail,
+                "CATALOG_PROOF_DIR": str(logs / "proofs"),
+                "CATALOG_MEDIA_DIR": str(logs / "media"),
+            },
             gateway_env={"GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]'},
             gateway_port=gateway_port,
         ) as system:

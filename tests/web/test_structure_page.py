@@ -189,3 +189,28 @@ def test_the_way_back_never_leaves_the_site(site: Site, esat: dict[str, Any]) ->
     assert back is not None
     assert back.group(1).startswith("/recherche?")
     assert "ailleurs.example/" not in back.group(1)
+
+
+def test_a_visit_through_the_website_counts_once_per_browser_and_day(
+    site: Site, page: Page, staff: dict[str, str]
+) -> None:
+    """The website forwards its visitor's browser: a person's visits count (once a day), the
+    headless browser of these tests, a robot, does not."""
+    hit = first_hit(site, kind="ACI", department="13")
+    views = f"/api/v1/structures/{hit['id']}/views"
+
+    def total() -> int:
+        answer = site.api("GET", views, headers=staff)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    before = total()
+    firefox = {
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    }
+    for _ in range(2):
+        assert httpx.get(site.url(f"/structures/{hit['id']}"), headers=firefox).status_code == 200
+    assert total() == before + 1
+    page.goto(site.url(f"/structures/{hit['id']}"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert total() == before + 1

@@ -1,7 +1,7 @@
 """invitations to manage a structure; structures' folded names for the lookup by name
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 15:10:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from services.common.text import fold
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, BackgroundTasks, Response
 
 from services.catalog.dependencies import OptionalPrincipalDep, PrincipalDep, SessionDep
+from services.catalog.media.public import offer_photos
+from services.catalog.media.service import forget_offer_photos
 from services.catalog.offers import service
 from services.catalog.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
 from services.catalog.ownership.permissions import membership_of
+from services.catalog.state import CatalogStateDep
 from services.catalog.structures.service import activities_of, get_structure
 from services.common.params import IdPath, IfMatch, etag, expected_version
 
@@ -24,9 +27,9 @@ def list_offers(
         principal.is_staff or membership_of(session, structure_id, principal.account_id) is not None
     )
     activities = activities_of(session, structure_id)
-    return [
-        service.to_public(o, activities) for o in service.offers_of(session, structure_id, insider)
-    ]
+    offers = service.offers_of(session, structure_id, insider)
+    photos = offer_photos(session, [o.id for o in offers if o.id is not None])
+    return [service.to_public(o, activities, photos[o.id or 0]) for o in offers]
 
 
 @router.post("", status_code=201, response_model=OfferPublic, summary="Publier une offre")
@@ -56,7 +59,8 @@ def update_offer(
         session, principal, structure_id, offer_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(offer.version)
-    return service.to_public(offer, activities_of(session, structure_id))
+    photos = offer_photos(session, [offer_id])[offer_id]
+    return service.to_public(offer, activities_of(session, structure_id), photos)
 
 
 @router.delete("/{offer_id}", status_code=204, summary="Retirer une offre")
@@ -65,7 +69,14 @@ def delete_offer(
     offer_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
+    state: CatalogStateDep,
+    background: BackgroundTasks,
     if_match: IfMatch = None,
 ) -> Response:
-    service.offers.delete(session, principal, structure_id, offer_id, expected_version(if_match))
+    expected = expected_version(if_match)
+    service.offers.editable(session, principal, structure_id, offer_id)
+    # Its photos go with it; their files once the deletion is committed.
+    for name in forget_offer_photos(session, offer_id):
+        background.add_task(state.media.remove, name)
+    service.offers.delete(session, principal, structure_id, offer_id, expected)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from services.catalog.activities.schemas import GeographicRange
+from services.catalog.media.schemas import MediaPublic
 from services.domain.kinds import PrestaType
 
 _EXAMPLE: dict[str, Any] = {
@@ -80,7 +81,12 @@ class OfferPublic(BaseModel):
         description="La zone de livraison ; à défaut, celle de l'activité du même secteur"
     )
     delivery_zone_inherited: bool
-    photos: list[str]
+    photos: list[MediaPublic] = Field(
+        default_factory=list, description="Photos déposées (POST …/offers/{id}/photos)"
+    )
+    photo_urls: list[str] = Field(
+        default_factory=list, description="Adresses de photos hébergées ailleurs (champ photos)"
+    )
     is_active: bool
     version: int
     updated_at: datetime

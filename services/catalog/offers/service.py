@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from services.catalog.media.schemas import MediaPublic
 from services.catalog.offers.schemas import OfferCreate, OfferPublic
 from services.catalog.structures.children import ChildRows
 from services.catalog.structures.models import Activity, Offer
@@ -13,7 +14,9 @@ from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.validation import check_sectors, check_zones
 
 
-def to_public(offer: Offer, activities: list[Activity]) -> OfferPublic:
+def to_public(
+    offer: Offer, activities: list[Activity], photos: list[MediaPublic] | None = None
+) -> OfferPublic:
     zone = offer.delivery_zone
     inherited = zone is None
     if zone is None:
@@ -25,7 +28,9 @@ def to_public(offer: Offer, activities: list[Activity]) -> OfferPublic:
                 "zones": activity.zones,
             }
     return OfferPublic(
-        **offer.model_dump(exclude={"delivery_zone", "sector_slug"}),
+        **offer.model_dump(exclude={"delivery_zone", "sector_slug", "photos"}),
+        photos=photos or [],
+        photo_urls=offer.photos,
         sector=offer.sector_slug,
         delivery_zone=zone,
         delivery_zone_inherited=inherited,

@@ -6,18 +6,14 @@ guessable; read back only through the API, for the claimant and the staff.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
-from dataclasses import dataclass
-from pathlib import Path
-
+from services.catalog.uploads import MIB, FileStore, StoredFile, UploadedDocument
 from services.common.errors import AppError
 
-MAX_PROOF_BYTES = 5 * 1024 * 1024
+MAX_PROOF_BYTES = 5 * MIB
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 LABELS = {PDF: "un PDF", PNG: "une image PNG", JPEG: "une image JPEG"}
+__all__ = ["ProofStore", "StoredProof", "UploadedDocument"]
 
 
 class ProofTooLarge(AppError):
@@ -67,43 +63,6 @@ def checked_type(content: bytes, declared: str | None) -> str:
     return actual
 
 
-@dataclass(frozen=True)
-class UploadedDocument:
-    content: bytes
-    declared_type: str | None
-
-
-@dataclass(frozen=True)
-class StoredProof:
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-
-
-class ProofStore:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def _path(self, name: str) -> Path:
-        # Names are ours (hex); anything else never reaches the file system.
-        if not name.isalnum():
-            raise ValueError("invalid proof name")
-        return self.directory / name
-
-    def save(self, content: bytes, media_type: str) -> StoredProof:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = secrets.token_hex(16)
-        path = self._path(name)
-        partial = path.with_suffix(".part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(content)
-        partial.replace(path)
-        return StoredProof(name, media_type, len(content), hashlib.sha256(content).hexdigest())
-
-    def read(self, name: str) -> bytes:
-        return self._path(name).read_bytes()
-
-    def remove(self, name: str) -> None:
-        self._path(name).unlink(missing_ok=True)
+# The proofs' folder is a store like any other; these names stay for its callers.
+ProofStore = FileStore
+StoredProof = StoredFile

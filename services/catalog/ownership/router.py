@@ -26,6 +26,7 @@ from services.catalog.ownership.schemas import (
 )
 from services.catalog.state import CatalogStateDep
 from services.catalog.structures.service import get_structure
+from services.catalog.uploads import MIB, read_capped
 from services.common.params import IdPath
 
 router = APIRouter(tags=["gestionnaires"])
@@ -124,17 +125,11 @@ _PROOF_TYPES = {
 
 
 async def _capped_body(request: Request) -> UploadedDocument:
-    """The raw body, refused (413) as soon as it exceeds the limit: never held beyond it."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_PROOF_BYTES:
-        raise ProofTooLarge(f"Le justificatif dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_PROOF_BYTES:
-            raise ProofTooLarge(f"Le justificatif dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo.")
-        chunks.append(chunk)
-    return UploadedDocument(b"".join(chunks), request.headers.get("content-type"))
+    return await read_capped(
+        request,
+        MAX_PROOF_BYTES,
+        lambda: ProofTooLarge(f"Le justificatif dépasse {MAX_PROOF_BYTES // MIB} Mo."),
+    )
 
 
 ProofBody = Annotated[UploadedDocument, Depends(_capped_body)]

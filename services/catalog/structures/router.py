@@ -68,7 +68,7 @@ def indexing_status(
 def get_structure(structure_id: IdPath, session: SessionDep, response: Response) -> StructurePublic:
     structure = service.get_structure(session, structure_id)
     response.headers["ETag"] = etag(structure.version)
-    return service.to_public(structure, service.activities_of(session, structure_id))
+    return service.public_structure(session, structure)
 
 
 @router.patch(
@@ -92,7 +92,7 @@ def update_structure(
         session, principal, structure_id, expected_version(if_match), payload
     )
     response.headers["ETag"] = etag(structure.version)
-    return service.to_public(structure, service.activities_of(session, structure_id))
+    return service.public_structure(session, structure)
 
 
 @router.get("", response_model=StructurePage, summary="Liste des structures actives")

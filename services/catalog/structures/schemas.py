@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from services.catalog.activities.schemas import ActivityPublic
+from services.catalog.media.schemas import MediaPublic
 from services.catalog.structures.models import StructureBase
 from services.domain.kinds import Kind
 
@@ -34,6 +35,8 @@ class StructurePublic(StructureBase):
     created_at: datetime
     updated_at: datetime
     activities: list[ActivityPublic]
+    logo: MediaPublic | None = Field(default=None, description="Le logo déposé, s'il y en a un")
+    photos: list[MediaPublic] = Field(default_factory=list, description="Photos de la structure")
 
 
 class StructurePage(BaseModel):

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from services.catalog.activities.schemas import ActivityPublic
 from services.catalog.audit import service as audit
 from services.catalog.concurrency import take_version
+from services.catalog.media.public import StructureMedia, media_of
 from services.catalog.outbox.service import record_listing_change
 from services.catalog.ownership.permissions import require_manager
 from services.catalog.reference.models import Commune
@@ -42,7 +43,9 @@ def activity_public(activity: Activity) -> ActivityPublic:
     )
 
 
-def to_public(structure: Structure, activities: list[Activity]) -> StructurePublic:
+def to_public(
+    structure: Structure, activities: list[Activity], media: StructureMedia | None = None
+) -> StructurePublic:
     return StructurePublic.model_validate(
         {
             **structure.model_dump(),
@@ -52,7 +55,19 @@ def to_public(structure: Structure, activities: list[Activity]) -> StructurePubl
             },
             "kind_label": KIND_LABELS[Kind(structure.kind)],
             "activities": [activity_public(a) for a in activities],
+            "logo": media.logo if media else None,
+            "photos": media.photos if media else [],
         }
+    )
+
+
+def public_structure(session: Session, structure: Structure) -> StructurePublic:
+    """The structure as the API reads it: with its activities, logo and photos."""
+    assert structure.id is not None
+    return to_public(
+        structure,
+        activities_of(session, structure.id),
+        media_of(session, [structure.id])[structure.id],
     )
 
 
@@ -64,12 +79,14 @@ def list_structures(session: Session, kind: Kind | None, page: int, per_page: in
     """Active structures, in id order, a page at a time."""
     repository = StructureRepository(session)
     total, rows = repository.page(kind, (page - 1) * per_page, per_page)
-    activities = repository.activities_of([s.id for s in rows if s.id is not None])
+    ids = [s.id for s in rows if s.id is not None]
+    activities = repository.activities_of(ids)
+    media = media_of(session, ids)
     return StructurePage(
         total=total,
         page=page,
         per_page=per_page,
-        items=[to_public(s, activities[s.id]) for s in rows if s.id is not None],
+        items=[to_public(s, activities[s.id], media[s.id]) for s in rows if s.id is not None],
     )
 
 

@@ -49,3 +49,9 @@ class CatalogDirectory:
         """The structures `principal` manages (id → name), as the catalog tells the account."""
         me = await self._get("/v1/me", principal)
         return {int(s["id"]): str(s["name"]) for s in (me or {}).get("structures", [])}
+
+    async def structure(self, structure_id: int) -> dict[str, Any] | None:
+        """The catalog's record of an active structure, with its activities; None otherwise."""
+        service = Principal(SERVICE_ACCOUNT, Role.STAFF)
+        record: dict[str, Any] | None = await self._get(f"/v1/structures/{structure_id}", service)
+        return record

@@ -72,6 +72,8 @@ class Need(SourcingTable, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None
+    # Why staff sent it back to draft, shown to the buyer until it is validated.
+    moderation_reason: str | None = Field(default=None, max_length=2000)
 
 
 class NeedMatch(SourcingTable, table=True):

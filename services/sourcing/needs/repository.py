@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import Select
 
@@ -14,6 +14,8 @@ from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedM
 
 # A buyer's list shows the most recent needs only.
 LIST_LIMIT = 200
+# Open needs read to find those a structure missed: the newest, far more than it is shown.
+OPEN_SCAN_LIMIT = 2000
 
 
 def _with_need() -> Select[NeedMatch, Need]:
@@ -183,3 +185,26 @@ class NeedRepository(SessionRepository):
     def answering_structure_ids(self) -> list[int]:
         """One entry per answer."""
         return list(self.session.exec(select(NeedAnswer.structure_id)))
+
+    def open_not_matching(self, structure_id: int, today: date) -> Sequence[Need]:
+        """Published needs whose deadline has not passed, that did not match the structure,
+        newest first."""
+        matched = select(NeedMatch.need_id).where(NeedMatch.structure_id == structure_id)
+        return self.session.exec(
+            select(Need)
+            .where(
+                Need.status == NeedStatus.PUBLISHED,
+                or_(col(Need.deadline).is_(None), col(Need.deadline) >= today),
+                col(Need.id).not_in(matched),
+            )
+            .order_by(col(Need.published_at).desc(), col(Need.id).desc())
+            .limit(OPEN_SCAN_LIMIT)
+        ).all()
+
+    def in_moderation(self) -> Sequence[Need]:
+        """Oldest first."""
+        return self.session.exec(
+            select(Need)
+            .where(Need.status == NeedStatus.MODERATION)
+            .order_by(col(Need.updated_at), col(Need.id))
+        ).all()

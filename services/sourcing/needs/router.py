@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.common.auth import PrincipalDep, SessionDep
 from services.common.errors import Forbidden
 from services.common.params import IdPath, IfMatch
-from services.sourcing.needs import reminders, service
+from services.sourcing.needs import missed, reminders, service
 from services.sourcing.needs.models import NeedStatus
 from services.sourcing.needs.schemas import (
     AnswerCreate,
     AnswerPublic,
     MatchPublic,
+    MissedNeed,
     NeedCreate,
     NeedForStructure,
+    NeedInModeration,
     NeedPublic,
+    NeedRejection,
     NeedUpdate,
     OpenNeed,
     UntoldMatch,
@@ -88,6 +92,38 @@ async def update_need(
 )
 async def publish(need_id: IdPath, principal: PrincipalDep, state: SourcingStateDep) -> NeedPublic:
     return await service.publish_now(state, principal, need_id)
+
+
+@router.post(
+    "/needs/{need_id}/reject",
+    response_model=NeedPublic,
+    summary="Refuser un besoin en modération, avec son motif (équipe)",
+    description=(
+        "Le besoin revient en brouillon avec le motif (`moderation_reason`) ; l'acheteur reçoit "
+        "un e-mail avec le motif et le lien vers la page du besoin."
+    ),
+)
+def reject(
+    need_id: IdPath,
+    payload: NeedRejection,
+    session: SessionDep,
+    principal: PrincipalDep,
+    state: SourcingStateDep,
+) -> NeedPublic:
+    return service.reject(session, principal, need_id, payload.reason, state.settings.website)
+
+
+@router.get(
+    "/staff/needs",
+    response_model=list[NeedInModeration],
+    summary="Besoins à modérer, les plus anciens d'abord (équipe)",
+)
+def staff_needs(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[str, Query(pattern="^moderation$")] = "moderation",
+) -> list[NeedInModeration]:
+    return service.moderation_queue(session, principal)
 
 
 @router.post("/needs/{need_id}/close", response_model=NeedPublic, summary="Clore un besoin")
@@ -272,3 +308,25 @@ def untold(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[UntoldMatch]:
     return service.untold_matches(session, principal, limit)
+
+
+@router.get(
+    "/structures/{structure_id}/open-needs",
+    response_model=list[MissedNeed],
+    summary="Besoins ouverts que ma structure n'a pas reçus, et pourquoi (gestionnaires)",
+    description=(
+        "Besoins publiés, encore ouverts, dans les secteurs ou sur le territoire de la structure "
+        "mais qui ne l'ont pas retenue : `missing` dit quel critère du rapprochement manque "
+        "(sector, zone, presta_type, kind) et `why` l'explique. Les plus récents d'abord, 50 au "
+        "plus ; rien de l'identité ni du contact de l'acheteur."
+    ),
+)
+async def open_needs(
+    structure_id: ManagedStructure, session: SessionDep, state: SourcingStateDep
+) -> list[MissedNeed]:
+    record = await state.runner.directory.structure(structure_id)
+    if record is None:
+        return []
+    return await to_thread.run_sync(
+        missed.missed_needs, session, structure_id, record, state.vocabulary
+    )

@@ -156,6 +156,9 @@ class NeedPublic(BaseModel):
     status: NeedStatus
     created_at: datetime
     published_at: datetime | None
+    moderation_reason: str | None = Field(
+        default=None, description="Pourquoi l'équipe a renvoyé le besoin en brouillon"
+    )
     matches: int = 0
     answers: dict[str, int] = Field(default_factory=dict)
 
@@ -255,3 +258,51 @@ class UntoldMatch(BaseModel):
     structure_name: str
     score: float
     matched_at: datetime
+
+
+class MissedNeed(BaseModel):
+    """An open need a structure did not match though it is in its sectors or on its territory;
+    nothing of the buyer."""
+
+    id: int
+    title: str
+    kind: str
+    sectors: list[str]
+    place: str
+    deadline: date | None
+    published_at: datetime | None
+    amount_band: str | None
+    why: list[str] = Field(description="Pourquoi la structure n'a pas été retenue, en clair")
+    missing: list[str] = Field(description="Critères non remplis : sector, zone, presta_type, kind")
+
+
+class NeedInModeration(BaseModel):
+    """A need waiting for staff, with who deposited it."""
+
+    id: int
+    kind: NeedKind
+    title: str
+    description: str
+    sectors: list[str]
+    cpv_codes: list[str]
+    place_level: str | None
+    place_code: str | None
+    deadline: date | None
+    buyer_email: str | None
+    buyer_organisation: str | None
+    moderation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NeedRejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Motif, envoyé à l'acheteur")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise FieldValueError("reason", "indiquez le motif du refus")
+        return value.strip()

@@ -36,6 +36,7 @@ from services.sourcing.needs.schemas import (
     MatchPublic,
     NeedCreate,
     NeedForStructure,
+    NeedInModeration,
     NeedPlace,
     NeedPublic,
     NeedUpdate,
@@ -323,9 +324,61 @@ def publish(session: Session, principal: Principal, need: Need, moderation: bool
         need.status = NeedStatus.MODERATION
     else:
         need.status, need.published_at = NeedStatus.PUBLISHED, utcnow()
+        need.moderation_reason = None
     need.updated_at, need.version = utcnow(), need.version + 1
     NeedRepository(session).save(need)
     return need
+
+
+def require_staff(principal: Principal) -> None:
+    if not principal.is_staff:
+        raise Forbidden("Réservé à l'équipe de la plateforme.")
+
+
+def buyer_organisation(need: Need) -> str | None:
+    """The organisation the buyer named, else the domain of their address."""
+    named = need.details.get("contact_company_name") or need.details.get("organisation")
+    if isinstance(named, str) and named.strip():
+        return named.strip()
+    if need.buyer_email and "@" in need.buyer_email:
+        return need.buyer_email.rsplit("@", 1)[1]
+    return None
+
+
+def moderation_queue(session: Session, principal: Principal) -> list[NeedInModeration]:
+    require_staff(principal)
+    return [
+        NeedInModeration.model_validate(
+            {**need.model_dump(), "buyer_organisation": buyer_organisation(need)}
+        )
+        for need in NeedRepository(session).in_moderation()
+    ]
+
+
+def reject(
+    session: Session, principal: Principal, need_id: int, reason: str, website: str
+) -> NeedPublic:
+    """Back to draft with the reason; the buyer is told by e-mail, with the need's page."""
+    require_staff(principal)
+    need = get_need(session, principal, need_id)
+    if need.status != NeedStatus.MODERATION:
+        raise Conflict(
+            f"Seul un besoin en modération peut être refusé (celui-ci est « {need.status} »)."
+        )
+    need.status, need.moderation_reason = NeedStatus.DRAFT, reason
+    need.updated_at, need.version = utcnow(), need.version + 1
+    NeedRepository(session).save(need)
+    if need.buyer_email:
+        body = (
+            "Bonjour,\n\n"
+            f"Votre besoin « {need.title} » n'a pas été publié : l'équipe de la plateforme "
+            "l'a renvoyé en brouillon.\n\n"
+            f"Motif : {reason}\n\n"
+            "Modifiez-le puis publiez-le de nouveau depuis sa page :\n"
+            f"{website}/besoins/{need.id}\n"
+        )
+        queue_mail(session, need.buyer_email, f"Besoin à revoir : {need.title}"[:200], body)
+    return to_public(session, need)
 
 
 def change_status(session: Session, need: Need, status: NeedStatus) -> Need:

@@ -23,7 +23,12 @@ async def structure_page(
 ) -> HTMLResponse:
     try:
         page = await structure_view.load(
-            visitor.state.api, structure_id, depuis, visitor.user, visitor.client_ip
+            visitor.state.api,
+            structure_id,
+            depuis,
+            visitor.user,
+            visitor.client_ip,
+            visitor.request.headers.get("user-agent"),
         )
     except ApiProblem as problem:
         if problem.status != 404:
