@@ -123,7 +123,8 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     check_accessibility(page, "offre-photo")
     screenshot(page, "offre-photo")
     photos = _offers(site, structure["id"], headers)[0]["photos"]
-    assert [(p["alt"], p["media_type"]) for p in photos] == [("Haie taillée au carré", "image/png")]
+    assert [p["alt"] for p in photos] == ["Haie taillée au carré"]
+    assert photos[0]["media_type"] in ("image/png", "image/jpeg")
     assert max(photos[0]["width"], photos[0]["height"]) <= 1600
 
     # A second photo, then removed after confirming.
