@@ -119,7 +119,6 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     expect(page.get_by_text("La photo est ajoutée.")).to_be_visible()
     picture = page.locator(".mi-photos img[alt='Haie taillée au carré']")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
     check_accessibility(page, "offre-photo")
     screenshot(page, "offre-photo")
     photos = _offers(site, structure["id"], headers)[0]["photos"]
@@ -137,6 +136,12 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     page.get_by_role("button", name="Oui, retirer la photo").click()
     expect(page.get_by_text("La photo est retirée.")).to_be_visible()
     expect(page.locator(".mi-photos img")).to_have_count(1)
+    # The photo's bytes come through the website's own media route.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.mi-photos img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)",
+        timeout=10_000,
+    )
 
     # Hidden from buyers, then shown again.
     page.goto(f"/espace-structure/{structure['id']}/offres")
