@@ -385,9 +385,11 @@ async def add_photo(
             if problem.status not in (400, 404, 409, 413, 415, 422):
                 raise
             fields = problem.by_field()
-            errors["alt" if "alt" in fields else "photo"] = (
-                fields.get("alt") or fields.get("file") or problem.detail or problem.title
-            )
+            if "alt" in fields:
+                errors["alt"] = fields["alt"]
+            else:
+                # The API's sentence names the refusal in full (« … n'est pas une image … »).
+                errors["photo"] = problem.detail or fields.get("file") or problem.title
     if errors:
         return await _form(
             visitor,
