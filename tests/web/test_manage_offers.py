@@ -136,12 +136,6 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     page.get_by_role("button", name="Oui, retirer la photo").click()
     expect(page.get_by_text("La photo est retirée.")).to_be_visible()
     expect(page.locator(".mi-photos img")).to_have_count(1)
-    # The photo's bytes come through the website's own media route.
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.mi-photos img')]"
-        ".every(img => img.complete && img.naturalWidth > 0)",
-        timeout=10_000,
-    )
 
     # Hidden from buyers, then shown again.
     page.goto(f"/espace-structure/{structure['id']}/offres")
@@ -160,6 +154,28 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     page.get_by_role("button", name="Oui, retirer l'offre").click()
     expect(page.get_by_text("L'offre est retirée.")).to_be_visible()
     assert _offers(site, structure["id"], headers) == []
+
+    # A photo's bytes come through the website's own media route (/medias/{id}).
+    shown = site.api(
+        "POST",
+        f"/api/v1/structures/{structure['id']}/offers",
+        json={"title": "Tonte", "sector": SECTOR, "presta_type": "PREST"},
+        headers=headers,
+    ).json()
+    sent = site.api(
+        "POST",
+        f"/api/v1/structures/{structure['id']}/offers/{shown['id']}/photos",
+        params={"alt": "Pelouse tondue"},
+        content=_png(tmp_path / "pelouse.png").read_bytes(),
+        headers={**headers, "Content-Type": "image/png"},
+    )
+    assert sent.status_code == 201, sent.text
+    page.goto(f"/espace-structure/{structure['id']}/offres/{shown['id']}")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.mi-photos img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)",
+        timeout=10_000,
+    )
 
 
 def test_a_change_made_meanwhile_is_told(site: Site, page: Page) -> None:
