@@ -103,6 +103,17 @@ def test_code_attempts_are_limited(catalog_api: CatalogApi) -> None:
         f"/v1/claims/{claim_id}/verify", json={"code": code}, headers=claimant
     )
     assert blocked.status_code == 403
+    # « Faites une nouvelle demande » : the new claim replaces the spent one, with a new code.
+    again = api.client.post("/v1/claims", json={"siret": structure.siret}, headers=claimant)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != claim_id and again.json()["status"] == "pending"
+    mine = {c["id"]: c["status"] for c in api.client.get("/v1/claims", headers=claimant).json()}
+    assert mine[claim_id] == "cancelled"
+    fresh = api.code_sent_to("x@structure.fr")
+    accepted = api.client.post(
+        f"/v1/claims/{again.json()['id']}/verify", json={"code": fresh}, headers=claimant
+    )
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
 
 
 def test_no_first_come_takeover(catalog_api: CatalogApi) -> None:

@@ -583,13 +583,13 @@ def _own_upload(world: World, method: str, path: str) -> dict[str, Any]:
     return dict(made.json())
 
 
-def _intruders(world: World) -> tuple[Headers, ...]:
+def _strangers_of_a(world: World) -> tuple[Headers, ...]:
     return (world.manager_b, world.joiner, world.buyer_1)
 
 
 def attack_put_logo(world: World) -> None:
     before = _images_of_a(world)
-    for headers in _intruders(world):
+    for headers in _strangers_of_a(world):
         _refused(_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo", headers))
     assert _images_of_a(world) == before
 
@@ -597,7 +597,9 @@ def attack_put_logo(world: World) -> None:
 def attack_delete_logo(world: World) -> None:
     _own_upload(world, "PUT", f"/api/v1/structures/{world.structure_a}/logo")
     before = _images_of_a(world)
-    for who, headers in zip(("manager_b", "joiner", "buyer_1"), _intruders(world), strict=True):
+    for who, headers in zip(
+        ("manager_b", "joiner", "buyer_1"), _strangers_of_a(world), strict=True
+    ):
         refused = _send(world, "DELETE", f"/api/v1/structures/{world.structure_a}/logo", headers)
         assert refused.status_code in (403, 404), (who, refused.status_code, _images_of_a(world))
         _refused(refused)
@@ -606,7 +608,7 @@ def attack_delete_logo(world: World) -> None:
 
 def attack_add_photo(world: World) -> None:
     before = _images_of_a(world)
-    for headers in _intruders(world):
+    for headers in _strangers_of_a(world):
         _refused(_upload(world, "POST", f"/api/v1/structures/{world.structure_a}/photos", headers))
     assert _images_of_a(world) == before
 

@@ -148,7 +148,13 @@ def create_claim(
     if repository.membership(structure.id, principal.account_id) is not None:
         raise Conflict("Vous gérez déjà cette structure.")
     pending = repository.pending_claim(structure.id, principal.account_id)
-    if pending is not None:
+    if pending is not None and _code_spent(pending):
+        # Its code can no longer be entered (too many tries, or expired): the claimant is told
+        # to make a new claim, which replaces it.
+        pending.status, pending.decided_at = ClaimStatus.CANCELLED, utcnow()
+        session.add(pending)
+        session.flush()
+    elif pending is not None:
         raise Conflict("Une demande est déjà en cours pour cette structure.", claim_id=pending.id)
     # The gateway signs identities only for accounts whose address is confirmed (no session nor
     # key before the e-mail is verified), so the principal's address is a verified one.
@@ -281,6 +287,15 @@ def _grant(session: Session, claim: Claim, role: MemberRole) -> None:
             email=claim.email,
             role=role,
         )
+    )
+
+
+def _code_spent(claim: Claim) -> bool:
+    """A claim by code whose code can no longer be entered."""
+    return claim.kind == ClaimKind.VERIFICATION and (
+        claim.attempts >= MAX_CODE_ATTEMPTS
+        or claim.code_expires_at is None
+        or utcnow() > claim.code_expires_at
     )
 
 
