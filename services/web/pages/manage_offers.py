@@ -64,6 +64,17 @@ def _breadcrumb(managed: Managed, *more: tuple[str, str]) -> list[tuple[str, str
     ]
 
 
+def _delivery(offer: dict[str, Any], labels: dict[str, str], city: str) -> str:
+    zone = offer.get("delivery_zone")
+    if not offer.get("delivery_zone_inherited"):
+        return range_summary(zone, labels, city)
+    if zone:
+        return range_summary(zone, labels, city) + " (comme l'activité du même secteur)"
+    return (
+        "Non précisée : déclarez une activité de ce secteur ou indiquez où vous livrez cette offre"
+    )
+
+
 async def _list_page(
     visitor: Visitor,
     managed: Managed,
@@ -83,7 +94,7 @@ async def _list_page(
             **o,
             "sector_name": sectors.names.get(o["sector"], o["sector"]),
             "presta_label": dict(PRESTA_TYPES).get(o["presta_type"], o["presta_type"]),
-            "where": range_summary(o.get("delivery_zone"), labels, city),
+            "where": _delivery(o, labels, city),
             "pictures": [view.photo_of(p) for p in o.get("photos") or []],
         }
         for o in offers
