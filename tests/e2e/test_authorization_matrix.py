@@ -20,16 +20,18 @@ def _staff(system: System) -> dict[str, str]:
     """Staff accounts are not self-service: made in the database, as an operator would."""
     engine = make_engine(system.gateway_db)
     with Session(engine) as session:
-        session.add(
-            Account(
-                id="staff-matrix",
-                email="equipe@marche-inclusif.example",
-                password_hash=hash_password(PASSWORD),
-                role=Role.STAFF,
-                email_verified_at=utcnow(),
+        # Once per system: several modules share the session's system and ask for staff.
+        if session.get(Account, "staff-matrix") is None:
+            session.add(
+                Account(
+                    id="staff-matrix",
+                    email="equipe@marche-inclusif.example",
+                    password_hash=hash_password(PASSWORD),
+                    role=Role.STAFF,
+                    email_verified_at=utcnow(),
+                )
             )
-        )
-        session.commit()
+            session.commit()
     engine.dispose()
     login = system.post(
         "/api/v1/auth/login", {"email": "equipe@marche-inclusif.example", "password": PASSWORD}
