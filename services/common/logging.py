@@ -13,7 +13,7 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Paths that carry a credential: an answer link's token is the bearer's right to answer, an
 # invitation link's token the right to join a structure's team.
-_SECRET_IN_PATH = re.compile(r"(/(?:answers|invitations)/)[^/?#]+")
+_SECRET_IN_PATH = re.compile(r"(/(?:answers|invitations|repondre)/)[^/?#]+")
 
 
 def loggable_path(path: str) -> str:

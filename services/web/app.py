@@ -23,6 +23,7 @@ from services.web.manage_view import NotYourStructure
 from services.web.pages import (
     account,
     alerts,
+    answer_link,
     favourites,
     keys,
     manage_activities,
@@ -197,6 +198,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         manage_offers,
         manage_team,
         manage_needs,
+        answer_link,
         staff,
     ):
         app.include_router(module.router)

@@ -135,6 +135,7 @@ def test_lookup_refusals_and_delisted(catalog_api: CatalogApi) -> None:
         assert refused.status_code == 422, (params, refused.text)
         assert refused.headers["content-type"] == "application/problem+json"
         assert field in refused.text
+    admin = make_admin(api, structure)
     assert (
         api.patch(f"/v1/structures/{structure.id}", {"is_active": False}, STAFF).status_code == 200
     )
@@ -146,6 +147,14 @@ def test_lookup_refusals_and_delisted(catalog_api: CatalogApi) -> None:
     )
     staff_view = api.client.get("/v1/structures/lookup", params=params, headers=STAFF).json()
     assert [(h["id"], h["is_active"]) for h in staff_view] == [(structure.id, False)]
+    # Delisted: gone for the public and other accounts; the staff read it (and its version, to
+    # relist it), and so do its own managers.
+    path = f"/v1/structures/{structure.id}"
+    assert api.client.get(path).status_code == 404
+    assert api.client.get(path, headers=who).status_code == 404
+    read = api.client.get(path, headers=STAFF)
+    assert read.status_code == 200 and read.json()["is_active"] is False and read.headers["etag"]
+    assert api.client.get(path, headers=admin).json()["is_active"] is False
 
 
 def _lookup_on(engine: Engine) -> None:

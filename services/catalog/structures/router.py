@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from services.catalog.audit import service as audit
 from services.catalog.audit.schemas import AuditPage
-from services.catalog.dependencies import PrincipalDep, SessionDep
+from services.catalog.dependencies import OptionalPrincipalDep, PrincipalDep, SessionDep
 from services.catalog.outbox import indexing
 from services.catalog.outbox.schemas import IndexingStatus
-from services.catalog.ownership.permissions import require_manager
+from services.catalog.ownership.permissions import membership_of, require_manager
 from services.catalog.structures import lookup, service
 from services.catalog.structures.schemas import (
     LookupHit,
@@ -65,8 +65,17 @@ def indexing_status(
 
 
 @router.get("/{structure_id}", response_model=StructurePublic, summary="Fiche d'une structure")
-def get_structure(structure_id: IdPath, session: SessionDep, response: Response) -> StructurePublic:
-    structure = service.get_structure(session, structure_id)
+def get_structure(
+    structure_id: IdPath,
+    session: SessionDep,
+    response: Response,
+    principal: OptionalPrincipalDep,
+) -> StructurePublic:
+    # A delisted structure stays readable by the staff (to relist it) and its own managers.
+    insider = principal is not None and (
+        principal.is_staff or membership_of(session, structure_id, principal.account_id) is not None
+    )
+    structure = service.get_structure(session, structure_id, include_delisted=insider)
     response.headers["ETag"] = etag(structure.version)
     return service.public_structure(session, structure)
 

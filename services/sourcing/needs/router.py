@@ -220,7 +220,7 @@ def answers(
     summary="Lire un besoin reçu (lien signé, sans connexion)",
 )
 def read_need(token: Token, session: SessionDep, state: SourcingStateDep) -> NeedForStructure:
-    return service.read_by_link(session, state.settings.identity_secret, token)
+    return service.read_by_link(session, state.settings.identity_secret, token, state.vocabulary)
 
 
 @router.post(
@@ -261,9 +261,11 @@ async def my_structures(principal: PrincipalDep, state: SourcingStateDep) -> lis
     description="Les plus proches de leur date limite d'abord ; pour chacun, la structure concernée.",
 )
 def my_needs(
-    structures: Annotated[list[int], Depends(my_structures)], session: SessionDep
+    structures: Annotated[list[int], Depends(my_structures)],
+    session: SessionDep,
+    state: SourcingStateDep,
 ) -> list[OpenNeed]:
-    return service.open_needs_of_all(session, structures)
+    return service.open_needs_of_all(session, structures, state.vocabulary)
 
 
 @router.get(
@@ -271,8 +273,10 @@ def my_needs(
     response_model=list[OpenNeed],
     summary="Besoins publiés qui correspondent à ma structure (gestionnaires)",
 )
-def needs_for_structure(structure_id: ManagedStructure, session: SessionDep) -> list[OpenNeed]:
-    return service.open_needs_of(session, structure_id)
+def needs_for_structure(
+    structure_id: ManagedStructure, session: SessionDep, state: SourcingStateDep
+) -> list[OpenNeed]:
+    return service.open_needs_of(session, structure_id, state.vocabulary)
 
 
 @router.get(
@@ -281,9 +285,9 @@ def needs_for_structure(structure_id: ManagedStructure, session: SessionDep) -> 
     summary="Lire un besoin reçu par ma structure (gestionnaires, sans le lien)",
 )
 def read_need_as_manager(
-    structure_id: ManagedStructure, need_id: IdPath, session: SessionDep
+    structure_id: ManagedStructure, need_id: IdPath, session: SessionDep, state: SourcingStateDep
 ) -> NeedForStructure:
-    return service.read_for_structure(session, need_id, structure_id)
+    return service.read_for_structure(session, need_id, structure_id, state.vocabulary)
 
 
 @router.post(

@@ -103,6 +103,7 @@ class NeedRunner:
                 self.settings.public_url,
                 self.settings.answer_link_ttl_days,
                 reminder=reminder,
+                web_url=self.settings.web_url,
             )
             session.commit()
             return True

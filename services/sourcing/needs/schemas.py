@@ -230,6 +230,16 @@ class NeedForStructure(BaseModel):
     questions: list[str]
     status: NeedStatus
     your_answer: AnswerStatus | None
+    sectors: list[str] = Field(default_factory=list)
+    place: str | None = Field(default=None, description="Lieu d'exécution, en clair")
+    amount_band: str | None = Field(default=None, description="Montant estimé, en clair")
+    published_at: datetime | None = None
+    why: list[str] = Field(
+        default_factory=list, description="Pourquoi la structure a été trouvée, en phrases"
+    )
+    your_answer_detail: AnswerPublic | None = Field(
+        default=None, description="La réponse envoyée, telle que l'acheteur la lit"
+    )
 
 
 class OpenNeed(BaseModel):
@@ -245,6 +255,13 @@ class OpenNeed(BaseModel):
     fits: bool
     opened: bool
     answer: str | None
+    sectors: list[str] = Field(default_factory=list)
+    place: str | None = Field(default=None, description="Lieu d'exécution, en clair")
+    amount_band: str | None = Field(default=None, description="Montant estimé, en clair")
+    published_at: datetime | None = None
+    why: list[str] = Field(
+        default_factory=list, description="Pourquoi la structure a été trouvée, en phrases"
+    )
 
 
 class UntoldMatch(BaseModel):

@@ -467,13 +467,20 @@ def notify(
     public_url: str,
     ttl_days: int,
     reminder: bool = False,
+    web_url: str = "",
 ) -> None:
     """Queues the mail with its signed answer link; the caller marks the match in the same
-    transaction, so that a structure is told once per need (and reminded at most the cap)."""
+    transaction, so that a structure is told once per need (and reminded at most the cap).
+    With a website, both links open its pages; without, the API's operations."""
     token = make_token(secret, need.id or 0, match.structure_id, ttl_days * 86400)
-    base = public_url.rstrip("/")
-    link = f"{base}/api/v1/answers/{token}"
-    space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
+    if web_url:
+        web = web_url.rstrip("/")
+        link = f"{web}/repondre/{token}"
+        space = f"{web}/espace-structure/{match.structure_id}/besoins/{need.id}"
+    else:
+        base = public_url.rstrip("/")
+        link = f"{base}/api/v1/answers/{token}"
+        space = f"{base}/api/v1/structures/{match.structure_id}/needs/{need.id}"
     subject = (("Rappel : " if reminder else "") + f"Besoin d'achat : {need.title}")[:200]
     body = (
         f"Bonjour,\n\nUn acheteur recherche des fournisseurs inclusifs pour : {need.title}.\n"
@@ -505,7 +512,24 @@ def matches_of(session: Session, principal: Principal, need_id: int) -> list[Mat
     ]
 
 
-def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
+def _facts(need: Need, match: NeedMatch, vocabulary: SearchVocabulary | None) -> dict[str, Any]:
+    """What a structure reads of a need it matched besides its text: where, how much, why."""
+    from services.sourcing.needs.missed import amount_band, place_label
+
+    return {
+        "sectors": need.sectors,
+        "place": place_label(need, vocabulary) if vocabulary is not None else None,
+        "amount_band": amount_band(need),
+        "published_at": need.published_at,
+        "why": [
+            str(r["detail"]) for r in match.reasons if r.get("kind") != "score" and r.get("detail")
+        ],
+    }
+
+
+def open_needs_of(
+    session: Session, structure_id: int, vocabulary: SearchVocabulary | None = None
+) -> list[OpenNeed]:
     """The published needs a structure matched, best first, with what it did of them."""
     needs = NeedRepository(session)
     rows = needs.published_matches_of_structure(structure_id)
@@ -522,15 +546,18 @@ def open_needs_of(session: Session, structure_id: int) -> list[OpenNeed]:
             fits=fits(match),
             opened=match.opened_at is not None,
             answer=str(answers[need.id]) if need.id in answers else None,
+            **_facts(need, match, vocabulary),
         )
         for match, need in rows
     ]
 
 
-def open_needs_of_all(session: Session, structure_ids: list[int]) -> list[OpenNeed]:
+def open_needs_of_all(
+    session: Session, structure_ids: list[int], vocabulary: SearchVocabulary | None = None
+) -> list[OpenNeed]:
     """The published needs matched by any of these structures, the soonest deadline first
     (those without one last), then best score."""
-    found = [n for sid in structure_ids for n in open_needs_of(session, sid)]
+    found = [n for sid in structure_ids for n in open_needs_of(session, sid, vocabulary)]
     return sorted(
         found, key=lambda n: (n.deadline is None, n.deadline or date.max, -n.score, n.need_id)
     )
@@ -584,7 +611,9 @@ def _opened(session: Session, need_id: int, structure_id: int) -> tuple[NeedMatc
     return match, need
 
 
-def read_for_structure(session: Session, need_id: int, structure_id: int) -> NeedForStructure:
+def read_for_structure(
+    session: Session, need_id: int, structure_id: int, vocabulary: SearchVocabulary | None = None
+) -> NeedForStructure:
     """What the answer link shows; the caller has checked the link, or that the reader manages
     the structure."""
     match, need = _opened(session, need_id, structure_id)
@@ -599,6 +628,15 @@ def read_for_structure(session: Session, need_id: int, structure_id: int) -> Nee
         questions=need.questions,
         status=need.status,
         your_answer=answer.status if answer else None,
+        your_answer_detail=(
+            AnswerPublic(
+                structure_name=match.structure_name,
+                **answer.model_dump(exclude={"id", "need_id"}),
+            )
+            if answer
+            else None
+        ),
+        **_facts(need, match, vocabulary),
     )
 
 
@@ -612,9 +650,11 @@ def answer_for_structure(
     )
 
 
-def read_by_link(session: Session, secret: str, token: str) -> NeedForStructure:
+def read_by_link(
+    session: Session, secret: str, token: str, vocabulary: SearchVocabulary | None = None
+) -> NeedForStructure:
     link = read_token(secret, token)
-    return read_for_structure(session, link.need_id, link.structure_id)
+    return read_for_structure(session, link.need_id, link.structure_id, vocabulary)
 
 
 def answer_by_link(

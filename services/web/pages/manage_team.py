@@ -4,18 +4,16 @@ invitations sent by e-mail and their acceptance — and the history of its listi
 from __future__ import annotations
 
 import asyncio
-import base64
-import hmac
 import re
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.web import history_view as history
 from services.web.api import ApiProblem
 from services.web.claims_view import field_errors
+from services.web.link_tokens import LinkCookie
 from services.web.manage_view import Managed, calls, managed_structure
 from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, VisitorDep, redirect
@@ -385,38 +383,18 @@ async def revoke(
 # An invitation's link: its token leaves the address at once, for a cookie of this browser.
 
 
-def _sealer(visitor: Visitor) -> Fernet:
-    secret = visitor.state.settings.session_secret.encode()
-    key = hmac.new(secret, b"invitation-link", "sha256").digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _invitation_cookie(visitor: Visitor, value: str, max_age: int) -> str:
-    secure = "; Secure" if visitor.state.settings.secure_cookies else ""
-    return (
-        f"{INVITATION_COOKIE}={value}; Path=/invitations; Max-Age={max_age}; HttpOnly; "
-        f"SameSite=Lax{secure}"
-    )
+INVITATION = LinkCookie(INVITATION_COOKIE, "/invitations", b"invitation-link", INVITATION_COOKIE_S)
 
 
 def _held_token(visitor: Visitor, request: Request) -> str | None:
-    sealed = request.cookies.get(INVITATION_COOKIE, "")
-    if not sealed:
-        return None
-    try:
-        return _sealer(visitor).decrypt(sealed.encode(), ttl=INVITATION_COOKIE_S).decode()
-    except (InvalidToken, ValueError):
-        return None
+    return INVITATION.held(visitor.state.settings, request)
 
 
 @router.get("/invitations/{token}", response_model=None)
 async def open_invitation(visitor: VisitorDep, token: str = Token) -> Response:
     """The e-mail's link: the token is kept in this browser, the address becomes /invitations
     (nothing of the token in the history, the logs or a Referer)."""
-    sealed = _sealer(visitor).encrypt(token.encode()).decode()
-    response = redirect("/invitations")
-    response.headers.append("Set-Cookie", _invitation_cookie(visitor, sealed, INVITATION_COOKIE_S))
-    return response
+    return INVITATION.land(visitor.state.settings, token)
 
 
 async def _invitation_page(
@@ -479,7 +457,7 @@ async def accept_invitation(visitor: SignedInDep, _form: CheckedForm, request: R
         return await _invitation_page(visitor, token, problem, problem.status)
     target = f"/espace-structure/{int(invited['structure_id'])}/equipe?fait=bienvenue"
     response = redirect(target)
-    response.headers.append("Set-Cookie", _invitation_cookie(visitor, "", 0))
+    response.headers.append("Set-Cookie", INVITATION.forget(visitor.state.settings))
     return response
 
 
