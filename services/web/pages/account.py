@@ -31,6 +31,8 @@ SELF_SERVICE_ROLES = [
     ("private_buyer", "Acheteur privé (entreprise engagée dans une démarche RSE)"),
     ("supplier_manager", "Gestionnaire de structure (SIAE, EA, ESAT)"),
 ]
+# Where each kind of account lands after logging in, when no page asked for it.
+HOME_BY_ROLE = {"supplier_manager": "/espace-structure", "staff": "/back-office"}
 ROLE_LABELS = {
     "public_buyer": "Acheteur public",
     "private_buyer": "Acheteur privé (RSE)",
@@ -269,7 +271,7 @@ async def login(visitor: VisitorDep, form: CheckedForm) -> Response:
     user.email = str(account.get("email", user.email))
     user.role = str(account.get("role", ""))
     await visitor.sign_in(user)
-    return redirect(values["suite"] or "/compte")
+    return redirect(values["suite"] or HOME_BY_ROLE.get(user.role, "/compte"))
 
 
 def _login_errors(problem: ApiProblem) -> dict[str, str]:
