@@ -8,6 +8,9 @@ DATABASES := catalog sourcing gateway
 # The install is redone only when a pin or the project file changes.
 DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
+# Two workers, each test file on one of them (its fixtures start its own system): most tests wait
+# on processes, mail or the browser, so two files at a time fit two cores.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large soak load-generator browser
 
