@@ -358,3 +358,15 @@ def open_need_view(need: dict[str, Any], sector_names: Mapping[str, str]) -> Ope
         fixes=[MISSING.get(m, m) for m in missing],
         fixable=any(m in FIXABLE for m in missing),
     )
+
+
+def answer_values(need: Mapping[str, Any], answer: object, contact_email: str) -> dict[str, str]:
+    """The answer form as it opens: empty, or filled with the answer already given."""
+    given = need.get("your_answer_detail") or {}
+    values = {
+        "status": str(answer or ""),
+        "contact_email": str(given.get("contact_email") or contact_email),
+    }
+    for question in questions(need):
+        values[question.name] = str((given.get("answers") or {}).get(str(question.position), ""))
+    return values

@@ -84,26 +84,30 @@ class Site:
         assert tokens.status_code == 200, tokens.text
         return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
 
+    def new_staff(self) -> str:
+        """A staff account's address, made as an operator makes one: the gateway's command,
+        against the gateway's database."""
+        address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
+        made = subprocess.run(
+            [
+                *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
+                *("--email", address, "--password-stdin"),
+            ],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **self.system.gateway.env},
+            timeout=60,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+        return address
+
     def staff(self) -> dict[str, str]:
-        """A staff account, made as an operator makes one: the gateway's command, against the
-        gateway's database (once per run)."""
+        """The bearer of one staff account (made once per run)."""
         if self._staff is None:
-            address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-            made = subprocess.run(
-                [
-                    *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
-                    *("--email", address, "--password-stdin"),
-                ],
-                input=PASSWORD + "\n",
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                env={**os.environ, **self.system.gateway.env},
-                timeout=60,
-                check=False,
-            )
-            assert made.returncode == 0, made.stderr
-            self._staff = self.bearer(address)
+            self._staff = self.bearer(self.new_staff())
         return self._staff
 
     def claim(self, structure: dict[str, Any], manager: dict[str, str]) -> None:

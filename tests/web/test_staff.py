@@ -6,10 +6,7 @@ anyone but staff; every page at 375 px and through axe-core."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -19,9 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.web import backoffice_view as view
 from tests.mail_support import body
-from tests.support import ROOT
 from tests.web.conftest import (
-    PASSWORD,
     PROOF,
     Site,
     check_accessibility,
@@ -51,24 +46,8 @@ ITEM_PAGES = (
 
 @pytest.fixture(scope="module")
 def staff_email(site: Site) -> str:
-    """A staff account of this module's own (its address is needed to log in), made as an
-    operator makes one: the gateway's command."""
-    address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-    made = subprocess.run(
-        [
-            *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
-            *("--email", address, "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **site.system.gateway.env},
-        timeout=60,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    return address
+    """A staff account of this module's own (its address is needed to log in)."""
+    return site.new_staff()
 
 
 def assert_fits(page: Page) -> None:

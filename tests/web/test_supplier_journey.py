@@ -7,11 +7,8 @@ seconds — and the public page shows the offer and its photo."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +16,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.mail_support import links
-from tests.support import ROOT
 from tests.web.conftest import PASSWORD, PROOF, Site, check_accessibility, log_in, screenshot
 from tests.web.test_manage_claims import unclaimed
 from tests.web.test_manage_offers import _png
@@ -29,23 +25,8 @@ SECTOR = "creation-et-entretien-des-espaces-verts"
 
 @pytest.fixture(scope="module")
 def staff_email(site: Site) -> str:
-    """A staff account made as an operator makes one (the gateway's command), to log in with."""
-    address = f"equipe-{secrets.token_hex(4)}@marche-inclusif.example"
-    made = subprocess.run(
-        [
-            *(sys.executable, "-m", "services.gateway.cli", "staff", "create"),
-            *("--email", address, "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **site.system.gateway.env},
-        timeout=60,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    return address
+    """A staff account of this module's own (its address is needed to log in)."""
+    return site.new_staff()
 
 
 def tick(page: Page, label: str) -> None:

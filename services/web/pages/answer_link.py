@@ -53,16 +53,8 @@ async def _page(
         return _lost(visitor, problem)
     errors = errors or {}
     answer = (sent or {}).get("status") or need.get("your_answer")
-    given = need.get("your_answer_detail") or {}
     if values is None:
-        values = {
-            "status": str(answer or ""),
-            "contact_email": str(given.get("contact_email") or ""),
-        }
-        for question in view.questions(need):
-            values[question.name] = str(
-                (given.get("answers") or {}).get(str(question.position), "")
-            )
+        values = view.answer_values(need, answer, "")
     return visitor.render(
         "received/by_link.html",
         {

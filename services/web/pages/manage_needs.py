@@ -88,17 +88,8 @@ async def _need_page(
     )
     errors = errors or {}
     answer = (sent or {}).get("status") or need.get("your_answer")
-    given = need.get("your_answer_detail") or {}
     if values is None:
-        # The answer already given fills the form to change it.
-        values = {
-            "status": str(answer or ""),
-            "contact_email": str(given.get("contact_email") or _contact_email(visitor, managed)),
-        }
-        for question in view.questions(need):
-            values[question.name] = str(
-                (given.get("answers") or {}).get(str(question.position), "")
-            )
+        values = view.answer_values(need, answer, _contact_email(visitor, managed))
     open_to_answers = need.get("status") == "published" and not view.is_past(need.get("deadline"))
     return visitor.render(
         "received/need.html",
