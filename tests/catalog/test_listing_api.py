@@ -136,6 +136,7 @@ def test_moving_sets_place_flags_and_provenance(
         "11",
     )
     assert moved["is_qpv"] is True  # Saint-Denis has QPVs
+    assert moved["city"] == "Saint-Denis"  # the town shown follows the commune
     assert moved["field_sources"]["address"]["source"] == "manager"
     assert moved["field_sources"]["commune_code"]["source"] == "manager"
 

@@ -145,7 +145,8 @@ def update_structure(
             raise Forbidden("Indiquez la commune (commune_code) avec le code postal.")
         commune = check_commune(session, commune_code, changes.get("postcode", structure.postcode))
         if commune.code != structure.commune_code:
-            changes |= place_of(commune)
+            # A move: the town shown with the address follows the commune.
+            changes |= place_of(commune) | {"city": commune.name}
     if "kind" in changes:
         changes["kind"] = Kind(changes["kind"])
         changes["family"] = family_of(changes["kind"])
