@@ -171,6 +171,8 @@ def test_an_offer_with_its_photo_shown_hidden_and_removed(
     )
     assert sent.status_code == 201, sent.text
     page.goto(f"/espace-structure/{structure['id']}/offres/{shown['id']}")
+    # The photos load lazily, below the form: as a person scrolls down to them.
+    page.locator(".mi-photos img").last.scroll_into_view_if_needed()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.mi-photos img')]"
         ".every(img => img.complete && img.naturalWidth > 0)",
