@@ -88,3 +88,21 @@ async def managed_structure(visitor: Visitor, structure_id: int) -> Managed:
             raise NotYourStructure from problem
         raise
     return Managed(structure=structure, role=role, is_staff=staff)
+
+
+def if_match(version: object) -> dict[str, str]:
+    """The If-Match header of a write, from the version a form was loaded with (none when the
+    form carried no version: the API then asks for it)."""
+    text = str(version).strip() if version is not None else ""
+    return {"If-Match": f'"v{text}"'} if text.isdigit() else {}
+
+
+def stale_warning(problem: ApiProblem, this: str) -> str:
+    """What a list page says when a write met a change made meanwhile; `this` names the item
+    (« Cette activité », « Cette offre »)."""
+    if problem.status == 404:
+        return f"{this} a été retirée entre-temps : la liste ci-dessous est à jour."
+    return (
+        f"{this} a été modifiée entre-temps par quelqu'un d'autre : la liste ci-dessous "
+        "est à jour ; vérifiez-la puis recommencez."
+    )

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.web import activities_view as view
 from services.web.api import ApiProblem
-from services.web.manage_view import Managed, calls, managed_structure
+from services.web.manage_view import Managed, calls, if_match, managed_structure, stale_warning
 from services.web.ranges_view import (
     RANGES,
     complete_range,
@@ -33,11 +33,6 @@ CONFLICT = (
     "formulaire. Vos saisies sont conservées ci-dessous ; vérifiez-les puis enregistrez de "
     "nouveau pour les appliquer."
 )
-
-
-def _if_match(version: object) -> dict[str, str]:
-    text = version.strip() if isinstance(version, str) else ""
-    return {"If-Match": f'"v{text}"'} if text.isdigit() else {}
 
 
 async def _activities(visitor: Visitor, structure_id: int) -> list[dict[str, Any]]:
@@ -256,7 +251,7 @@ async def _save(
                 "PATCH",
                 f"/structures/{managed.id}/activities/{activity['id']}",
                 json=body,
-                headers=_if_match(form.get("version")),
+                headers=if_match(form.get("version")),
                 **calls(visitor),
             )
     except ApiProblem as problem:
@@ -311,23 +306,16 @@ async def confirm_activity(
         await visitor.state.api.send(
             "POST",
             f"/structures/{structure_id}/activities/{activity_id}/confirm",
-            headers=_if_match(form.get("version")),
+            headers=if_match(form.get("version")),
             **calls(visitor),
         )
     except ApiProblem as problem:
         if problem.status not in (404, 412):
             raise
-        return await _list_page(visitor, managed, warning=_stale(problem), status_code=409)
+        return await _list_page(
+            visitor, managed, warning=stale_warning(problem, "Cette activité"), status_code=409
+        )
     return redirect(managed.href("/activites?fait=confirmee"))
-
-
-def _stale(problem: ApiProblem) -> str:
-    if problem.status == 404:
-        return "Cette activité a été retirée entre-temps : la liste ci-dessous est à jour."
-    return (
-        "Cette activité a été modifiée entre-temps par quelqu'un d'autre : la liste ci-dessous "
-        "est à jour ; vérifiez-la puis recommencez."
-    )
 
 
 @router.get(BASE + "/{activity_id}/retirer", response_class=HTMLResponse)
@@ -369,11 +357,13 @@ async def remove_activity(
         await visitor.state.api.send(
             "DELETE",
             f"/structures/{structure_id}/activities/{activity_id}",
-            headers=_if_match(form.get("version")),
+            headers=if_match(form.get("version")),
             **calls(visitor),
         )
     except ApiProblem as problem:
         if problem.status not in (404, 412):
             raise
-        return await _list_page(visitor, managed, warning=_stale(problem), status_code=409)
+        return await _list_page(
+            visitor, managed, warning=stale_warning(problem, "Cette activité"), status_code=409
+        )
     return redirect(managed.href("/activites?fait=retiree"))

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from services.web import offers_view as view
 from services.web.activities_view import PRESTA_TYPES, filtered_groups
 from services.web.api import ApiProblem
-from services.web.manage_view import Managed, calls, managed_structure
+from services.web.manage_view import Managed, calls, if_match, managed_structure, stale_warning
 from services.web.ranges_view import (
     complete_range,
     range_summary,
@@ -37,11 +37,6 @@ GONE = (
     "Cette offre a été retirée entre-temps par quelqu'un d'autre. Vos saisies sont conservées : "
     "enregistrez-les pour la publier de nouveau."
 )
-
-
-def _if_match(version: object) -> dict[str, str]:
-    text = str(version).strip() if version is not None else ""
-    return {"If-Match": f'"v{text}"'} if text.isdigit() else {}
 
 
 async def _offers(visitor: Visitor, structure_id: int) -> list[dict[str, Any]]:
@@ -246,7 +241,7 @@ async def _save(
                 "PATCH",
                 f"/structures/{managed.id}/offers/{offer['id']}",
                 json=body,
-                headers=_if_match(form.get("version")),
+                headers=if_match(form.get("version")),
                 **calls(visitor),
             )
             offer_id = int(offer["id"])
@@ -290,23 +285,16 @@ async def toggle_offer(
             "PATCH",
             f"/structures/{structure_id}/offers/{offer_id}",
             json={"is_active": active},
-            headers=_if_match(form.get("version")),
+            headers=if_match(form.get("version")),
             **calls(visitor),
         )
     except ApiProblem as problem:
         if problem.status not in (404, 412):
             raise
-        return await _list_page(visitor, managed, warning=_stale(problem), status_code=409)
+        return await _list_page(
+            visitor, managed, warning=stale_warning(problem, "Cette offre"), status_code=409
+        )
     return redirect(managed.href(f"/offres?fait={'activee' if active else 'desactivee'}"))
-
-
-def _stale(problem: ApiProblem) -> str:
-    if problem.status == 404:
-        return "Cette offre a été retirée entre-temps : la liste ci-dessous est à jour."
-    return (
-        "Cette offre a été modifiée entre-temps par quelqu'un d'autre : la liste ci-dessous "
-        "est à jour ; vérifiez-la puis recommencez."
-    )
 
 
 @router.get(BASE + "/{offer_id}/retirer", response_class=HTMLResponse)
@@ -343,13 +331,15 @@ async def remove_offer(
         await visitor.state.api.send(
             "DELETE",
             f"/structures/{structure_id}/offers/{offer_id}",
-            headers=_if_match(form.get("version")),
+            headers=if_match(form.get("version")),
             **calls(visitor),
         )
     except ApiProblem as problem:
         if problem.status not in (404, 412):
             raise
-        return await _list_page(visitor, managed, warning=_stale(problem), status_code=409)
+        return await _list_page(
+            visitor, managed, warning=stale_warning(problem, "Cette offre"), status_code=409
+        )
     return redirect(managed.href("/offres?fait=retiree"))
 
 
