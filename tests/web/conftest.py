@@ -19,7 +19,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.conftest import IndexedCatalog
 from tests.e2e.test_services import System, running_system
@@ -305,3 +305,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = folder / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing wider than the screen (at 375 px, no sideways scrolling)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    limit = page.viewport_size["width"] if page.viewport_size else 0
+    assert width <= limit, width
+
+
+def tick(page: Page, label: str) -> None:
+    """A DSFR checkbox or radio (its label lies over it) checked from the keyboard: focus, Space."""
+    box = page.get_by_label(label)
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()

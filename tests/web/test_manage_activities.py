@@ -16,24 +16,10 @@ from playwright.sync_api import Browser, Page, expect
 from services.web.activities_view import changes_since, filtered_groups, loaded_state
 from services.web.sectors import SectorCatalogue
 from tests.support import ROOT
-from tests.web.conftest import Site, check_accessibility, log_in, screenshot
+from tests.web.conftest import Site, assert_fits, check_accessibility, log_in, screenshot, tick
 
 SECTOR = "creation-et-entretien-des-espaces-verts"
 SECTOR_WORDS = "entretien espaces verts"
-
-
-def tick(page: Page, label: str) -> None:
-    """A DSFR checkbox or radio (its label lies over it) checked from the keyboard: focus, Space."""
-    box = page.get_by_label(label)
-    box.focus()
-    page.keyboard.press("Space")
-    expect(box).to_be_checked()
-
-
-def assert_fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    limit = page.viewport_size["width"] if page.viewport_size else 0
-    assert width <= limit, width
 
 
 def _search_ids(site: Site, params: dict[str, Any]) -> set[int]:

@@ -12,7 +12,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.web.completion import completion
 from services.web.dashboard_view import need_status, needs_by_status, views_summary
-from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
+from tests.web.conftest import (
+    Site,
+    assert_fits,
+    check_accessibility,
+    log_in,
+    new_context,
+    screenshot,
+)
 
 
 def managed_structure(site: Site, department: str = "59") -> tuple[dict[str, Any], str]:
@@ -35,13 +42,6 @@ def log_in_on_phone(phone: Page, email: str) -> None:
     phone.set_viewport_size({"width": 1280, "height": 900})
     log_in(phone, email)
     phone.set_viewport_size({"width": 375, "height": 900})
-
-
-def assert_fits(page: Page) -> None:
-    """Nothing wider than the screen at 375 px."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    limit = page.viewport_size["width"] if page.viewport_size else 0
-    assert width <= limit, width
 
 
 def test_completion_rules() -> None:

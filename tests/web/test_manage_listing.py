@@ -27,7 +27,14 @@ from services.web.listing_view import (
 )
 from services.web.media import passed_headers
 from tests.support import wait_until
-from tests.web.conftest import Site, check_accessibility, log_in, new_context, screenshot
+from tests.web.conftest import (
+    Site,
+    assert_fits,
+    check_accessibility,
+    log_in,
+    new_context,
+    screenshot,
+)
 
 
 def managed_structure(site: Site, department: str) -> tuple[dict[str, Any], str]:
@@ -64,12 +71,6 @@ def log_in_on_phone(phone: Page, email: str) -> None:
     phone.set_viewport_size({"width": 1280, "height": 900})
     log_in(phone, email)
     phone.set_viewport_size({"width": 375, "height": 900})
-
-
-def assert_fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    limit = page.viewport_size["width"] if page.viewport_size else 0
-    assert width <= limit, width
 
 
 def saved(site: Site, structure_id: int, email: str) -> dict[str, Any]:

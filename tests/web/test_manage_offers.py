@@ -13,23 +13,9 @@ from typing import Any
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import Site, check_accessibility, log_in, screenshot
+from tests.web.conftest import Site, assert_fits, check_accessibility, log_in, screenshot, tick
 
 SECTOR = "creation-et-entretien-des-espaces-verts"
-
-
-def tick(page: Page, label: str) -> None:
-    """A DSFR checkbox or radio (its label lies over it) checked from the keyboard: focus, Space."""
-    box = page.get_by_label(label)
-    box.focus()
-    page.keyboard.press("Space")
-    expect(box).to_be_checked()
-
-
-def assert_fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    limit = page.viewport_size["width"] if page.viewport_size else 0
-    assert width <= limit, width
 
 
 def _offers(site: Site, structure_id: int, headers: dict[str, str]) -> list[dict[str, Any]]:
