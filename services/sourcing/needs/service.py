@@ -27,6 +27,7 @@ from services.common.params import etag as http_etag
 from services.common.params import expected_version
 from services.sourcing.needs.links import make_token, read_token
 from services.sourcing.needs.matching import Candidate
+from services.sourcing.needs.missed import amount_band, place_label
 from services.sourcing.needs.models import AnswerStatus, Need, NeedAnswer, NeedMatch, NeedStatus
 from services.sourcing.needs.repository import NeedRepository
 from services.sourcing.needs.schemas import (
@@ -514,8 +515,6 @@ def matches_of(session: Session, principal: Principal, need_id: int) -> list[Mat
 
 def _facts(need: Need, match: NeedMatch, vocabulary: SearchVocabulary | None) -> dict[str, Any]:
     """What a structure reads of a need it matched besides its text: where, how much, why."""
-    from services.sourcing.needs.missed import amount_band, place_label
-
     return {
         "sectors": need.sectors,
         "place": place_label(need, vocabulary) if vocabulary is not None else None,
