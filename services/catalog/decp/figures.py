@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlmodel import Session
 
 from services.catalog.decp import method
@@ -35,44 +34,60 @@ class _Inclusive:
     by_kind: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
-def _matched_partners() -> Any:
-    """(contract, role, kind, family) for partners that are catalog structures: by SIRET, else
-    by SIREN (another establishment of the same company)."""
-    by_siret = (
-        select(_p.c.contract_uid, _p.c.role, _s.c.kind, _s.c.family)
-        .join(_s, and_(_s.c.siret == _p.c.ident, _s.c.is_active))
-        .where(_p.c.id_type == "SIRET")
-    )
-    other = aliased(_s)
-    siret_known = exists().where(other.c.siret == _p.c.ident, other.c.is_active)
-    by_siren = (
-        select(_p.c.contract_uid, _p.c.role, _s.c.kind, _s.c.family)
-        .join(_s, and_(_s.c.siren == _p.c.siren, _s.c.is_active))
-        .where(_p.c.siren.is_not(None), ~siret_known)
-    )
-    return union(by_siret, by_siren).subquery()
+def _structures(
+    session: Session,
+) -> tuple[dict[str, set[tuple[str, str]]], dict[str, set[tuple[str, str]]]]:
+    """(kind, family) of the active catalog structures, by SIRET and by SIREN."""
+    by_siret: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    by_siren: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    query = select(_s.c.siret, _s.c.siren, _s.c.kind, _s.c.family).where(_s.c.is_active)
+    for siret, siren, kind, family in session.connection().execute(query):
+        value = (str(getattr(kind, "value", kind)), str(getattr(family, "value", family)))
+        if siret:
+            by_siret[siret].add(value)
+        if siren:
+            by_siren[siren].add(value)
+    return by_siret, by_siren
 
 
 def _inclusive(session: Session) -> dict[tuple[str, int], _Inclusive]:
-    matched = _matched_partners()
-    query = select(
-        _c.c.buyer_siret,
-        _c.c.year,
-        _c.c.uid,
-        _c.c.amount_eur,
-        matched.c.role,
-        matched.c.kind,
-        matched.c.family,
-    ).join(matched, matched.c.contract_uid == _c.c.uid)
+    """Contracts with a partner that is a catalog structure: by SIRET, else by SIREN (another
+    establishment of the same company). The database picks the candidates by index; the kinds
+    are then read from the structures held in memory (a few tens of thousands)."""
+    by_siret, by_siren = _structures(session)
+    active = _s.c.is_active
+    query = (
+        select(
+            _c.c.buyer_siret,
+            _c.c.year,
+            _c.c.uid,
+            _c.c.amount_eur,
+            _p.c.role,
+            _p.c.ident,
+            _p.c.siren,
+        )
+        .join(_c, _c.c.uid == _p.c.contract_uid)
+        .where(
+            _p.c.id_type == "SIRET",
+            or_(
+                _p.c.ident.in_(select(_s.c.siret).where(active, _s.c.siret.is_not(None))),
+                _p.c.siren.in_(select(_s.c.siren).where(active, _s.c.siren.is_not(None))),
+            ),
+        )
+    )
     found: dict[tuple[str, int], _Inclusive] = defaultdict(_Inclusive)
-    for siret, year, uid, amount, role, kind, family in session.connection().execute(query):
+    for siret, year, uid, amount, role, ident, siren in session.connection().execute(query):
+        matched = by_siret.get(ident) or by_siren.get(siren or "")
+        if not matched:
+            continue
         figures = found[(siret, year)]
         if uid not in figures.contracts:
             figures.contracts.add(uid)
             figures.amount += amount
         (figures.awarded if role == "titulaire" else figures.subcontracted).add(uid)
-        figures.by_family[str(getattr(family, "value", family))].add(uid)
-        figures.by_kind[str(getattr(kind, "value", kind))].add(uid)
+        for kind, family in matched:
+            figures.by_family[family].add(uid)
+            figures.by_kind[kind].add(uid)
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -35,6 +36,8 @@ SOCIAL_VALUES = {
 _NONE_SOCIAL = "pas de considération sociale"
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 MAX_ID = 80
+# A buyer notifies many contracts: its SIRET is checked once.
+_buyer_siret_problem = functools.lru_cache(maxsize=65_536)(siret_problem)
 
 
 class DecpFileRefused(Exception):
@@ -189,7 +192,7 @@ def record(position: int, raw: dict[str, Any]) -> Read:
     buyer_siret = (_text(buyer.get("id")) or "").replace(" ", "")
     if not buyer_siret:
         return position, Rejection(position, key, "SIRET de l'acheteur manquant")
-    problem = siret_problem(buyer_siret)
+    problem = _buyer_siret_problem(buyer_siret)
     if problem:
         return position, Rejection(
             position, key, f"SIRET de l'acheteur « {buyer_siret[:20]} » : {problem}"
