@@ -90,7 +90,11 @@ def _import_decp(settings: CatalogSettings, path: Path, force: bool) -> None:
     try:
         with Session(engine) as session:
             report = import_decp(
-                session, path, force=force, progress=lambda m: print(m, file=sys.stderr)
+                session,
+                path,
+                force=force,
+                progress=lambda m: print(m, file=sys.stderr),
+                checkpoint=session.commit,
             )
     except DecpFileRefused as exc:
         sys.exit(

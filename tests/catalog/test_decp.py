@@ -60,7 +60,7 @@ def _catalog_sirets(engine: Engine) -> list[str]:
 
 def _import(engine: Engine, path: Path, force: bool = False) -> DecpReport:
     with Session(engine) as session:
-        return import_decp(session, path, force=force, batch_size=400)
+        return import_decp(session, path, force=force, batch_size=400, checkpoint=session.commit)
 
 
 @pytest.fixture(scope="module")

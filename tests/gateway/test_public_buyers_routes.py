@@ -36,7 +36,7 @@ def gateway(meili: Meili, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with Session(engine) as session:
         load_reference_data(session, DATA)
         session.commit()
-        import_decp(session, path)
+        import_decp(session, path, checkpoint=session.commit)
     engine.dispose()
     catalog = ServiceProcess(
         "catalog",

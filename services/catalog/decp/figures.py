@@ -6,22 +6,14 @@ tables of figures are rewritten whole, so that they never drift from the contrac
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select
 from sqlmodel import Session
 
 from services.catalog.decp import method
-from services.catalog.decp.models import DecpBuyer, DecpBuyerYear, DecpContract, DecpPartner
-from services.catalog.structures.models import Structure
+from services.catalog.decp.repository import DecpRepository
 from services.common.text import fold
-
-_c = DecpContract.__table__  # type: ignore[attr-defined]
-_p = DecpPartner.__table__  # type: ignore[attr-defined]
-_s = Structure.__table__  # type: ignore[attr-defined]
-INSERT_BATCH = 5000
 
 
 @dataclass
@@ -35,13 +27,12 @@ class _Inclusive:
 
 
 def _structures(
-    session: Session,
+    repository: DecpRepository,
 ) -> tuple[dict[str, set[tuple[str, str]]], dict[str, set[tuple[str, str]]]]:
     """(kind, family) of the active catalog structures, by SIRET and by SIREN."""
     by_siret: dict[str, set[tuple[str, str]]] = defaultdict(set)
     by_siren: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    query = select(_s.c.siret, _s.c.siren, _s.c.kind, _s.c.family).where(_s.c.is_active)
-    for siret, siren, kind, family in session.connection().execute(query):
+    for siret, siren, kind, family in repository.active_structures():
         value = (str(getattr(kind, "value", kind)), str(getattr(family, "value", family)))
         if siret:
             by_siret[siret].add(value)
@@ -50,33 +41,13 @@ def _structures(
     return by_siret, by_siren
 
 
-def _inclusive(session: Session) -> dict[tuple[str, int], _Inclusive]:
+def _inclusive(repository: DecpRepository) -> dict[tuple[str, int], _Inclusive]:
     """Contracts with a partner that is a catalog structure: by SIRET, else by SIREN (another
     establishment of the same company). The database picks the candidates by index; the kinds
     are then read from the structures held in memory (a few tens of thousands)."""
-    by_siret, by_siren = _structures(session)
-    active = _s.c.is_active
-    query = (
-        select(
-            _c.c.buyer_siret,
-            _c.c.year,
-            _c.c.uid,
-            _c.c.amount_eur,
-            _p.c.role,
-            _p.c.ident,
-            _p.c.siren,
-        )
-        .join(_c, _c.c.uid == _p.c.contract_uid)
-        .where(
-            _p.c.id_type == "SIRET",
-            or_(
-                _p.c.ident.in_(select(_s.c.siret).where(active, _s.c.siret.is_not(None))),
-                _p.c.siren.in_(select(_s.c.siren).where(active, _s.c.siren.is_not(None))),
-            ),
-        )
-    )
+    by_siret, by_siren = _structures(repository)
     found: dict[tuple[str, int], _Inclusive] = defaultdict(_Inclusive)
-    for siret, year, uid, amount, role, ident, siren in session.connection().execute(query):
+    for siret, year, uid, amount, role, ident, siren in repository.partner_candidates():
         matched = by_siret.get(ident) or by_siren.get(siren or "")
         if not matched:
             continue
@@ -91,55 +62,14 @@ def _inclusive(session: Session) -> dict[tuple[str, int], _Inclusive]:
     return found
 
 
-def _regions(session: Session) -> dict[tuple[str, int], str]:
+def _regions(repository: DecpRepository) -> dict[tuple[str, int], str]:
     """Where most of a buyer's contracts of the year are executed; ties to the smaller code."""
-    query = (
-        select(_c.c.buyer_siret, _c.c.year, _c.c.region_code, func.count())
-        .where(_c.c.region_code.is_not(None))
-        .group_by(_c.c.buyer_siret, _c.c.year, _c.c.region_code)
-    )
     best: dict[tuple[str, int], tuple[int, str]] = {}
-    for siret, year, region, count in session.connection().execute(query):
+    for siret, year, region, count in repository.region_counts():
         current = best.get((siret, year))
         if current is None or (-count, region) < (-current[0], current[1]):
             best[(siret, year)] = (count, region)
     return {key: region for key, (_, region) in best.items()}
-
-
-def _names(session: Session) -> dict[str, str]:
-    """The most recent name each buyer published (latest notification, then largest id)."""
-    numbered = (
-        select(
-            _c.c.buyer_siret,
-            _c.c.buyer_name,
-            func.row_number()
-            .over(
-                partition_by=_c.c.buyer_siret,
-                order_by=(_c.c.notified_on.desc(), _c.c.uid.desc()),
-            )
-            .label("n"),
-        )
-        .where(_c.c.buyer_name.is_not(None))
-        .subquery()
-    )
-    query = select(numbered.c.buyer_siret, numbered.c.buyer_name).where(numbered.c.n == 1)
-    return {siret: name for siret, name in session.connection().execute(query)}
-
-
-def _totals(session: Session) -> Iterable[Any]:
-    social = or_(_c.c.clause_sociale, _c.c.critere_social, _c.c.marche_reserve)
-    query = select(
-        _c.c.buyer_siret,
-        _c.c.year,
-        func.count().label("contracts"),
-        func.sum(_c.c.amount_eur).label("amount"),
-        func.sum(case((social, 1), else_=0)).label("with_social"),
-        func.sum(case((social, _c.c.amount_eur), else_=0.0)).label("social_amount"),
-        func.sum(case((_c.c.clause_sociale, 1), else_=0)).label("clause_sociale"),
-        func.sum(case((_c.c.critere_social, 1), else_=0)).label("critere_social"),
-        func.sum(case((_c.c.marche_reserve, 1), else_=0)).label("marche_reserve"),
-    ).group_by(_c.c.buyer_siret, _c.c.year)
-    return session.connection().execute(query).all()
 
 
 @dataclass
@@ -172,12 +102,13 @@ def assign_ranks(rows: list[_Row]) -> None:
 
 def refresh(session: Session) -> tuple[int, int]:
     """Rewrites the buyers and their yearly figures; returns (buyers, buyer-years)."""
-    names = _names(session)
-    regions = _regions(session)
-    inclusive = _inclusive(session)
+    repository = DecpRepository(session)
+    names = repository.latest_names()
+    regions = _regions(repository)
+    inclusive = _inclusive(repository)
     by_year: dict[int, list[_Row]] = defaultdict(list)
     buyers: dict[str, dict[str, Any]] = {}
-    for total in _totals(session):
+    for total in repository.totals():
         siret, year = total.buyer_siret, total.year
         siren = siret[:9]
         category = method.category_of(siren)
@@ -224,19 +155,9 @@ def refresh(session: Session) -> tuple[int, int]:
                 values,
             )
         )
-    connection = session.connection()
-    connection.execute(delete(DecpBuyerYear.__table__))  # type: ignore[attr-defined]
-    connection.execute(delete(DecpBuyer.__table__))  # type: ignore[attr-defined]
-    _insert(session, DecpBuyer.__table__, list(buyers.values()))  # type: ignore[attr-defined]
-    count = 0
     for rows in by_year.values():
         assign_ranks(rows)
-        _insert(session, DecpBuyerYear.__table__, [r.values for r in rows])  # type: ignore[attr-defined]
-        count += len(rows)
-    session.commit()
-    return len(buyers), count
-
-
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), INSERT_BATCH):
-        session.connection().execute(insert(table), rows[start : start + INSERT_BATCH])
+    repository.replace_figures(
+        buyers.values(), (row.values for rows in by_year.values() for row in rows)
+    )
+    return len(buyers), sum(len(rows) for rows in by_year.values())

@@ -1,6 +1,9 @@
 """`catalog import decp FILE`: contracts upserted by (buyer SIRET, contract id), in batches; an
 unchanged contract is not written again, an unchanged file is not read again (unless forced);
-the buyers' figures are then computed anew from every contract held."""
+the buyers' figures are then computed anew from every contract held.
+
+The caller owns the unit of work: `checkpoint` (the command line's commit) is called after each
+batch, so that a long import holds no huge transaction and an interrupted one resumes cheaply."""
 
 from __future__ import annotations
 
@@ -10,15 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
 from services.catalog.decp import figures
-from services.catalog.decp.models import DecpContract, DecpImport, DecpPartner
+from services.catalog.decp.models import DecpImport
 from services.catalog.decp.places import region_of
+from services.catalog.decp.repository import DecpRepository
 from services.catalog.decp.sources import ContractRecord, file_format, read_contracts
 from services.catalog.imports.sources import Rejection
-from services.catalog.reference.models import Region
 from services.catalog.reference.repository import ReferenceRepository
 from services.common.db import utcnow
 
@@ -26,9 +28,6 @@ from services.common.db import utcnow
 PARSER_VERSION = "1"
 BATCH = 5000
 KEPT_REJECTIONS = 1000
-
-_contracts = DecpContract.__table__  # type: ignore[attr-defined]
-_partners = DecpPartner.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -57,13 +56,14 @@ def file_fingerprint(path: Path) -> str:
 
 
 class _Writer:
-    def __init__(self, session: Session, report: DecpReport) -> None:
-        self.session = session
+    def __init__(
+        self, session: Session, report: DecpReport, checkpoint: Callable[[], None]
+    ) -> None:
+        self.repository = DecpRepository(session)
         self.report = report
-        reference = ReferenceRepository(session)
-        self.department_regions = reference.department_regions()
-        regions = Region.__table__  # type: ignore[attr-defined]
-        self.regions = frozenset(session.connection().execute(select(regions.c.code)).scalars())
+        self.checkpoint = checkpoint
+        self.department_regions = ReferenceRepository(session).department_regions()
+        self.regions = self.repository.region_codes()
 
     def _row(self, record: ContractRecord, fingerprint: str) -> dict[str, Any]:
         return {
@@ -89,15 +89,7 @@ class _Writer:
     def write(self, batch: dict[str, ContractRecord]) -> None:
         if not batch:
             return
-        connection = self.session.connection()
-        known: dict[str, str] = {
-            uid: fingerprint
-            for uid, fingerprint in connection.execute(
-                select(_contracts.c.uid, _contracts.c.fingerprint).where(
-                    _contracts.c.uid.in_(list(batch))
-                )
-            )
-        }
+        known = self.repository.fingerprints(list(batch))
         rows: list[dict[str, Any]] = []
         partners: list[dict[str, Any]] = []
         replaced: list[str] = []
@@ -123,14 +115,8 @@ class _Writer:
                 }
                 for p in record.partners
             )
-        if replaced:
-            connection.execute(delete(_partners).where(_partners.c.contract_uid.in_(replaced)))
-            connection.execute(delete(_contracts).where(_contracts.c.uid.in_(replaced)))
-        if rows:
-            connection.execute(insert(_contracts), rows)
-        if partners:
-            connection.execute(insert(_partners), partners)
-        self.session.commit()
+        self.repository.write_contracts(replaced, rows, partners)
+        self.checkpoint()
 
 
 def import_decp(
@@ -139,6 +125,7 @@ def import_decp(
     *,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    checkpoint: Callable[[], None] | None = None,
     batch_size: int = BATCH,
 ) -> DecpReport:
     """Reads `path` contract by contract; raises DecpFileRefused when it is no DECP file at all
@@ -146,20 +133,17 @@ def import_decp(
     report = DecpReport(file_name=path.name)
     if file_format(path) == "json":
         report.position_label = "marché n°"
+    repository = DecpRepository(session)
+    checkpoint = checkpoint or session.flush
     fingerprint = file_fingerprint(path)
-    done = session.exec(
-        select(DecpImport.id).where(  # type: ignore[call-overload]
-            DecpImport.fingerprint == fingerprint,
-            DecpImport.finished_at.is_not(None),  # type: ignore[union-attr]
-        )
-    ).first()
-    if done is not None and not force:
+    if not force and repository.finished_import(fingerprint):
         report.skipped = True
         return report
-    run = DecpImport(file_name=path.name[:255], fingerprint=fingerprint)
-    session.add(run)
-    session.commit()
-    writer = _Writer(session, report)
+    run = repository.add_import(DecpImport(file_name=path.name[:255], fingerprint=fingerprint))
+    run_id = run.id
+    assert run_id is not None
+    checkpoint()
+    writer = _Writer(session, report, checkpoint)
     batch: dict[str, ContractRecord] = {}
     for _position, item in read_contracts(path):
         if isinstance(item, Rejection):
@@ -179,13 +163,13 @@ def import_decp(
     if progress:
         progress(f"{report.read} marchés lus, {report.rejected} rejetés ; calcul des chiffres…")
     report.buyers, report.buyer_years = figures.refresh(session)
-    finished = session.get(DecpImport, run.id)
+    finished = repository.import_run(run_id)
     assert finished is not None
     run = finished
     run.finished_at = utcnow()
     run.read, run.created, run.updated = report.read, report.created, report.updated
     run.unchanged, run.rejected = report.unchanged, report.rejected
     run.rejections = [r.as_dict() for r in report.rejections]
-    session.add(run)
-    session.commit()
+    repository.add_import(run)
+    checkpoint()
     return report
