@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("amount_eur", sa.Float(), nullable=False),
         sa.Column("with_social", sa.Integer(), nullable=False),
         sa.Column("social_amount_eur", sa.Float(), nullable=False),
+        sa.Column("social_share", sa.Float(), nullable=False),
+        sa.Column("social_amount_share", sa.Float(), nullable=False),
         sa.Column("clause_sociale", sa.Integer(), nullable=False),
         sa.Column("critere_social", sa.Integer(), nullable=False),
         sa.Column("marche_reserve", sa.Integer(), nullable=False),

@@ -101,63 +101,72 @@ def assign_ranks(rows: list[_Row]) -> None:
 
 
 def refresh(session: Session) -> tuple[int, int]:
-    """Rewrites the buyers and their yearly figures; returns (buyers, buyer-years)."""
+    """Rewrites the buyers and their yearly figures, one year at a time (memory stays that of
+    one year's buyers); returns (buyers, buyer-years)."""
     repository = DecpRepository(session)
     names = repository.latest_names()
     regions = _regions(repository)
     inclusive = _inclusive(repository)
-    by_year: dict[int, list[_Row]] = defaultdict(list)
-    buyers: dict[str, dict[str, Any]] = {}
-    for total in repository.totals():
-        siret, year = total.buyer_siret, total.year
-        siren = siret[:9]
-        category = method.category_of(siren)
-        if siret not in buyers:
-            name = names.get(siret) or f"Acheteur {siret}"
-            buyers[siret] = {
+    repository.clear_figures()
+    seen: set[str] = set()
+    count = 0
+    for year in sorted(repository.contract_years()):
+        rows: list[_Row] = []
+        buyers: list[dict[str, Any]] = []
+        for total in repository.totals(year):
+            siret = total.buyer_siret
+            category = method.category_of(siret[:9])
+            if siret not in seen:
+                seen.add(siret)
+                name = names.get(siret) or f"Acheteur {siret}"
+                buyers.append(
+                    {
+                        "siret": siret,
+                        "siren": siret[:9],
+                        "name": name,
+                        "search_name": fold(name)[:255],
+                        "category": category,
+                    }
+                )
+            found = inclusive.pop((siret, year), None) or _Inclusive()
+            values = {
                 "siret": siret,
-                "siren": siren,
-                "name": name,
-                "search_name": fold(name)[:255],
+                "year": year,
                 "category": category,
+                "band": method.band_of(total.contracts),
+                "region_code": regions.get((siret, year)),
+                "contracts": total.contracts,
+                "amount_eur": round(float(total.amount), 2),
+                "with_social": int(total.with_social),
+                "social_amount_eur": round(float(total.social_amount), 2),
+                "social_share": method.share(int(total.with_social), total.contracts),
+                "social_amount_share": method.share(
+                    float(total.social_amount), float(total.amount)
+                ),
+                "clause_sociale": int(total.clause_sociale),
+                "critere_social": int(total.critere_social),
+                "marche_reserve": int(total.marche_reserve),
+                "inclusive_contracts": len(found.contracts),
+                "inclusive_amount_eur": round(found.amount, 2),
+                "inclusive_awarded": len(found.awarded),
+                "inclusive_subcontracted": len(found.subcontracted),
+                "by_family": {k: len(v) for k, v in sorted(found.by_family.items())},
+                "by_kind": {k: len(v) for k, v in sorted(found.by_kind.items())},
+                "rank_national": None,
+                "rank_region": None,
+                "rank_category": None,
             }
-        found = inclusive.get((siret, year)) or _Inclusive()
-        values = {
-            "siret": siret,
-            "year": year,
-            "category": category,
-            "band": method.band_of(total.contracts),
-            "region_code": regions.get((siret, year)),
-            "contracts": total.contracts,
-            "amount_eur": round(float(total.amount), 2),
-            "with_social": int(total.with_social),
-            "social_amount_eur": round(float(total.social_amount), 2),
-            "clause_sociale": int(total.clause_sociale),
-            "critere_social": int(total.critere_social),
-            "marche_reserve": int(total.marche_reserve),
-            "inclusive_contracts": len(found.contracts),
-            "inclusive_amount_eur": round(found.amount, 2),
-            "inclusive_awarded": len(found.awarded),
-            "inclusive_subcontracted": len(found.subcontracted),
-            "by_family": {k: len(v) for k, v in sorted(found.by_family.items())},
-            "by_kind": {k: len(v) for k, v in sorted(found.by_kind.items())},
-            "rank_national": None,
-            "rank_region": None,
-            "rank_category": None,
-        }
-        by_year[year].append(
-            _Row(
-                siret,
-                values["contracts"],
-                values["with_social"],
-                values["amount_eur"],
-                values["social_amount_eur"],
-                values,
+            rows.append(
+                _Row(
+                    siret,
+                    values["contracts"],
+                    values["with_social"],
+                    values["amount_eur"],
+                    values["social_amount_eur"],
+                    values,
+                )
             )
-        )
-    for rows in by_year.values():
         assign_ranks(rows)
-    repository.replace_figures(
-        buyers.values(), (row.values for rows in by_year.values() for row in rows)
-    )
-    return len(buyers), sum(len(rows) for rows in by_year.values())
+        repository.add_figures(buyers, [row.values for row in rows])
+        count += len(rows)
+    return len(seen), count

@@ -74,6 +74,9 @@ class DecpBuyerYear(CatalogTable, table=True):
     amount_eur: float
     with_social: int
     social_amount_eur: float
+    # The two shares as the method rounds them (four decimals): what the ranking orders by.
+    social_share: float = 0.0
+    social_amount_share: float = 0.0
     clause_sociale: int
     critere_social: int
     marche_reserve: int

@@ -3,13 +3,14 @@ figures are computed from, the figures rewritten, and the reads of the public AP
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
+from services.catalog.decp.method import MIN_CONTRACTS_TO_RANK
 from services.catalog.decp.models import (
     DecpBuyer,
     DecpBuyerYear,
@@ -155,8 +156,8 @@ class DecpRepository:
         query = select(numbered.c.buyer_siret, numbered.c.buyer_name).where(numbered.c.n == 1)
         return {siret: name for siret, name in self._db.execute(query)}
 
-    def totals(self) -> list[Row[Any]]:
-        """Per buyer and year: contracts, amounts, those with a social consideration, by kind."""
+    def totals(self, year: int) -> list[Row[Any]]:
+        """Per buyer, for one year: contracts, amounts, those with a social consideration."""
         social = or_(_c.c.clause_sociale, _c.c.critere_social, _c.c.marche_reserve)
         query = select(
             _c.c.buyer_siret,
@@ -168,15 +169,18 @@ class DecpRepository:
             func.sum(case((_c.c.clause_sociale, 1), else_=0)).label("clause_sociale"),
             func.sum(case((_c.c.critere_social, 1), else_=0)).label("critere_social"),
             func.sum(case((_c.c.marche_reserve, 1), else_=0)).label("marche_reserve"),
-        ).group_by(_c.c.buyer_siret, _c.c.year)
-        return list(self._db.execute(query))
+        ).where(_c.c.year == year)
+        return list(self._db.execute(query.group_by(_c.c.buyer_siret, _c.c.year)))
 
-    def replace_figures(
-        self, buyers: Iterable[dict[str, Any]], years: Iterable[dict[str, Any]]
-    ) -> None:
+    def contract_years(self) -> list[int]:
+        return [int(y) for y in self._db.execute(select(_c.c.year).distinct()).scalars()]
+
+    def clear_figures(self) -> None:
         self._db.execute(delete(_y))
         self._db.execute(delete(_b))
-        for table, rows in ((_b, list(buyers)), (_y, list(years))):
+
+    def add_figures(self, buyers: list[dict[str, Any]], years: list[dict[str, Any]]) -> None:
+        for table, rows in ((_b, buyers), (_y, years)):
             for start in range(0, len(rows), INSERT_BATCH):
                 self._db.execute(insert(table), rows[start : start + INSERT_BATCH])
 
@@ -197,6 +201,54 @@ class DecpRepository:
         if band:
             query = query.where(_y.c.band == band)
         return list(self._db.execute(query))
+
+    def _filtered(
+        self, query: Any, region: str | None, category: str | None, band: str | None
+    ) -> Any:
+        if region:
+            query = query.where(_y.c.region_code == region)
+        if category:
+            query = query.where(_y.c.category == category)
+        if band:
+            query = query.where(_y.c.band == band)
+        return query
+
+    def ranking_counts(
+        self, year: int, region: str | None, category: str | None, band: str | None
+    ) -> tuple[int, int]:
+        """(buyers, buyers ranked) of the year within the filters."""
+        ranked = case((_y.c.contracts >= MIN_CONTRACTS_TO_RANK, 1), else_=0)
+        query = select(func.count(), func.coalesce(func.sum(ranked), 0)).where(_y.c.year == year)
+        total, ranked_count = self._db.execute(self._filtered(query, region, category, band)).one()
+        return int(total), int(ranked_count)
+
+    def ranking_rows(
+        self,
+        year: int,
+        region: str | None,
+        category: str | None,
+        band: str | None,
+        offset: int,
+        limit: int | None,
+    ) -> list[Row[Any]]:
+        """Buyers of the year in the method's order: those with enough contracts first, then
+        social share, social amount share, contracts (descending), SIRET."""
+        query = (
+            select(_y, _b.c.name)
+            .join(_b, _b.c.siret == _y.c.siret)
+            .where(_y.c.year == year)
+            .order_by(
+                case((_y.c.contracts >= MIN_CONTRACTS_TO_RANK, 0), else_=1),
+                _y.c.social_share.desc(),
+                _y.c.social_amount_share.desc(),
+                _y.c.contracts.desc(),
+                _y.c.siret,
+            )
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self._db.execute(self._filtered(query, region, category, band)))
 
     def buyer(self, siret: str) -> Row[Any] | None:
         return self._db.execute(select(_b).where(_b.c.siret == siret)).first()

@@ -114,12 +114,11 @@ def public_ranking(
 ) -> Any:
     if region and not service.region_exists(session, region):
         raise InvalidParameter("region", f"aucune région n'a le code « {region} »")
-    result = service.ranking(session, year, region, category, band)
     if format == "csv":
+        result = service.ranking(session, year, region, category, band)
         rows = ({**item, **item["by_social_kind"]} for item in result["items"])
         return _csv(RANKING_COLUMNS, rows, f"classement-acheteurs-{result['year'] or 'vide'}.csv")
-    start = (page - 1) * per_page
-    result["items"] = result["items"][start : start + per_page]
+    result = service.ranking(session, year, region, category, band, page, per_page)
     return {**result, "page": page, "per_page": per_page}
 
 

@@ -48,29 +48,34 @@ def ranking(
     region: str | None,
     category: str | None,
     band: str | None,
+    page: int = 1,
+    per_page: int | None = None,
 ) -> dict[str, Any]:
     """Every buyer of the year within the filters, in the method's order: the ranked first
-    (rank 1…n within these filters), then those below the minimum, unranked."""
+    (rank 1…n within these filters), then those below the minimum, unranked; the database
+    orders and pages (`per_page` None: all), on the shares stored as the method rounds them."""
     repository = DecpRepository(session)
     years = repository.years()
     if year is None:
         year = years[0] if years else None
-    rows = repository.year_rows(year, region, category, band) if year is not None else []
-    ranked = sorted(
-        (r for r in rows if r.contracts >= method.MIN_CONTRACTS_TO_RANK), key=method.order_key
-    )
-    unranked = sorted(
-        (r for r in rows if r.contracts < method.MIN_CONTRACTS_TO_RANK), key=method.order_key
+    total, ranked = repository.ranking_counts(year, region, category, band) if year else (0, 0)
+    offset = (page - 1) * (per_page or 0)
+    rows = (
+        repository.ranking_rows(year, region, category, band, offset, per_page)
+        if year is not None
+        else []
     )
     names = repository.region_names()
-    items = [_item(r, n, names) for n, r in enumerate(ranked, start=1)]
-    items += [_item(r, None, names) for r in unranked]
+    items = [
+        _item(row, offset + n if offset + n <= ranked else None, names)
+        for n, row in enumerate(rows, start=1)
+    ]
     return {
         "year": year,
         "years_available": years,
         "filters": {"region": region, "category": category, "band": band},
-        "total": len(items),
-        "ranked": len(ranked),
+        "total": total,
+        "ranked": ranked,
         "items": items,
     }
 
