@@ -10,14 +10,6 @@ from sqlmodel import Session
 from services.catalog.decp import method
 from services.catalog.decp.repository import DecpRepository
 from services.common.text import fold
-from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
-
-_KIND_LABELS = {k.value: label for k, label in KIND_LABELS.items()}
-_FAMILY_LABELS = {f.value: label for f, label in FAMILY_LABELS.items()}
-
-
-def years_available(session: Session) -> list[int]:
-    return DecpRepository(session).years()
 
 
 def last_import(session: Session) -> str | None:
@@ -174,11 +166,6 @@ def buyer(session: Session, siret: str) -> dict[str, Any] | None:
             for r in rows
         ],
     }
-
-
-def labels() -> dict[str, dict[str, str]]:
-    """Words for the codes of `by_family` and `by_kind`."""
-    return {"families": dict(_FAMILY_LABELS), "kinds": dict(_KIND_LABELS)}
 
 
 def region_exists(session: Session, code: str) -> bool:
