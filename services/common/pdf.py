@@ -113,14 +113,16 @@ def _fonts() -> frozenset[int]:
 
 def printable(text: str) -> str:
     """The text with every character the fonts cannot draw replaced by an equivalent: a
-    known stand-in, else its decomposition without accents, else « ? ». Control characters
-    become spaces; line breaks are kept."""
+    known stand-in, else its decomposition without accents, else « ? » (so nothing vanishes
+    unseen). Control characters become spaces; line breaks are kept."""
     known = _fonts()
-    text = _CONTROL.sub(" ", text.replace("\r\n", "\n"))
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text.replace("\r\n", "\n")))
     out: list[str] = []
     for char in text:
         if char == "\n" or ord(char) in known:
             out.append(char)
+        elif unicodedata.combining(char):
+            continue  # an accent with no precomposed letter: the bare letter is the nearest
         elif char in _EQUIVALENTS:
             out.append(_EQUIVALENTS[char])
         else:

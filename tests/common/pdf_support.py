@@ -25,6 +25,7 @@ def page_count(pdf: bytes) -> int:
 
 def render_pages(pdf: bytes, folder: Path, resolution: int = 50) -> list[Path]:
     """Every page as a PNG drawn by pdftoppm; fails if one comes out blank."""
+    folder.mkdir(parents=True, exist_ok=True)
     source = folder / "document.pdf"
     source.write_bytes(pdf)
     subprocess.run(
