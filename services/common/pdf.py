@@ -252,6 +252,9 @@ class _Styles:
             borderColor=ACCENT,
             borderWidth=0.8,
             borderPadding=6,
+            # The frame is drawn around the padding: indenting keeps it within the margins.
+            leftIndent=6,
+            rightIndent=6,
             backColor=colors.HexColor("#f5f5fe"),
             spaceBefore=6,
             spaceAfter=10,

@@ -237,7 +237,7 @@ def test_the_note_carries_the_need_the_options_and_the_justified_decision(
     )
     assert "Seine-Saint-Denis (93)" in flat and "90911200" in flat
     assert "L2113-13" in flat and "L2113-12" in flat and "L2152-7" in flat
-    assert "416,7 h" in flat and "50 %" in flat
+    assert "500 000 € × 50 % × 5 % ÷ 30 €/h = 416,7 h" in flat
     assert "Profondeur du marché au 27 novembre 2026" in flat
     assert "EI — Entreprise d'insertion" in flat and "AI — Association intermédiaire" in flat
     assert "ESAT — Établissement et service d'aide par le travail" in flat
@@ -246,7 +246,7 @@ def test_the_note_carries_the_need_the_options_and_the_justified_decision(
     assert "Aucune considération sociale (motif : prestation intellectuelle" in flat
     assert JUSTIFICATION in flat
     assert "27 novembre 2026 à 14 h 30" in flat
-    assert "Clause sociale d'exécution (L2112-2) sur le lot 2" in flat
+    assert "Clause sociale d'exécution" in flat and "(L2112-2) sur le lot 2" in flat
     assert "20 novembre 2026 à 9 h 05" in flat
     assert "Page 1 / " in flat and f"Page {len(pages)} / {len(pages)}" in flat
     for char in "éèàçœ€«»’":

@@ -93,6 +93,7 @@ def _header(doc: Document, view: Mapping[str, Any], today: datetime) -> None:
             ),
             ("Date de la note", french_date(today)),
         ]
+        + ([("Besoin déposé", f"n° {view['need_id']}")] if view.get("need_id") else [])
     )
 
 
@@ -216,22 +217,40 @@ def _options(doc: Document, evaluation: Mapping[str, Any]) -> None:
 
 
 def _hours(doc: Document, view: Mapping[str, Any], evaluation: Mapping[str, Any]) -> None:
-    hours = evaluation.get("insertion_hours") or {}
-    parameters = view.get("hours_parameters") or hours
+    """The calculator's inputs as it echoed them (else the project's parameters), and its
+    result, written out the French way."""
+    hours = {**(view.get("hours_parameters") or {}), **(evaluation.get("insertion_hours") or {})}
     doc.heading("4. Heures d'insertion")
+    amount, share = hours.get("amount_eur"), hours.get("labour_share_percent")
+    rate, cost = hours.get("insertion_rate_percent"), hours.get("hourly_cost_eur")
+    result = hours.get("hours")
     pairs = []
-    if hours.get("amount_eur") is not None:
-        pairs.append(("Montant retenu", euros(hours["amount_eur"], "HT")))
-    if parameters.get("labour_share_percent") is not None:
-        pairs.append(("Part de main-d'œuvre", percent(parameters["labour_share_percent"])))
-    if parameters.get("insertion_rate_percent") is not None:
-        pairs.append(("Taux d'insertion", percent(parameters["insertion_rate_percent"])))
-    if parameters.get("hourly_cost_eur") is not None:
-        pairs.append(("Coût horaire chargé", f"{euros(parameters['hourly_cost_eur'])}/h"))
-    if hours.get("formula"):
+    if amount is not None:
+        pairs.append(("Montant retenu", euros(amount, "HT")))
+    if share is not None:
+        pairs.append(("Part de main-d'œuvre", percent(share)))
+    if rate is not None:
+        pairs.append(("Taux d'insertion", percent(rate)))
+    if cost is not None:
+        pairs.append(("Coût horaire chargé", f"{euros(cost)}/h"))
+    if (
+        amount is not None
+        and share is not None
+        and rate is not None
+        and cost
+        and result is not None
+    ):
+        pairs.append(
+            (
+                "Calcul",
+                f"{euros(amount)} × {percent(share)} × {percent(rate)} ÷ {euros(cost)}/h "
+                f"= {number(result, 1)} h",
+            )
+        )
+    elif hours.get("formula"):
         pairs.append(("Calcul", str(hours["formula"])))
-    if hours.get("hours") is not None:
-        pairs.append(("Heures d'insertion", f"{number(hours['hours'], 1)} h"))
+    if result is not None:
+        pairs.append(("Heures d'insertion", f"{number(result, 1)} h"))
     doc.key_values(pairs)
     doc.paragraph(
         "Estimation du volume d'heures qu'une clause sociale d'exécution (L2112-2) peut "
@@ -338,8 +357,8 @@ def _history(doc: Document, view: Mapping[str, Any]) -> None:
     doc.table(
         [
             Column("Date", 1.3),
-            Column("Par", 1.4),
-            Column("Décision", 2.4),
+            Column("Par", 2.0),
+            Column("Décision", 2.1),
             Column("Justification", 2.6),
         ],
         rows,
