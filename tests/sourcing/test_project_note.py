@@ -293,3 +293,38 @@ def test_a_sparse_or_hostile_view_still_renders() -> None:
     assert "<b>Titre</b> & <script>alert(1)</script>" in flat
     assert "≥ 3 -> « ok »" in flat
     assert "<para>non fermé & 1 000 €" in flat
+
+
+def test_a_decision_per_lot_shows_each_option_its_lot_and_the_warnings() -> None:
+    view = montreuil_view()
+    decision = {
+        "id": 13,
+        "options": [
+            {
+                "code": "reserve_L2113_13",
+                "article": "L2113-13",
+                "label": "Marché ou lot réservé aux SIAE",
+                "lot": 1,
+            },
+            {
+                "code": "clause_L2112_2",
+                "article": "L2112-2",
+                "label": "Clause sociale d'exécution",
+                "lot": 2,
+            },
+        ],
+        "summary": "Lot 1 réservé aux SIAE (L2113-13) ; clause sociale (L2112-2) sur le lot 2",
+        "justification": None,
+        "warnings": ["La réservation L2113-13 n'était pas disponible à la date de l'évaluation."],
+        "decided_at": "2026-11-28T09:00:00+00:00",
+        "decided_by": "acheteuse@montreuil.fr",
+    }
+    view.update(decision=decision, decisions=[decision, *view["decisions"]])
+
+    flat = " ".join(pdf_text(render_note(view, now=NOW)).split())
+
+    assert "L2113-13 Marché ou lot réservé aux SIAE Lot 1" in flat
+    assert "L2112-2 Clause sociale d'exécution Lot 2" in flat
+    assert "Avertissements • La réservation L2113-13 n'était pas disponible" in flat
+    assert "28 novembre 2026 à 10 h 00" in flat
+    assert "Motif" not in flat
