@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -161,17 +161,19 @@ def percent(value: float | int) -> str:
 
 
 def _as_datetime(value: str | date | datetime) -> date | datetime:
+    """A date, or a moment in French time; a moment without offset is UTC, as the services
+    store and answer them."""
     if isinstance(value, str):
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if "T" in value or " " in value else parsed.date()
+        value = parsed if "T" in value or " " in value else parsed.date()
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(FRENCH_TIME)
     return value
 
 
 def french_date(value: str | date | datetime) -> str:
-    """« 1er décembre 2026 »; a datetime is read in French time."""
+    """« 1er décembre 2026 »; a moment is read in French time."""
     day = _as_datetime(value)
-    if isinstance(day, datetime) and day.tzinfo is not None:
-        day = day.astimezone(FRENCH_TIME)
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
@@ -181,8 +183,6 @@ def french_datetime(value: str | datetime) -> str:
     moment = _as_datetime(value)
     if not isinstance(moment, datetime):
         return french_date(moment)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(FRENCH_TIME)
     return f"{french_date(moment)} à {moment.hour}\u00a0h\u00a0{moment.minute:02d}"
 
 

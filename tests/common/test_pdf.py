@@ -148,6 +148,8 @@ def test_french_formats() -> None:
     assert french_date("2026-12-31T23:30:00+00:00") == "1er janvier 2027"
     assert french_datetime("2026-11-27T13:30:00+00:00") == "27 novembre 2026 à 14\u00a0h\u00a030"
     assert french_datetime("2026-07-14T10:05:00Z") == "14 juillet 2026 à 12\u00a0h\u00a005"
+    # Without an offset, a moment is UTC, as the services store it.
+    assert french_datetime("2026-07-14T10:05:00") == "14 juillet 2026 à 12\u00a0h\u00a005"
 
 
 def test_printable_keeps_french_and_maps_the_rest() -> None:
