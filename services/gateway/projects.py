@@ -15,9 +15,7 @@ from services.gateway.state import upstream
 
 # The rest of a path, whose segments may end in an extension (a project's « note.pdf »): no
 # segment is ever « .. ».
-Rest = Annotated[
-    str, Path(max_length=200, pattern=r"^(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?)*/?$")
-]
+Rest = Annotated[str, Path(max_length=200, pattern=r"^(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?)*/?$")]
 
 # Credentials, when presented, are checked on every route, the open ones included.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(caller_dependency)])
