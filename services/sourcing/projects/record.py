@@ -142,7 +142,7 @@ def public_year(session: Session, year: int) -> dict[str, Any]:
 
 
 def public_organisation(session: Session, identifier: str) -> dict[str, Any]:
-    if not identifier.isdigit() or len(identifier) not in (9, 14):
+    if not (identifier.isascii() and identifier.isdigit()) or len(identifier) not in (9, 14):
         raise InvalidParameter(
             "siren_or_siret", "SIREN (9 chiffres) ou SIRET (14 chiffres) attendu", "path"
         )

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio import to_thread
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.common.db import session_scope, utcnow
@@ -572,7 +573,12 @@ async def deposit_need(
                 need_id=project.need_id,
             )
         decisions = ProjectRepository(session).decisions(project.id)
-        payload = _need_payload(project, decisions[0] if decisions else None, request)
+        try:
+            payload = _need_payload(project, decisions[0] if decisions else None, request)
+        except ValidationError as exc:  # a project's fields fit a need's: kept as a safeguard
+            error = exc.errors()[0]
+            field = "/".join(str(part) for part in error["loc"])
+            raise InvalidParameter(field, "ne convient pas à un besoin", "body") from exc
         need = needs.create_need(
             session, principal, payload, state.vocabulary, state.settings.moderation
         )
