@@ -289,12 +289,16 @@ def test_the_input_is_checked_and_named(projects: Projects) -> None:
         ({"contract_kind": "prestations"}, "contract_kind"),
         ({"cpv": ["12345678"]}, "cpv/0"),
         ({"lots": [{"title": "x"}] * 51}, "lots"),
+        ({"title": "Nettoyage\x00"}, "title"),
+        ({"object": "Ligne\nsuivante\x07"}, "object"),
     ):
         refused = projects.sourcing.post(path, json=project_input(**fields), headers=who)
         assert refused.status_code == 422, (fields, refused.text)
         assert _problem_fields(refused) == {field}, (fields, refused.text)
     by_cpv = projects.sourcing.post(
-        path, json=project_input(sectors=[], cpv=["90911200"]), headers=who
+        path,
+        json=project_input(sectors=[], cpv=["90911200"], object="Lot 1 :\n\tnettoyage des bureaux"),
+        headers=who,
     )
     assert by_cpv.status_code == 201, by_cpv.text
     assert by_cpv.json()["evaluation"]["market"]["domain"]["cpv"][0]["code"] == "90911200"
