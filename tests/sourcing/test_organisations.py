@@ -134,6 +134,7 @@ def test_a_member_added_by_email_sees_the_projects_and_is_told(projects: Project
             select(OutgoingMail).where(OutgoingMail.recipient == "collegue-organisation@exemple.fr")
         ).one()
     assert "Seine-Saint-Denis" in mail.subject and "membre" in mail.body
+    assert f"https://marche.example/organisation/{organisation_id}" in mail.body
 
     read = projects.sourcing.get(f"/v1/projects/{project}", headers=colleague)
     assert read.status_code == 200, read.text

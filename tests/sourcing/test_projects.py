@@ -371,6 +371,15 @@ def test_report_and_public_record(projects: Projects) -> None:
         report["justifications"][0]["reason_label"] == "Absence d'offre inclusive sur le territoire"
     )
 
+    listed = f"/v1/organisations/{organisation}/projects"
+    awarded = projects.sourcing.get(listed, params={"status": "awarded"}, headers=who).json()
+    assert {p["id"] for p in awarded["items"]} == {justified["id"], with_clause["id"]}
+    assert all(p["awarded_at"] == "2026-10-01" for p in awarded["items"])
+    assert projects.sourcing.get(listed, params={"year": 2025}, headers=who).json()["items"] == []
+    latest = projects.sourcing.get(listed, params={"year": 2026}, headers=who).json()["items"]
+    assert latest[0]["title"] == "Brouillon" and len(latest) == 4
+    assert latest[1]["decision_summary"].startswith("Aucune considération sociale")
+
     public = projects.sourcing.get("/v1/organisations/public-record", params={"year": 2026})
     assert public.status_code == 200
     row = next(o for o in public.json()["organisations"] if o["siret"] == siret)
