@@ -8,6 +8,7 @@ from typing import Any
 
 from services.sourcing.market.service import insertion_hours
 from tests.sourcing.projects_support import CLEANING, Projects, buyer, project_input, projects
+from tests.sourcing.projects_support import siret as new_siret
 
 __all__ = ["projects"]
 
@@ -400,6 +401,21 @@ def test_report_and_public_record(projects: Projects) -> None:
             {"year": 2026, **{k: v for k, v in row.items() if k not in ("siren", "siret", "name")}}
         ]
     assert projects.sourcing.get("/v1/organisations/public-record/123456789").status_code == 404
+    # Known by its SIREN alone, an organisation is found by any SIRET of that SIREN; a company's
+    # projects stay out of the public record.
+    by_siren = projects.organisation(who, siret=None, siren=new_siret()[:9])
+    company = projects.organisation(who, "entreprise")
+    for organisation_row in (by_siren, company):
+        project = projects.project(who, organisation_row["id"])
+        assert projects.decide(who, project["id"], "clause_L2112_2").status_code == 201
+        assert (
+            projects.sourcing.post(f"/v1/projects/{project['id']}/award", headers=who).status_code
+            == 200
+        )
+    found = projects.sourcing.get(f"/v1/organisations/public-record/{by_siren['siren']}00017")
+    assert found.status_code == 200 and found.json()["years"][0]["projects_awarded"] == 1
+    hidden = projects.sourcing.get(f"/v1/organisations/public-record/{company['siret']}")
+    assert hidden.status_code == 404
     assert projects.sourcing.get("/v1/organisations/public-record/12345").status_code == 422
     none_year = projects.sourcing.get("/v1/organisations/public-record", params={"year": 2027})
     assert all(o["siret"] != siret for o in none_year.json()["organisations"])

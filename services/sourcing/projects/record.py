@@ -113,19 +113,18 @@ def _counts(projects: Sequence[Project], latest: dict[int, ProjectDecision]) -> 
 
 
 def _awarded(
-    session: Session, organisation_ids: list[int] | None
+    session: Session, organisation_ids: list[int] | None, year: int | None = None
 ) -> tuple[list[Project], dict[int, ProjectDecision]]:
     repository = ProjectRepository(session)
-    projects = list(repository.awarded(organisation_ids))
+    projects = list(repository.awarded(organisation_ids, year))
     return projects, repository.latest_decisions([p.id for p in projects if p.id is not None])
 
 
 def public_year(session: Session, year: int) -> dict[str, Any]:
-    projects, latest = _awarded(session, None)
+    projects, latest = _awarded(session, None, year)
     by_organisation: dict[int, list[Project]] = {}
     for project in projects:
-        if project.awarded_on is not None and project.awarded_on.year == year:
-            by_organisation.setdefault(project.organisation_id, []).append(project)
+        by_organisation.setdefault(project.organisation_id, []).append(project)
     rows = []
     for organisation in OrganisationRepository(session).by_ids(list(by_organisation)):
         if organisation.buyer_kind not in _PUBLIC:

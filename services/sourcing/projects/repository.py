@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, update
 from sqlmodel import col, func, select
@@ -82,10 +82,17 @@ class OrganisationRepository(SessionRepository):
         ).all()
 
     def by_identifier(self, identifier: str) -> Sequence[Organisation]:
-        """The organisations of a SIREN (9 digits) or of a SIRET (14)."""
-        field = Organisation.siret if len(identifier) == 14 else Organisation.siren
+        """The organisations of a SIREN (9 digits), or of a SIRET (14) with those known by its
+        SIREN alone."""
+        if len(identifier) == 14:
+            condition = or_(
+                col(Organisation.siret) == identifier,
+                (col(Organisation.siren) == identifier[:9]) & col(Organisation.siret).is_(None),
+            )
+        else:
+            condition = col(Organisation.siren) == identifier
         return self.session.exec(
-            select(Organisation).where(field == identifier).order_by(col(Organisation.id))
+            select(Organisation).where(condition).order_by(col(Organisation.id))
         ).all()
 
 
@@ -119,10 +126,17 @@ class ProjectRepository(SessionRepository):
             )
         return self.session.exec(statement.order_by(col(Project.id).desc()).limit(LIST_LIMIT)).all()
 
-    def awarded(self, organisation_ids: Sequence[int] | None = None) -> Sequence[Project]:
+    def awarded(
+        self, organisation_ids: Sequence[int] | None = None, year: int | None = None
+    ) -> Sequence[Project]:
         statement = select(Project).where(Project.status == ProjectStatus.AWARDED)
         if organisation_ids is not None:
             statement = statement.where(col(Project.organisation_id).in_(organisation_ids))
+        if year is not None:
+            statement = statement.where(
+                col(Project.awarded_on) >= date(year, 1, 1),
+                col(Project.awarded_on) <= date(year, 12, 31),
+            )
         return self.session.exec(statement.order_by(col(Project.id))).all()
 
     def decisions(self, project_id: int | None) -> Sequence[ProjectDecision]:
