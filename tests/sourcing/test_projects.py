@@ -330,6 +330,14 @@ def test_the_need_is_deposited_from_the_project_once(projects: Projects) -> None
     listed = projects.sourcing.get(f"/v1/organisations/{organisation}/projects", headers=who)
     assert listed.json()["items"][0]["need_id"] == need_id
 
+    undecided = projects.project(who, organisation)
+    drafted = projects.sourcing.post(f"/v1/projects/{undecided['id']}/need", headers=who)
+    assert drafted.status_code == 201 and drafted.json()["project"]["status"] == "draft"
+    need = projects.sourcing.get(f"/v1/needs/{drafted.json()['need_id']}", headers=who).json()
+    assert need["status"] == "draft" and need["reservation"] is None
+    kept = projects.sourcing.delete(f"/v1/projects/{undecided['id']}", headers=who)
+    assert kept.status_code == 409 and "besoin" in kept.json()["detail"]
+
 
 def test_report_and_public_record(projects: Projects) -> None:
     who = buyer("acheteur-bilan")

@@ -392,6 +392,11 @@ def delete(session: Session, principal: Principal, project_id: int) -> None:
         raise Conflict(
             "Une décision a été enregistrée sur ce projet : il ne peut plus être supprimé."
         )
+    if project.need_id is not None:
+        raise Conflict(
+            f"Le besoin {project.need_id} a été déposé depuis ce projet : il ne peut plus être "
+            "supprimé."
+        )
     ProjectRepository(session).delete(project)
 
 
