@@ -14,7 +14,7 @@ from services.common.identity import Principal
 from services.sourcing.projects import organisations
 from services.sourcing.projects.models import Organisation, Project, ProjectDecision, ProjectStatus
 from services.sourcing.projects.repository import OrganisationRepository, ProjectRepository
-from services.sourcing.projects.service import organisation_json, project_year, summary_of
+from services.sourcing.projects.service import organisation_json, summary_of
 from services.sourcing.projects.vocabulary import JUSTIFICATION_LABELS, BuyerKind, OptionCode
 from services.sourcing.projects.vocabulary import JustificationReason as Reason
 
@@ -34,7 +34,8 @@ def report(
 ) -> dict[str, Any]:
     access = organisations.reach(session, principal, organisation_id, write=False)
     repository = ProjectRepository(session)
-    projects = [p for p in repository.of_organisation(organisation_id) if project_year(p) == year]
+    # The whole year, however many projects: the report counts them all.
+    projects = repository.of_organisation(organisation_id, year=year, limit=None)
     latest = repository.latest_decisions([p.id for p in projects if p.id is not None])
     counts = Counter[str]()
     hours = 0.0

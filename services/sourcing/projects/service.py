@@ -238,11 +238,6 @@ def summary_of(project: Project, decision: ProjectDecision | None) -> ProjectSum
     )
 
 
-def project_year(project: Project) -> int:
-    """The year a project counts in: its award's, else its creation's."""
-    return (project.awarded_on or project.created_at).year
-
-
 def list_projects(
     session: Session,
     principal: Principal,
@@ -252,11 +247,7 @@ def list_projects(
 ) -> list[ProjectSummary]:
     organisations.reach(session, principal, organisation_id, write=False)
     repository = ProjectRepository(session)
-    projects = [
-        p
-        for p in repository.of_organisation(organisation_id, status)
-        if year is None or project_year(p) == year
-    ]
+    projects = repository.of_organisation(organisation_id, status, year)
     latest = repository.latest_decisions([p.id for p in projects if p.id is not None])
     return [summary_of(p, latest.get(p.id or 0)) for p in projects]
 
