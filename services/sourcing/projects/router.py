@@ -12,6 +12,7 @@ from services.common.auth import PrincipalDep, SessionDep
 from services.common.params import IdPath, IfMatch
 from services.sourcing.projects import organisations, record, service
 from services.sourcing.projects.models import ProjectStatus
+from services.sourcing.projects.note import render_note
 from services.sourcing.projects.schemas import (
     AwardInput,
     DecisionInput,
@@ -295,9 +296,6 @@ def award(
     },
 )
 async def note(project_id: IdPath, principal: PrincipalDep, state: SourcingStateDep) -> Response:
-    # The renderer lives in its own module, loaded on first use.
-    from services.sourcing.projects.note import render_note  # type: ignore[import-not-found]
-
     view = await service.in_transaction(
         state, lambda s: service.read(s, principal, project_id, state.vocabulary)
     )
