@@ -351,7 +351,8 @@ def place_decision_errors(problem: ApiProblem, typed: DecisionForm) -> None:
         parts = [p for p in re.split(r"[./]", error.field) if p and p != "body"]
         name = parts[0] if parts else ""
         if name == "justification":
-            name = "justification_reason" if parts[1:2] == ["reason"] else "justification_text"
+            # Nothing typed at all: the message goes beside the first field, the reason.
+            name = "justification_text" if parts[1:2] == ["text"] else "justification_reason"
         elif name != "options":
             name = "options"
         typed.errors.setdefault(name, message(name, error.message))

@@ -17,7 +17,7 @@ from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
 router = APIRouter()
 OrganisationId = Path(ge=1, le=2**31)
-MemberId = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+MemberId = Path(ge=1, le=2**31)
 TITLE = "Mon organisation"
 # What a finished action says on the organisation's page it comes back to.
 DONE = {
@@ -187,7 +187,7 @@ async def remove_member(
     visitor: SignedInDep,
     _form: CheckedForm,
     organisation_id: int = OrganisationId,
-    member_id: str = MemberId,
+    member_id: int = MemberId,
 ) -> Response:
     try:
         await visitor.state.api.send(
