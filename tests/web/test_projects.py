@@ -196,7 +196,7 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     # Awarded: the decision is frozen. Then the need, in one step, and its link.
     page.goto(f"/projets/{project_id}")
     page.get_by_role("button", name="Marquer comme attribué").click()
-    page.wait_for_url(f"**/projets/{project_id}?fait=attribue")
+    page.wait_for_url(f"**/projets/{project_id}?fait=attribue*")
     expect(page.locator("#etat-projet")).to_have_text("Attribué")
     expect(page.locator("#formulaire-decision")).to_have_count(0)
     page.get_by_role("button", name="Déposer le besoin correspondant").click()
