@@ -321,12 +321,23 @@ class DecisionForm:
 
 
 def read_decision(form: FormData) -> DecisionForm:
+    """The decision as typed; what the API would refuse in its own words (no option, a text
+    without its reason) is said here in the page's."""
     chosen = [v for v in form.getlist("option") if isinstance(v, str) and v][:200]
-    return DecisionForm(
+    typed = DecisionForm(
         chosen=list(dict.fromkeys(chosen)),
         reason=_text(form, "justification_reason"),
         text=_text(form, "justification_text", TEXT_LIMIT),
     )
+    if not typed.chosen:
+        typed.errors["options"] = message(
+            "options", "cochez au moins une option, ou « aucune » avec sa justification."
+        )
+    if NONE in typed.chosen and typed.text and not typed.reason:
+        typed.errors["justification_reason"] = message(
+            "justification_reason", "choisissez le motif de l'absence de considération sociale."
+        )
+    return typed
 
 
 def decision_of(project: Mapping[str, Any]) -> DecisionForm:

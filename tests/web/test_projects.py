@@ -157,19 +157,25 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     check_accessibility(page, "projet")
     screenshot(page, "projet")
 
-    # « Aucune » without a reason: refused beside the field, the text typed kept.
+    # « Aucune » without justification: refused (a social consideration is expected); then a
+    # text too short: refused beside it, what was typed kept.
     tick(page, "Aucune considération sociale")
     expect(page.locator("#justification")).to_be_visible()
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    assert "considération sociale est attendue" in error_of(page, "justification_reason")
+    expect(page.locator("#option-aucune")).to_be_checked()
+    check_accessibility(page, "projet-decision-sans-justification")
+    page.select_option("#champ-justification_reason", "absence_offre_inclusive")
     page.fill("#champ-justification_text", "Pas d'offre")
     page.get_by_role("button", name="Enregistrer la décision").click()
-    assert error_of(page, "justification_reason")
+    assert "20 caractères" in error_of(page, "justification_text")
     expect(page.locator("#champ-justification_text")).to_have_value("Pas d'offre")
+    expect(page.locator("#champ-justification_reason")).to_have_value("absence_offre_inclusive")
     expect(page.locator("#option-aucune")).to_be_checked()
     check_accessibility(page, "projet-decision-erreur")
     screenshot(page, "projet-decision-erreur")
 
     # With a reason and a text: recorded, shown as the decision in force.
-    page.select_option("#champ-justification_reason", "absence_offre_inclusive")
     page.fill("#champ-justification_text", JUSTIFICATION)
     page.get_by_role("button", name="Enregistrer la décision").focus()
     page.keyboard.press("Enter")

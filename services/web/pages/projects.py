@@ -273,10 +273,7 @@ async def show_project(visitor: SignedInDep, project_id: int = ProjectId) -> HTM
 @router.post("/projets/{project_id}/decision", response_model=None)
 async def decide(visitor: SignedInDep, form: CheckedForm, project_id: int = ProjectId) -> Response:
     typed = view.read_decision(form)
-    if not typed.chosen:
-        typed.errors["options"] = view.message(
-            "options", "cochez au moins une option, ou « aucune » avec sa justification."
-        )
+    if typed.errors:
         return await _project_page(visitor, project_id, typed, status_code=422)
     try:
         await visitor.state.api.post(
