@@ -181,31 +181,41 @@ def values_of(project: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+async def _resolve_cpv(api: Api, typed: ProjectForm, **context: Any) -> None:
+    """Words typed in the CPV field: a code is added at once; other words offer the matching
+    codes, and a code picked among them ends the search."""
+    values = typed.values
+    words = values["cpv_q"]
+    if not words:
+        return
+    code = re.sub(r"[\s-]", "", words)
+    if len(code) in (8, 9) and tender_view.CPV_CODE.match(code[:8]):
+        if code[:8] not in values["cpv"]:
+            values["cpv"].append(code[:8])
+        values["cpv_q"] = ""
+        return
+    if len(words) < 2:
+        typed.errors["cpv_q"] = message("cpv_q", "saisissez au moins 2 caractères.")
+        return
+    typed.cpv_choices = await tender_view.cpv_suggestions(api, words, **context)
+    if any(choice.value in values["cpv"] for choice in typed.cpv_choices):
+        values["cpv_q"], typed.cpv_choices = "", []
+        return
+    typed.errors["cpv_q"] = message(
+        "cpv_q",
+        "choisissez un des codes proposés ci-dessous, ou videz le champ."
+        if typed.cpv_choices
+        else f"aucun code CPV ne correspond à « {words} ».",
+    )
+
+
 async def resolve(
     api: Api, typed: ProjectForm, user: SignedIn | None, client_ip: str | None
 ) -> None:
     """The CPV words and commune name typed become codes (or choices to pick among), then the
     API's ProjectInput is built from the form; what cannot be sent is an error beside its field."""
     values, errors = typed.values, typed.errors
-    words = values["cpv_q"]
-    if words:
-        code = words.replace("-", "").replace(" ", "")[:8]
-        if tender_view.CPV_CODE.match(code):
-            if code not in values["cpv"]:
-                values["cpv"].append(code)
-            values["cpv_q"] = ""
-        elif len(words) < 2:
-            errors["cpv_q"] = message("cpv_q", "saisissez au moins 2 caractères.")
-        else:
-            typed.cpv_choices = await tender_view.cpv_suggestions(
-                api, words, user=user, client_ip=client_ip
-            )
-            errors["cpv_q"] = message(
-                "cpv_q",
-                "choisissez un des codes proposés ci-dessous, ou videz le champ."
-                if typed.cpv_choices
-                else f"aucun code CPV ne correspond à « {words} ».",
-            )
+    await _resolve_cpv(api, typed, user=user, client_ip=client_ip)
     page = tender_view.TenderPage(values={"commune": values["commune"]})
     await tender_view.resolve_commune(api, page, user=user, client_ip=client_ip)
     values["commune"] = page.values["commune"]

@@ -308,3 +308,51 @@ def test_a_stale_edit_keeps_what_was_typed(site: Site, page: Page, buyer: str) -
     page.wait_for_url(f"**/projets/{project_id}?fait=modifie")
     saved = api_json(site, "GET", f"/projects/{project_id}", buyer)
     assert saved["estimated_amount_eur"] == 650_000
+
+
+def test_codes_by_words_without_scripts_and_the_hours_threshold(
+    site: Site, browser: Browser, page: Page, buyer: str
+) -> None:
+    """The organisation's hours threshold set (a wrong number refused and kept); then, without
+    scripts, a project whose CPV code is picked among the words' suggestions and whose commune
+    is typed by name; its hours reach the threshold, so a social consideration is expected."""
+    organisation_id, _ = organisation_with_project(site, buyer)
+    log_in(page, buyer)
+    page.goto(f"/organisation/{organisation_id}")
+    page.fill("#champ-hours_threshold", "cent heures")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    assert "nombre d'heures entier" in error_of(page, "hours_threshold")
+    expect(page.locator("#champ-hours_threshold")).to_have_value("cent heures")
+    check_accessibility(page, "organisation-reglages-erreur")
+    page.fill("#champ-hours_threshold", "100")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    page.wait_for_url(f"**/organisation/{organisation_id}?fait=reglages*")
+    expect(page.locator("h1 + p")).to_contain_text("seuil d'heures d'insertion : 100 h")
+
+    # axe needs scripts: this context has none, the checks run on the page above.
+    context = browser.new_context(base_url=site.web.url, java_script_enabled=False, locale="fr-FR")
+    plain = context.new_page()
+    try:
+        log_in(plain, buyer)
+        plain.goto(f"/projets/nouveau?organisation={organisation_id}")
+        plain.fill("#champ-title", "Nettoyage de la médiathèque")
+        plain.fill("#champ-cpv_q", "nettoyage")
+        plain.get_by_role("button", name="Chercher les codes").click()
+        plain.locator('label[for="cpv-90900000"]').click()
+        plain.fill("#champ-commune", "Rennes")
+        plain.fill("#champ-amount", "150 000")
+        plain.fill("#champ-duration_months", "24")
+        plain.get_by_role("button", name="Enregistrer et évaluer").click()
+        plain.wait_for_url(re.compile(r"/projets/\d+\?fait=cree"))
+        project_id = int(plain.url.split("/projets/")[1].split("?")[0])
+    finally:
+        context.close()
+    view = api_json(site, "GET", f"/projects/{project_id}", buyer)
+    assert view["cpv"] == ["90900000"]
+    assert view["place"]["level"] == "commune" and view["place"]["code"] == "35238"
+    assert view["evaluation"]["insertion_hours"]["hours"] == 125
+    page.goto(f"/projets/{project_id}")
+    expect(page.locator("#attendu")).to_contain_text("Oui")
+    expect(page.locator("#climat")).to_contain_text("seuil de 100 heures")
+    expect(page.locator("#badge-climat")).to_have_count(0)
+    check_accessibility(page, "projet-seuil-heures")
