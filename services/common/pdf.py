@@ -379,7 +379,9 @@ class Document:
         if not rows:
             return
         widths = [self.text_width * key_width, self.text_width * (1 - key_width)]
-        table = LongTable(rows, colWidths=widths, splitInRow=1, hAlign="LEFT")
+        table = LongTable(
+            rows, colWidths=widths, splitInRow=_split_in_row(rows, widths), hAlign="LEFT"
+        )
         table.setStyle(
             TableStyle(
                 [
@@ -429,7 +431,11 @@ class Document:
         share = sum(column.width for column in columns)
         widths = [self.text_width * column.width / share for column in columns]
         table = LongTable(
-            [header, *body], colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT"
+            [header, *body],
+            colWidths=widths,
+            repeatRows=1,
+            splitInRow=_split_in_row(body, widths, reserved=header),
+            hAlign="LEFT",
         )
         commands: list[tuple[Any, ...]] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -482,6 +488,29 @@ class Document:
         story = self._story or [Paragraph("", self.styles.body)]
         template.build(list(story), canvasmaker=canvas)
         return buffer.getvalue()
+
+
+# The height a row may take on a page: A4 less the margins, and room for a repeated header.
+_FRAME_HEIGHT = A4[1] - 40 * mm - 12
+
+
+def _split_in_row(
+    rows: Sequence[Sequence[Paragraph]], widths: Sequence[float], reserved: Sequence[Paragraph] = ()
+) -> int:
+    """1 when some row is taller than a page, and must then be cut; 0 otherwise, so that rows
+    move whole to the next page (reading a cell cut in two is harder)."""
+
+    def height(row: Sequence[Paragraph]) -> float:
+        if not row:
+            return 0
+        # At most 8 points of padding across a cell, and 8 down it.
+        return max(
+            cell.wrap(width - 8, _FRAME_HEIGHT)[1] + 8
+            for cell, width in zip(row, widths, strict=True)
+        )
+
+    room = _FRAME_HEIGHT - height(reserved)
+    return int(any(height(row) > room for row in rows))
 
 
 class _Rule(Flowable):

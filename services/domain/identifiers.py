@@ -18,7 +18,7 @@ def luhn_ok(digits: str) -> bool:
 
 def siret_problem(siret: str) -> str | None:
     """Why `siret` is not a valid SIRET, in French, or None."""
-    if len(siret) != 14 or not siret.isdigit():
+    if len(siret) != 14 or not (siret.isascii() and siret.isdigit()):
         return "le SIRET doit compter 14 chiffres"
     if siret.startswith(LA_POSTE_SIREN):
         return None
@@ -29,7 +29,7 @@ def siret_problem(siret: str) -> str | None:
 
 def siren_problem(siren: str) -> str | None:
     """Why `siren` is not a valid SIREN, in French, or None."""
-    if len(siren) != 9 or not siren.isdigit():
+    if len(siren) != 9 or not (siren.isascii() and siren.isdigit()):
         return "le SIREN doit compter 9 chiffres"
     if siren != LA_POSTE_SIREN and not luhn_ok(siren):
         return "SIREN invalide (clé de contrôle Luhn fausse)"

@@ -63,6 +63,21 @@ def test_a_long_table_paginates_with_its_header_on_every_page(tmp_path: Path) ->
     assert "2 000 €" in " ".join(pages[-1].split())
 
 
+def test_rows_move_whole_to_the_next_page() -> None:
+    doc = _document()
+    body = "suite du texte de la ligne " * 12
+    doc.table(
+        [Column("N°"), Column("Texte", 5)],
+        [[str(i), f"DEBUT-{i} {body} FIN-{i}"] for i in range(60)],
+    )
+
+    pages = pdf_text(doc.render()).split("\f")[:-1]
+
+    assert len(pages) >= 3
+    for i in range(60):
+        assert sum(f"DEBUT-{i} " in page and f"FIN-{i}" in page for page in pages) == 1, i
+
+
 def test_the_document_says_its_title_author_subject_and_language() -> None:
     pdf = _document().render()
 

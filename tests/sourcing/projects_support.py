@@ -28,10 +28,13 @@ WEBSITE = "https://marche.example"
 _serial = itertools.count(1)
 
 
+def _checked(digits: str) -> str:
+    return next(digits + str(d) for d in range(10) if luhn_ok(digits + str(d)))
+
+
 def siret() -> str:
-    """A SIRET that passes Luhn, of a new SIREN at each call."""
-    base = f"2{next(_serial):08d}0001"
-    return next(base + str(d) for d in range(10) if luhn_ok(base + str(d)))
+    """A SIRET of a new SIREN at each call, both passing Luhn as real ones do."""
+    return _checked(_checked(f"2{next(_serial):07d}") + "0001")
 
 
 def buyer(name: str, role: Role = Role.PUBLIC_BUYER) -> SignedIdentity:

@@ -12,6 +12,9 @@ from typing import Any
 from services.common.pdf import FRENCH_TIME
 from services.sourcing.projects.note import render_note
 from tests.common.pdf_support import page_count, pdf_text, render_pages
+from tests.sourcing.projects_support import Projects, buyer, projects
+
+__all__ = ["projects"]
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 15, 4, tzinfo=FRENCH_TIME)
@@ -328,3 +331,35 @@ def test_a_decision_per_lot_shows_each_option_its_lot_and_the_warnings() -> None
     assert "Avertissements • La réservation L2113-13 n'était pas disponible" in flat
     assert "28 novembre 2026 à 10 h 00" in flat
     assert "Motif" not in flat
+
+
+def test_the_note_of_a_project_declared_through_the_api(projects: Projects, tmp_path: Path) -> None:
+    """The real view, as the sourcing service builds it, renders and carries the decision."""
+    who = buyer("acheteuse-note")
+    organisation = projects.organisation(who, name="Ville de Montreuil")["id"]
+    view = projects.project(
+        who,
+        organisation,
+        lots=[{"title": "Nettoyage", "estimated_amount_eur": 400_000}, {"title": "Vitrerie"}],
+    )
+    recorded = projects.decide(
+        who,
+        view["id"],
+        "none",
+        justification={"reason": "autre", "text": JUSTIFICATION},
+    )
+    assert recorded.status_code == 201, recorded.text
+
+    answer = projects.sourcing.get(f"/v1/projects/{view['id']}/note.pdf", headers=who)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert render_note(recorded.json()).startswith(b"%PDF-")
+    pages = render_pages(answer.content, tmp_path)
+    assert len(pages) == page_count(answer.content)
+    flat = " ".join(pdf_text(answer.content).split())
+    assert "Ville de Montreuil" in flat and "500 000 € HT" in flat
+    assert "Seine-Saint-Denis (93)" in flat and "L2113-13" in flat
+    assert "Autre motif" in flat and JUSTIFICATION in flat
+    assert "Aucune considération sociale" in flat and "Vitrerie" in flat
+    assert "Page 1 / " in flat

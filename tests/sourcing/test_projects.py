@@ -8,6 +8,7 @@ from typing import Any
 
 from services.sourcing.market.service import insertion_hours
 from tests.sourcing.projects_support import CLEANING, Projects, buyer, project_input, projects
+from tests.sourcing.projects_support import siret as new_siret
 
 __all__ = ["projects"]
 
@@ -289,12 +290,16 @@ def test_the_input_is_checked_and_named(projects: Projects) -> None:
         ({"contract_kind": "prestations"}, "contract_kind"),
         ({"cpv": ["12345678"]}, "cpv/0"),
         ({"lots": [{"title": "x"}] * 51}, "lots"),
+        ({"title": "Nettoyage\x00"}, "title"),
+        ({"object": "Ligne\nsuivante\x07"}, "object"),
     ):
         refused = projects.sourcing.post(path, json=project_input(**fields), headers=who)
         assert refused.status_code == 422, (fields, refused.text)
         assert _problem_fields(refused) == {field}, (fields, refused.text)
     by_cpv = projects.sourcing.post(
-        path, json=project_input(sectors=[], cpv=["90911200"]), headers=who
+        path,
+        json=project_input(sectors=[], cpv=["90911200"], object="Lot 1 :\n\tnettoyage des bureaux"),
+        headers=who,
     )
     assert by_cpv.status_code == 201, by_cpv.text
     assert by_cpv.json()["evaluation"]["market"]["domain"]["cpv"][0]["code"] == "90911200"
@@ -324,6 +329,14 @@ def test_the_need_is_deposited_from_the_project_once(projects: Projects) -> None
     assert again.status_code == 409 and again.json()["need_id"] == need_id
     listed = projects.sourcing.get(f"/v1/organisations/{organisation}/projects", headers=who)
     assert listed.json()["items"][0]["need_id"] == need_id
+
+    undecided = projects.project(who, organisation)
+    drafted = projects.sourcing.post(f"/v1/projects/{undecided['id']}/need", headers=who)
+    assert drafted.status_code == 201 and drafted.json()["project"]["status"] == "draft"
+    need = projects.sourcing.get(f"/v1/needs/{drafted.json()['need_id']}", headers=who).json()
+    assert need["status"] == "draft" and need["reservation"] is None
+    kept = projects.sourcing.delete(f"/v1/projects/{undecided['id']}", headers=who)
+    assert kept.status_code == 409 and "besoin" in kept.json()["detail"]
 
 
 def test_report_and_public_record(projects: Projects) -> None:
@@ -367,6 +380,15 @@ def test_report_and_public_record(projects: Projects) -> None:
         report["justifications"][0]["reason_label"] == "Absence d'offre inclusive sur le territoire"
     )
 
+    listed = f"/v1/organisations/{organisation}/projects"
+    awarded = projects.sourcing.get(listed, params={"status": "awarded"}, headers=who).json()
+    assert {p["id"] for p in awarded["items"]} == {justified["id"], with_clause["id"]}
+    assert all(p["awarded_at"] == "2026-10-01" for p in awarded["items"])
+    assert projects.sourcing.get(listed, params={"year": 2025}, headers=who).json()["items"] == []
+    latest = projects.sourcing.get(listed, params={"year": 2026}, headers=who).json()["items"]
+    assert latest[0]["title"] == "Brouillon" and len(latest) == 4
+    assert latest[1]["decision_summary"].startswith("Aucune considération sociale")
+
     public = projects.sourcing.get("/v1/organisations/public-record", params={"year": 2026})
     assert public.status_code == 200
     row = next(o for o in public.json()["organisations"] if o["siret"] == siret)
@@ -387,6 +409,21 @@ def test_report_and_public_record(projects: Projects) -> None:
             {"year": 2026, **{k: v for k, v in row.items() if k not in ("siren", "siret", "name")}}
         ]
     assert projects.sourcing.get("/v1/organisations/public-record/123456789").status_code == 404
+    # Known by its SIREN alone, an organisation is found by any SIRET of that SIREN; a company's
+    # projects stay out of the public record.
+    by_siren = projects.organisation(who, siret=None, siren=new_siret()[:9])
+    company = projects.organisation(who, "entreprise")
+    for organisation_row in (by_siren, company):
+        project = projects.project(who, organisation_row["id"])
+        assert projects.decide(who, project["id"], "clause_L2112_2").status_code == 201
+        assert (
+            projects.sourcing.post(f"/v1/projects/{project['id']}/award", headers=who).status_code
+            == 200
+        )
+    found = projects.sourcing.get(f"/v1/organisations/public-record/{by_siren['siren']}00017")
+    assert found.status_code == 200 and found.json()["years"][0]["projects_awarded"] == 1
+    hidden = projects.sourcing.get(f"/v1/organisations/public-record/{company['siret']}")
+    assert hidden.status_code == 404
     assert projects.sourcing.get("/v1/organisations/public-record/12345").status_code == 422
     none_year = projects.sourcing.get("/v1/organisations/public-record", params={"year": 2027})
     assert all(o["siret"] != siret for o in none_year.json()["organisations"])

@@ -171,8 +171,8 @@ def add_member(
         (
             f"Bonjour,\n\n{principal.email or 'Un administrateur'} vous a ajouté(e) comme {role} "
             f"de l'organisation « {access.organisation.name} » (SIREN {access.organisation.siren}) "
-            "sur Marché inclusif.\n\nConnectez-vous avec cette adresse pour voir ses projets "
-            f"d'achat : {website}/projets\n"
+            "sur Marché inclusif.\n\nConnectez-vous avec cette adresse pour voir l'organisation "
+            f"et ses projets d'achat : {website}/organisation/{organisation_id}\n"
         ),
     )
     return access

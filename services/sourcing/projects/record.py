@@ -14,7 +14,7 @@ from services.common.identity import Principal
 from services.sourcing.projects import organisations
 from services.sourcing.projects.models import Organisation, Project, ProjectDecision, ProjectStatus
 from services.sourcing.projects.repository import OrganisationRepository, ProjectRepository
-from services.sourcing.projects.service import organisation_json, project_year, summary_of
+from services.sourcing.projects.service import organisation_json, summary_of
 from services.sourcing.projects.vocabulary import JUSTIFICATION_LABELS, BuyerKind, OptionCode
 from services.sourcing.projects.vocabulary import JustificationReason as Reason
 
@@ -34,7 +34,8 @@ def report(
 ) -> dict[str, Any]:
     access = organisations.reach(session, principal, organisation_id, write=False)
     repository = ProjectRepository(session)
-    projects = [p for p in repository.of_organisation(organisation_id) if project_year(p) == year]
+    # The whole year, however many projects: the report counts them all.
+    projects = repository.of_organisation(organisation_id, year=year, limit=None)
     latest = repository.latest_decisions([p.id for p in projects if p.id is not None])
     counts = Counter[str]()
     hours = 0.0
@@ -113,19 +114,18 @@ def _counts(projects: Sequence[Project], latest: dict[int, ProjectDecision]) -> 
 
 
 def _awarded(
-    session: Session, organisation_ids: list[int] | None
+    session: Session, organisation_ids: list[int] | None, year: int | None = None
 ) -> tuple[list[Project], dict[int, ProjectDecision]]:
     repository = ProjectRepository(session)
-    projects = list(repository.awarded(organisation_ids))
+    projects = list(repository.awarded(organisation_ids, year))
     return projects, repository.latest_decisions([p.id for p in projects if p.id is not None])
 
 
 def public_year(session: Session, year: int) -> dict[str, Any]:
-    projects, latest = _awarded(session, None)
+    projects, latest = _awarded(session, None, year)
     by_organisation: dict[int, list[Project]] = {}
     for project in projects:
-        if project.awarded_on is not None and project.awarded_on.year == year:
-            by_organisation.setdefault(project.organisation_id, []).append(project)
+        by_organisation.setdefault(project.organisation_id, []).append(project)
     rows = []
     for organisation in OrganisationRepository(session).by_ids(list(by_organisation)):
         if organisation.buyer_kind not in _PUBLIC:
@@ -142,7 +142,7 @@ def public_year(session: Session, year: int) -> dict[str, Any]:
 
 
 def public_organisation(session: Session, identifier: str) -> dict[str, Any]:
-    if not identifier.isdigit() or len(identifier) not in (9, 14):
+    if not (identifier.isascii() and identifier.isdigit()) or len(identifier) not in (9, 14):
         raise InvalidParameter(
             "siren_or_siret", "SIREN (9 chiffres) ou SIRET (14 chiffres) attendu", "path"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import or_, update
 from sqlmodel import col, func, select
@@ -82,10 +82,17 @@ class OrganisationRepository(SessionRepository):
         ).all()
 
     def by_identifier(self, identifier: str) -> Sequence[Organisation]:
-        """The organisations of a SIREN (9 digits) or of a SIRET (14)."""
-        field = Organisation.siret if len(identifier) == 14 else Organisation.siren
+        """The organisations of a SIREN (9 digits), or of a SIRET (14) with those known by its
+        SIREN alone."""
+        if len(identifier) == 14:
+            condition = or_(
+                col(Organisation.siret) == identifier,
+                (col(Organisation.siren) == identifier[:9]) & col(Organisation.siret).is_(None),
+            )
+        else:
+            condition = col(Organisation.siren) == identifier
         return self.session.exec(
-            select(Organisation).where(field == identifier).order_by(col(Organisation.id))
+            select(Organisation).where(condition).order_by(col(Organisation.id))
         ).all()
 
 
@@ -106,23 +113,40 @@ class ProjectRepository(SessionRepository):
         self,
         organisation_id: int,
         status: ProjectStatus | None = None,
-        created_from: datetime | None = None,
-        created_before: datetime | None = None,
+        year: int | None = None,
+        limit: int | None = LIST_LIMIT,
     ) -> Sequence[Project]:
-        """Newest first."""
+        """Newest first; a year is the award's, else the creation's."""
         statement = select(Project).where(Project.organisation_id == organisation_id)
         if status is not None:
             statement = statement.where(Project.status == status)
-        if created_from is not None and created_before is not None:
+        if year is not None:
+            start, end = date(year, 1, 1), date(year + 1, 1, 1)
+            created = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
             statement = statement.where(
-                col(Project.created_at) >= created_from, col(Project.created_at) < created_before
+                or_(
+                    (col(Project.awarded_on) >= start) & (col(Project.awarded_on) < end),
+                    col(Project.awarded_on).is_(None)
+                    & (col(Project.created_at) >= created[0])
+                    & (col(Project.created_at) < created[1]),
+                )
             )
-        return self.session.exec(statement.order_by(col(Project.id).desc()).limit(LIST_LIMIT)).all()
+        statement = statement.order_by(col(Project.id).desc())
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self.session.exec(statement).all()
 
-    def awarded(self, organisation_ids: Sequence[int] | None = None) -> Sequence[Project]:
+    def awarded(
+        self, organisation_ids: Sequence[int] | None = None, year: int | None = None
+    ) -> Sequence[Project]:
         statement = select(Project).where(Project.status == ProjectStatus.AWARDED)
         if organisation_ids is not None:
             statement = statement.where(col(Project.organisation_id).in_(organisation_ids))
+        if year is not None:
+            statement = statement.where(
+                col(Project.awarded_on) >= date(year, 1, 1),
+                col(Project.awarded_on) <= date(year, 12, 31),
+            )
         return self.session.exec(statement.order_by(col(Project.id))).all()
 
     def decisions(self, project_id: int | None) -> Sequence[ProjectDecision]:

@@ -276,13 +276,14 @@ def decide(
 )
 def award(
     project_id: IdPath,
-    payload: AwardInput,
     session: SessionDep,
     principal: PrincipalDep,
     state: SourcingStateDep,
     response: Response,
+    payload: AwardInput | None = None,
 ) -> ProjectView:
-    view = service.award(session, principal, project_id, payload.awarded_on, state.vocabulary)
+    awarded_on = payload.awarded_on if payload else None
+    view = service.award(session, principal, project_id, awarded_on, state.vocabulary)
     response.headers["ETag"] = service.etag(view)
     return view
 

@@ -20,6 +20,11 @@ from services.sourcing.projects.vocabulary import (
 )
 
 MAX_LOTS = 50
+# Control characters are refused: a database may not store some (NUL), and no text needs one;
+# long texts keep their line breaks and tabs.
+LINE = r"^[^\x00-\x1f\x7f]*$"
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]{2,}$"
 
 
 class OrganisationCreate(BaseModel):
@@ -37,7 +42,7 @@ class OrganisationCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=2, max_length=200)
+    name: str = Field(min_length=2, max_length=200, pattern=LINE)
     siret: str | None = Field(default=None, description="14 chiffres")
     siren: str | None = Field(default=None, description="9 chiffres (déduit du SIRET sinon)")
     buyer_kind: BuyerKind
@@ -78,7 +83,7 @@ class OrganisationCreate(BaseModel):
 class OrganisationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: str | None = Field(default=None, min_length=2, max_length=200, pattern=LINE)
     buyer_kind: BuyerKind | None = None
     hours_threshold: int | None = Field(default=None, ge=1, le=10_000_000)
 
@@ -86,7 +91,7 @@ class OrganisationUpdate(BaseModel):
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$", max_length=254)
+    email: str = Field(pattern=EMAIL, max_length=254)
     role: MemberRole = MemberRole.MEMBER
 
 
@@ -117,7 +122,7 @@ class OrganisationList(BaseModel):
 class Lot(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=LINE)
     estimated_amount_eur: float | None = Field(default=None, gt=0, le=1e10)
 
 
@@ -148,8 +153,8 @@ class ProjectFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=3, max_length=200)
-    object: str | None = Field(default=None, max_length=5000)
+    title: str | None = Field(default=None, min_length=3, max_length=200, pattern=LINE)
+    object: str | None = Field(default=None, max_length=5000, pattern=TEXT)
     cpv: list[_CPV] | None = Field(default=None, max_length=20)
     sectors: list[_SLUG] | None = Field(default=None, max_length=20)
     department: str | None = Field(default=None, pattern=r"^[0-9AB]{2,3}$")
@@ -166,8 +171,8 @@ class ProjectFields(BaseModel):
 class ProjectInput(ProjectFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROJECT_EXAMPLE]})
 
-    title: str = Field(min_length=3, max_length=200)
-    object: str = Field(default="", max_length=5000)
+    title: str = Field(min_length=3, max_length=200, pattern=LINE)
+    object: str = Field(default="", max_length=5000, pattern=TEXT)
     cpv: list[_CPV] = Field(default_factory=list, max_length=20)
     sectors: list[_SLUG] = Field(default_factory=list, max_length=20)
     contract_kind: ContractKind
@@ -208,7 +213,7 @@ class Justification(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: JustificationReason
-    text: str = Field(default="", max_length=5000)
+    text: str = Field(default="", max_length=5000, pattern=TEXT)
 
 
 class DecisionInput(BaseModel):
@@ -243,9 +248,7 @@ class NeedFromProject(BaseModel):
 
     publish: bool = False
     deadline: date | None = None
-    contact_email: str | None = Field(
-        default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$", max_length=254
-    )
+    contact_email: str | None = Field(default=None, pattern=EMAIL, max_length=254)
 
     @field_validator("deadline")
     @classmethod
@@ -275,9 +278,7 @@ class ProjectList(BaseModel):
 
 
 class ProjectView(BaseModel):
-    """A project with its evaluation and its decisions (the contract's ProjectView)."""
-
-    model_config = ConfigDict(extra="allow")
+    """A project with its evaluation and its decisions."""
 
     id: int
     organisation: dict[str, Any]

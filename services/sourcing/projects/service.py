@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio import to_thread
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.common.db import session_scope, utcnow
@@ -237,11 +238,6 @@ def summary_of(project: Project, decision: ProjectDecision | None) -> ProjectSum
     )
 
 
-def project_year(project: Project) -> int:
-    """The year a project counts in: its award's, else its creation's."""
-    return (project.awarded_on or project.created_at).year
-
-
 def list_projects(
     session: Session,
     principal: Principal,
@@ -251,11 +247,7 @@ def list_projects(
 ) -> list[ProjectSummary]:
     organisations.reach(session, principal, organisation_id, write=False)
     repository = ProjectRepository(session)
-    projects = [
-        p
-        for p in repository.of_organisation(organisation_id, status)
-        if year is None or project_year(p) == year
-    ]
+    projects = repository.of_organisation(organisation_id, status, year)
     latest = repository.latest_decisions([p.id for p in projects if p.id is not None])
     return [summary_of(p, latest.get(p.id or 0)) for p in projects]
 
@@ -390,6 +382,11 @@ def delete(session: Session, principal: Principal, project_id: int) -> None:
     if ProjectRepository(session).decisions(project.id):
         raise Conflict(
             "Une décision a été enregistrée sur ce projet : il ne peut plus être supprimé."
+        )
+    if project.need_id is not None:
+        raise Conflict(
+            f"Le besoin {project.need_id} a été déposé depuis ce projet : il ne peut plus être "
+            "supprimé."
         )
     ProjectRepository(session).delete(project)
 
@@ -572,7 +569,12 @@ async def deposit_need(
                 need_id=project.need_id,
             )
         decisions = ProjectRepository(session).decisions(project.id)
-        payload = _need_payload(project, decisions[0] if decisions else None, request)
+        try:
+            payload = _need_payload(project, decisions[0] if decisions else None, request)
+        except ValidationError as exc:  # a project's fields fit a need's: kept as a safeguard
+            error = exc.errors()[0]
+            field = "/".join(str(part) for part in error["loc"])
+            raise InvalidParameter(field, "ne convient pas à un besoin", "body") from exc
         need = needs.create_need(
             session, principal, payload, state.vocabulary, state.settings.moderation
         )
