@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from starlette.datastructures import FormData
 
 from services.domain.identifiers import luhn_ok
+from services.web import projects_view as view
 from services.web.templating import number
 from tests.web.conftest import (
     Site,
@@ -83,6 +85,10 @@ def organisation_with_project(site: Site, email: str) -> tuple[int, int]:
             "estimated_amount_eur": 500_000,
             "duration_months": 36,
             "procedure": "appel_offres_ouvert",
+            "lots": [
+                {"title": "Écoles maternelles", "estimated_amount_eur": 200_000},
+                {"title": "Écoles élémentaires", "estimated_amount_eur": 300_000},
+            ],
         },
     )
     return int(organisation["id"]), int(project["id"])
@@ -131,6 +137,14 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     expect(page.locator("#champ-amount")).to_have_value("500 000")
     check_accessibility(page, "projet-formulaire")
     screenshot(page, "projet-formulaire")
+    page.fill("#champ-title", "Ne")
+    page.get_by_role("button", name="Enregistrer et évaluer").click()
+    assert "Intitulé" in error_of(page, "title")
+    expect(page.locator("#champ-title")).to_have_value("Ne")
+    expect(page.locator("#champ-amount")).to_have_value("500 000")
+    expect(page.locator("#champ-department")).to_have_value("93")
+    check_accessibility(page, "projet-formulaire-erreur")
+    page.fill("#champ-title", title)
     page.get_by_role("button", name="Enregistrer et évaluer").click()
     page.wait_for_url(re.compile(r"/projets/\d+\?fait=cree"))
     project_id = int(page.url.split("/projets/")[1].split("?")[0])
@@ -269,7 +283,14 @@ def test_members_strangers_and_the_decision_without_scripts(
     plain.get_by_role("link", name="Entretien des écoles").click()
     plain.wait_for_url(f"**/projets/{project_id}")
     expect(plain.locator("#justification")).to_be_visible()
+    # A clause on lot 1 with « aucune »: refused beside the options, both kept ticked.
+    clause_lot_1 = plain.locator("input[value='clause_L2112_2@1']")
+    plain.locator(f"label[for='{clause_lot_1.get_attribute('id')}']").click()
     plain.locator("label[for='option-aucune']").click()
+    plain.get_by_role("button", name="Enregistrer la décision").click()
+    assert "ne se combine" in error_of(plain, "options")
+    expect(clause_lot_1).to_be_checked()
+    plain.locator(f"label[for='{clause_lot_1.get_attribute('id')}']").click()
     plain.select_option("#champ-justification_reason", "urgence")
     plain.fill("#champ-justification_text", "Reprise en urgence après la défaillance du titulaire.")
     plain.get_by_role("button", name="Enregistrer la décision").click()
@@ -286,6 +307,9 @@ def test_a_stale_edit_keeps_what_was_typed(site: Site, page: Page, buyer: str) -
     log_in(page, buyer)
     page.goto(f"/projets/{project_id}/modifier")
     expect(page.locator("#champ-amount")).to_have_value("500000")
+    expect(page.locator("#champ-lot_2_title")).to_have_value("Écoles élémentaires")
+    check_accessibility(page, "projet-modification")
+    screenshot(page, "projet-modification")
 
     # Another tab changes the project meanwhile: this form's version is stale.
     bearer = site.bearer(buyer)
@@ -308,6 +332,10 @@ def test_a_stale_edit_keeps_what_was_typed(site: Site, page: Page, buyer: str) -
     page.wait_for_url(f"**/projets/{project_id}?fait=modifie")
     saved = api_json(site, "GET", f"/projects/{project_id}", buyer)
     assert saved["estimated_amount_eur"] == 650_000
+    assert [(lot["title"], lot["estimated_amount_eur"]) for lot in saved["lots"]] == [
+        ("Écoles maternelles", 200_000),
+        ("Écoles élémentaires", 300_000),
+    ]
 
 
 def test_codes_by_words_without_scripts_and_the_hours_threshold(
@@ -356,3 +384,34 @@ def test_codes_by_words_without_scripts_and_the_hours_threshold(
     expect(page.locator("#climat")).to_contain_text("seuil de 100 heures")
     expect(page.locator("#badge-climat")).to_have_count(0)
     check_accessibility(page, "projet-seuil-heures")
+
+
+def test_decision_checkboxes_become_the_api_options() -> None:
+    """The form's values (« code » for the whole contract, « code@lot » per lot) are the API's
+    options; a justification travels only with « aucune », and a text without reason is named."""
+    vocabulary = {
+        "option_codes": [
+            {"code": "reserve_L2113_13", "article": "L2113-13", "label": "Réservé aux SIAE"},
+            {"code": "none", "article": "", "label": "Aucune considération sociale"},
+        ]
+    }
+    rows = view.option_rows(
+        {"lots": [{"number": 1, "title": "A"}, {"number": 2, "title": "B"}]}, vocabulary
+    )
+    assert [scope for scope, _, _ in rows] == ["marche", "lot-1", "lot-2"]
+    assert rows[2][2] == [("reserve_L2113_13@2", "Réservé aux SIAE (L2113-13)")]
+    chosen = view.read_decision(
+        FormData([("option", "reserve_L2113_13@2"), ("option", "clause_L2112_2")])
+    )
+    assert chosen.body() == {
+        "options": [
+            {"code": "reserve_L2113_13", "lot": 2},
+            {"code": "clause_L2112_2", "lot": None},
+        ],
+        "justification": None,
+    }
+    unexplained = view.read_decision(
+        FormData([("option", "none"), ("justification_text", "Aucune offre reçue.")])
+    )
+    assert "motif" in unexplained.errors["justification_reason"]
+    assert "options" in view.read_decision(FormData([])).errors
