@@ -13,33 +13,16 @@ from starlette.datastructures import FormData
 
 from services.web.api import ApiProblem
 
-# The kinds of buyer, and the European threshold from which the Climat et Résilience law expects
-# a social consideration (2026–2027, € HT): what choosing the kind changes.
-BUYER_KINDS = (
-    (
-        "collectivite",
-        "Collectivité territoriale",
-        "Seuil européen : 216 000 € HT pour les fournitures et services.",
-    ),
-    ("etat", "État", "Seuil européen : 140 000 € HT pour les fournitures et services."),
-    (
-        "etablissement_public",
-        "Établissement public",
-        "Seuil européen : 216 000 € HT pour les fournitures et services.",
-    ),
-    (
-        "entite_adjudicatrice",
-        "Entité adjudicatrice",
-        "Seuil européen : 432 000 € HT pour les fournitures et services.",
-    ),
-    (
-        "entreprise",
-        "Entreprise privée",
-        "Non soumise à la loi Climat et Résilience pour ses achats.",
-    ),
-)
+# What choosing each kind of buyer changes: the European threshold from which the Climat et
+# Résilience law expects a social consideration (2026–2027, € HT, supplies and services).
+THRESHOLD_HINTS = {
+    "etat": "Seuil européen : 140 000 € HT pour les fournitures et services.",
+    "collectivite": "Seuil européen : 216 000 € HT pour les fournitures et services.",
+    "etablissement_public": "Seuil européen : 216 000 € HT pour les fournitures et services.",
+    "entite_adjudicatrice": "Seuil européen : 432 000 € HT pour les fournitures et services.",
+    "entreprise": "Non soumise à la loi Climat et Résilience pour ses achats.",
+}
 WORKS_THRESHOLD_HINT = "Pour les travaux, le seuil est de 5 404 000 € HT pour tous les acheteurs."
-BUYER_KIND_LABELS = {code: label for code, label, _ in BUYER_KINDS}
 ROLES = (
     ("member", "Membre : voit et conduit les projets"),
     ("admin", "Administrateur : gère aussi les membres et les réglages"),
@@ -122,7 +105,7 @@ def read_creation(form: FormData) -> OrganisationForm:
         )
     if not values["name"]:
         errors["name"] = "indiquez le nom de l'organisation"
-    if values["buyer_kind"] not in BUYER_KIND_LABELS:
+    if not values["buyer_kind"]:
         errors["buyer_kind"] = "choisissez le type d'acheteur"
     body["hours_threshold"] = _threshold(values["hours_threshold"], errors)
     return OrganisationForm(values, body, errors)
@@ -133,7 +116,7 @@ def read_settings(form: FormData) -> OrganisationForm:
     errors: dict[str, str] = {}
     if not values["name"]:
         errors["name"] = "indiquez le nom de l'organisation"
-    if values["buyer_kind"] not in BUYER_KIND_LABELS:
+    if not values["buyer_kind"]:
         errors["buyer_kind"] = "choisissez le type d'acheteur"
     body: dict[str, Any] = {
         "name": values["name"],
@@ -180,6 +163,14 @@ def report_years(today: date | None = None) -> list[int]:
     """The years the report offers: this one and the five before."""
     year = (today or date.today()).year
     return list(range(year, year - 6, -1))
+
+
+def buyer_kinds(vocabulary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The API's kinds of buyer with their labels, each with what it changes."""
+    return [
+        (kind["code"], kind["label"], THRESHOLD_HINTS.get(kind["code"], ""))
+        for kind in vocabulary.get("buyer_kinds", [])
+    ]
 
 
 def is_admin(organisation: Mapping[str, Any], staff: bool) -> bool:

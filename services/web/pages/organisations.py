@@ -37,9 +37,10 @@ async def my_organisations(visitor: Visitor) -> list[dict[str, Any]]:
     return items
 
 
-def _kinds_context() -> dict[str, Any]:
+async def _kinds_context(visitor: Visitor) -> dict[str, Any]:
+    vocabulary = await visitor.state.api.get("/projects/vocabulary", client_ip=visitor.client_ip)
     return {
-        "buyer_kinds": view.BUYER_KINDS,
+        "buyer_kinds": view.buyer_kinds(vocabulary),
         "works_hint": view.WORKS_THRESHOLD_HINT,
         "labels": view.FIELD_LABELS,
     }
@@ -60,7 +61,7 @@ async def _list_page(
             "errors": errors or {},
             "section": "projets",
             "breadcrumb": [(TITLE, "")],
-            **_kinds_context(),
+            **(await _kinds_context(visitor)),
         },
         status_code=status_code,
     )
@@ -127,7 +128,7 @@ async def _organisation_page(
             "problem": problem,
             "section": "projets",
             "breadcrumb": [(TITLE, "/organisation"), (organisation["name"], "")],
-            **_kinds_context(),
+            **(await _kinds_context(visitor)),
         },
         status_code=status_code,
     )
