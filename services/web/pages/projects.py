@@ -154,6 +154,9 @@ async def _read(visitor: Visitor, form: Any) -> tuple[view.ProjectForm, bool]:
     only for CPV suggestions or another lot row (the form then comes back as typed)."""
     typed = view.read_form(form)
     action = _action(form)
+    if action == "chercher-cpv" and not typed.values["cpv_q"]:
+        # Enter pressed in another field sends the form's first button: nothing to look up.
+        action = ""
     if action == "ajouter-lot" and typed.lot_rows < view.MAX_LOTS:
         row = typed.lot_rows + 1
         typed.values |= {"lot_rows": row, f"lot_{row}_title": "", f"lot_{row}_amount": ""}
