@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,13 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     # The list shows it awarded; the same pages fit a phone.
     page.goto("/projets")
     expect(page.locator("#projets")).to_contain_text("Attribué")
+    page.select_option("#champ-statut", "draft")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.locator("#projets")).to_have_count(0)
+    page.select_option("#champ-statut", "awarded")
+    page.select_option("#champ-annee", str(date.today().year))
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.locator("#projets")).to_contain_text(title)
     check_accessibility(page, "projets")
     screenshot(page, "projets")
     log_in(phone, buyer)

@@ -14,6 +14,7 @@ from services.web import projects_view as view
 from services.web import tender_view
 from services.web.api import ApiProblem, ApiUnavailable
 from services.web.manage_view import calls, if_match
+from services.web.organisations_view import report_years
 from services.web.pages.organisations import my_organisations
 from services.web.places import territories
 from services.web.sectors import sector_catalogue
@@ -54,14 +55,16 @@ async def _project(visitor: Visitor, project_id: int) -> dict[str, Any]:
 async def projects(
     visitor: SignedInDep,
     organisation: int | None = Query(default=None, ge=1, le=2**31),
-    annee: int | None = Query(default=None, ge=2000, le=2100),
-    statut: str | None = Query(default=None, pattern="^(draft|decided|awarded)$"),
+    annee: str = Query(default="", max_length=4, pattern="^(|20[0-9]{2})$"),
+    statut: str = Query(default="", pattern="^(|draft|decided|awarded)$"),
 ) -> Response:
+    """The organisation's projects; the filters' « Toutes » and « Tous » send empty values."""
+    year = int(annee) if annee else None
     organisations = await my_organisations(visitor)
     if not organisations:
         return redirect("/organisation")
     chosen = next((o for o in organisations if o["id"] == organisation), organisations[0])
-    params = {k: v for k, v in {"year": annee, "status": statut}.items() if v}
+    params = {k: v for k, v in {"year": year, "status": statut}.items() if v}
     listed = await visitor.state.api.get(
         f"/organisations/{chosen['id']}/projects", params=params or None, **calls(visitor)
     )
@@ -71,8 +74,9 @@ async def projects(
             "organisations": organisations,
             "organisation": chosen,
             "projects": listed["items"],
-            "year": annee,
-            "status": statut or "",
+            "year": year,
+            "years": sorted({*report_years(), *([year] if year else [])}, reverse=True),
+            "status": statut,
             "statuses": view.STATUSES,
             "section": "projets",
             "breadcrumb": [(TITLE, "")],
