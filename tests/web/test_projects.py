@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from starlette.datastructures import FormData
@@ -20,6 +21,7 @@ from services.domain.identifiers import luhn_ok
 from services.web import projects_view as view
 from services.web.templating import number
 from tests.web.conftest import (
+    PASSWORD,
     Site,
     assert_fits,
     check_accessibility,
@@ -423,3 +425,41 @@ def test_decision_checkboxes_become_the_api_options() -> None:
     )
     assert "motif" in unexplained.errors["justification_reason"]
     assert "options" in view.read_decision(FormData([])).errors
+
+
+def test_every_project_form_refuses_a_post_without_its_token(site: Site, buyer: str) -> None:
+    """Each form of these pages, posted without the session's token or with another: refused,
+    and nothing changed."""
+    organisation_id, project_id = organisation_with_project(site, buyer)
+    forms = {
+        "/organisation": {"name": "Forgée", "identifier": new_siret(), "buyer_kind": "etat"},
+        f"/organisation/{organisation_id}/reglages": {"name": "Forgée", "buyer_kind": "etat"},
+        f"/organisation/{organisation_id}/membres": {"email": "x@exemple.fr", "role": "admin"},
+        f"/organisation/{organisation_id}/membres/1/retirer": {},
+        "/projets/nouveau": {"organisation": str(organisation_id), "title": "Forgé"},
+        f"/projets/{project_id}/modifier": {"title": "Forgé", "version": "1"},
+        f"/projets/{project_id}/decision": {"option": "clause_L2112_2"},
+        f"/projets/{project_id}/reevaluer": {},
+        f"/projets/{project_id}/attribution": {},
+        f"/projets/{project_id}/besoin": {},
+    }
+    with httpx.Client(base_url=site.web.url, timeout=30) as client:
+        token = re.search(
+            r'name="csrf_token" value="([0-9a-f]{64})"', client.get("/connexion").text
+        )
+        assert token is not None
+        signed = client.post(
+            "/connexion",
+            data={"csrf_token": token.group(1), "email": buyer, "password": PASSWORD},
+        )
+        assert signed.status_code == 303
+        for path, data in forms.items():
+            for sent in (data, {**data, "csrf_token": "0" * 64}):
+                refused = client.post(path, data=sent)
+                assert refused.status_code == 403, (path, refused.status_code)
+                assert "Formulaire expiré" in refused.text
+    project = api_json(site, "GET", f"/projects/{project_id}", buyer)
+    assert project["version"] == 1 and project["decision"] is None and project["need_id"] is None
+    organisation = api_json(site, "GET", f"/organisations/{organisation_id}", buyer)
+    assert organisation["name"] == "Ville de Bobigny" and len(organisation["members"]) == 1
+    assert len(api_json(site, "GET", "/organisations", buyer)["items"]) == 1
