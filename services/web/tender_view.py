@@ -183,7 +183,7 @@ async def cpv_suggestions(api: Api, words: str, **context: Any) -> list[Choice]:
     return [Choice(str(r["code"]), f"{r['code']} — {r['label']}") for r in rows]
 
 
-async def _resolve_commune(api: Api, page: TenderPage, **context: Any) -> None:
+async def resolve_commune(api: Api, page: TenderPage, **context: Any) -> None:
     """A commune typed by name becomes its INSEE code when one commune has that name;
     homonyms are offered as choices."""
     typed = page.values["commune"]
@@ -223,7 +223,7 @@ async def build_depth(
     """Market depth for the sector or CPV and the territory typed, or errors beside fields."""
     values = page.values
     await _resolve_cpv(api, page, user=user, client_ip=client_ip)
-    await _resolve_commune(api, page, user=user, client_ip=client_ip)
+    await resolve_commune(api, page, user=user, client_ip=client_ip)
     if not (values["sector"] or values["cpv"] or values["cpv_q"]):
         page.errors["sector"] = field_message(
             "sector", "choisissez un secteur d'achat ou saisissez un code CPV."
