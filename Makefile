@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 # on processes, mail or the browser, so two files at a time fit two cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large soak load-generator browser poppler
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp soak load-generator browser poppler
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
@@ -53,6 +53,9 @@ bench: setup load-generator ## the search path, rebuild, freshness and memory: r
 
 bench-large: setup load-generator ## the same, plus 1,000,000 activities
 	$(BIN)/python -m bench.run --large
+
+bench-decp: setup ## DECP import of 1,000,000 generated contracts: throughput, peak memory, re-import
+	$(BIN)/python -m bench.decp
 
 soak: setup ## 10 minutes of mixed traffic through the gateway: errors, p99, memory drift
 	$(BIN)/python -m bench.soak

@@ -12,6 +12,7 @@ from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.engine import Engine
 
 from services.catalog.activities.router import router as activities_router
+from services.catalog.decp.router import router as public_buyers_router
 from services.catalog.imports.router import router as imports_router
 from services.catalog.indexing.index import SearchIndexWriter
 from services.catalog.indexing.relay import OutboxRelay
@@ -102,6 +103,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             imports_router,
             media_router,
             legacy_router,
+            public_buyers_router,
         ],
         readiness=readiness,
     )

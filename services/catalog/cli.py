@@ -7,10 +7,13 @@ import asyncio
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 from sqlmodel import Session
 
 from services.catalog.app import make_relay
+from services.catalog.decp.importer import DecpReport, import_decp
+from services.catalog.decp.sources import DecpFileRefused
 from services.catalog.imports.service import ImportReport, import_source
 from services.catalog.imports.sources import SOURCES, FileRefused
 from services.catalog.indexing.relay import OutboxRelay
@@ -62,6 +65,47 @@ def _import(settings: CatalogSettings, names: list[str], force: bool, verbose: b
     engine.dispose()
 
 
+def _print_decp(report: DecpReport) -> None:
+    if report.skipped:
+        print(f"{report.file_name}: fichier inchangé depuis le dernier import, rien à faire.")
+        return
+    print(
+        f"{report.file_name}: {report.read} marchés lus (créés {report.created}, mis à jour "
+        f"{report.updated}, inchangés {report.unchanged}), rejetés {report.rejected} ; "
+        f"{report.buyers} acheteurs, {report.buyer_years} bilans annuels"
+    )
+    for rejection in report.rejections:
+        print(
+            f"  rejet {report.position_label} {rejection.line} [{rejection.key}] : "
+            f"{rejection.reason}"
+        )
+    if report.rejected > len(report.rejections):
+        print(f"  … et {report.rejected - len(report.rejections)} autres rejets")
+
+
+def _import_decp(settings: CatalogSettings, path: Path, force: bool) -> None:
+    if not path.is_file():
+        sys.exit(f"decp : fichier introuvable — {path}")
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            report = import_decp(
+                session,
+                path,
+                force=force,
+                progress=lambda m: print(m, file=sys.stderr),
+                checkpoint=session.commit,
+            )
+    except DecpFileRefused as exc:
+        sys.exit(
+            f"decp : fichier refusé — {exc} (les marchés déjà lus restent ; relancer "
+            "l'import une fois le fichier corrigé)"
+        )
+    finally:
+        engine.dispose()
+    _print_decp(report)
+
+
 def _load_reference(settings: CatalogSettings, force: bool) -> None:
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
@@ -107,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     reference = commands.add_parser("load-reference", help="charge la géographie et les taxonomies")
     reference.add_argument("--force", action="store_true")
     importer = commands.add_parser("import", help="importe un fichier public de structures")
-    importer.add_argument("source", choices=[*SOURCES, "all"])
+    importer.add_argument("source", choices=[*SOURCES, "all", "decp"])
+    importer.add_argument(
+        "file", nargs="?", type=Path, help="decp : le fichier DECP (JSON ou CSV) à importer"
+    )
     importer.add_argument("--force", action="store_true", help="réimporte même si inchangé")
     importer.add_argument("--verbose", action="store_true", help="affiche chaque note")
     index = commands.add_parser("index", help="alimente l'index de recherche")
@@ -121,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.command == "load-reference":
         _load_reference(settings, args.force)
+    elif args.command == "import" and args.source == "decp":
+        if args.file is None:
+            parser.error("import decp : indiquer le fichier DECP (JSON ou CSV)")
+        _import_decp(settings, args.file, args.force)
     elif args.command == "import":
         names = list(SOURCES) if args.source == "all" else [args.source]
         _import(settings, names, args.force, args.verbose)

@@ -10,6 +10,7 @@ from typing import Any
 
 import xlsxwriter
 
+from services.common.spreadsheet import safe_cell as safe_cell  # its users import it from here
 from services.domain.kinds import PRESTA_TYPE_LABELS
 from services.domain.search import SOURCES
 from services.sourcing.search.engine import SearchEngine
@@ -52,14 +53,6 @@ def cell(document: dict[str, Any], name: str) -> Any:
     if name == "sector_names":
         return " ; ".join(document.get(name) or [])
     return document.get(name)
-
-
-def safe_cell(value: Any) -> str:
-    """Text a spreadsheet will not run: cells starting with = + - @ (or a tab/CR) are escaped."""
-    if value is None:
-        return ""
-    text = "|".join(map(str, value)) if isinstance(value, list) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 async def documents(
