@@ -12,12 +12,12 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 # on processes, mail or the browser, so two files at a time fit two cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp soak load-generator browser
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp soak load-generator browser poppler
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
 
-test: setup browser lint typecheck pytest ## the same set-up, then every static check and test
+test: setup browser poppler lint typecheck pytest ## the same set-up, then every static check and test
 
 setup: $(STAMP) meilisearch assets
 
@@ -63,6 +63,10 @@ soak: setup ## 10 minutes of mixed traffic through the gateway: errors, p99, mem
 browser: ## the website's tests drive Debian's Chromium
 	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq chromium >/dev/null; } \
 	  || { echo "Chromium est requis pour les tests du site : installez le paquet Debian « chromium »." >&2; exit 1; }
+
+poppler: ## the PDF documents' tests read them back with Debian's Poppler (pdftoppm, pdftotext)
+	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq poppler-utils >/dev/null; } \
+	  || { echo "Poppler est requis pour les tests des PDF : installez le paquet Debian « poppler-utils »." >&2; exit 1; }
 
 load-generator:
 	@command -v wrk >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq wrk >/dev/null; } \

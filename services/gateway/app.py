@@ -28,6 +28,7 @@ from services.gateway.me import router as me_router
 from services.gateway.openapi import merged_openapi
 from services.gateway.pages import router as pages_router
 from services.gateway.perimeters import load_legacy_sectors, load_perimeters
+from services.gateway.projects import router as projects_router
 from services.gateway.public_buyers import router as public_buyers_router
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
@@ -116,6 +117,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             api_router,
             buyers_router,
             public_buyers_router,
+            projects_router,
             accounts_router,
             me_router,
             legacy_router,

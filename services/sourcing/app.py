@@ -23,6 +23,7 @@ from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
 from services.sourcing.needs.runner import NeedRunner
+from services.sourcing.projects.router import organisations_router, projects_router
 from services.sourcing.reference.router import router as reference_router
 from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.router import router as search_router
@@ -95,6 +96,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             reference_router,
             favourites_router,
             alerts_router,
+            organisations_router,
+            projects_router,
         ],
         readiness=readiness,
     )

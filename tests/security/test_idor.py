@@ -27,6 +27,7 @@ from services.sourcing.needs.links import make_token
 from tests.e2e.test_accounts import NEED, _account
 from tests.e2e.test_services import System
 from tests.security.conftest import IDENTITY_SECRET
+from tests.sourcing.projects_support import project_input, siret
 from tests.support import wait_until
 
 Headers = dict[str, str]
@@ -1150,6 +1151,93 @@ def attack_import_run(world: World) -> None:
     assert _send(world, "GET", f"/api/v1/staff/imports/{run_id}", world.staff).status_code == 200
 
 
+# --- organisations and purchase projects (sourcing) --------------------------------------------
+
+
+def _organisation(world: World) -> tuple[str, dict[str, Any]]:
+    """An organisation of buyer 1, and how buyer 1 reads it."""
+    body = {"name": _unique("Ville"), "siret": siret(), "buyer_kind": "collectivite"}
+    created = _send(world, "POST", "/api/v1/organisations", world.buyer_1, body)
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/organisations/{created.json()['id']}"
+    return path, _send(world, "GET", path, world.buyer_1).json()
+
+
+def _project(world: World) -> tuple[str, dict[str, Any]]:
+    """A project of buyer 1's organisation, and how buyer 1 reads it."""
+    organisation, _ = _organisation(world)
+    created = _send(world, "POST", f"{organisation}/projects", world.buyer_1, project_input())
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/projects/{created.json()['id']}"
+    return path, _send(world, "GET", path, world.buyer_1).json()
+
+
+def _attack_organisation(
+    method: str, suffix: Callable[[dict[str, Any]], str], body: object = None
+) -> Callable[[World], None]:
+    def attack(world: World) -> None:
+        path, before = _organisation(world)
+        for headers in _intruders(world):
+            _refused(_send(world, method, path + suffix(before), headers, body))
+        assert _send(world, "GET", path, world.buyer_1).json() == before
+        projects = _send(world, "GET", f"{path}/projects", world.buyer_1).json()
+        assert projects["items"] == []
+
+    return attack
+
+
+def _attack_project(method: str, suffix: str = "", body: object = None) -> Callable[[World], None]:
+    def attack(world: World) -> None:
+        path, before = _project(world)
+        for headers in _intruders(world):
+            sent = {**headers, "If-Match": f'"v{before["version"]}"'}
+            refused = _send(world, method, path + suffix, sent, body)
+            _refused(refused)
+            assert before["title"] not in refused.text
+        assert _send(world, "GET", path, world.buyer_1).json() == before
+
+    return attack
+
+
+def attack_public_record(world: World) -> None:
+    _, organisation = _organisation(world)
+    _public_lookup(world, f"/api/v1/organisations/public-record/{organisation['siret']}")
+
+
+PROJECT_ATTACKS: dict[str, Callable[[World], None]] = {
+    "get /api/v1/organisations/{organisation_id}": _attack_organisation("GET", lambda o: ""),
+    "patch /api/v1/organisations/{organisation_id}": _attack_organisation(
+        "PATCH", lambda o: "", {"name": "Détournée", "hours_threshold": 1}
+    ),
+    "post /api/v1/organisations/{organisation_id}/members": _attack_organisation(
+        "POST", lambda o: "/members", {"email": "intrus@exemple.fr", "role": "admin"}
+    ),
+    "delete /api/v1/organisations/{organisation_id}/members/{member_id}": _attack_organisation(
+        "DELETE", lambda o: f"/members/{o['members'][0]['id']}"
+    ),
+    "get /api/v1/organisations/{organisation_id}/report": _attack_organisation(
+        "GET", lambda o: "/report?year=2026"
+    ),
+    "get /api/v1/organisations/{organisation_id}/projects": _attack_organisation(
+        "GET", lambda o: "/projects"
+    ),
+    "post /api/v1/organisations/{organisation_id}/projects": _attack_organisation(
+        "POST", lambda o: "/projects", project_input()
+    ),
+    "get /api/v1/organisations/public-record/{siren_or_siret}": attack_public_record,
+    "get /api/v1/projects/{project_id}": _attack_project("GET"),
+    "patch /api/v1/projects/{project_id}": _attack_project("PATCH", body={"title": "Détourné"}),
+    "delete /api/v1/projects/{project_id}": _attack_project("DELETE"),
+    "post /api/v1/projects/{project_id}/evaluate": _attack_project("POST", "/evaluate", {}),
+    "post /api/v1/projects/{project_id}/decisions": _attack_project(
+        "POST", "/decisions", {"options": [{"code": "clause_L2112_2"}]}
+    ),
+    "post /api/v1/projects/{project_id}/award": _attack_project("POST", "/award", {}),
+    "get /api/v1/projects/{project_id}/note.pdf": _attack_project("GET", "/note.pdf"),
+    "post /api/v1/projects/{project_id}/need": _attack_project("POST", "/need", {}),
+}
+
+
 ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}": attack_structure_read,
     "patch /api/v1/structures/{structure_id}": attack_structure_patch,
@@ -1226,6 +1314,7 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/siae/slug/{slug}/": attack_legacy_slug,
     "get /api/siae/siren/{siren}/": attack_legacy_siren,
     "get /api/siae/siret/{siret}/": attack_legacy_siret,
+    **PROJECT_ATTACKS,
 }
 
 

@@ -74,6 +74,8 @@ class Need(SourcingTable, table=True):
     published_at: datetime | None = None
     # Why staff sent it back to draft, shown to the buyer until it is validated.
     moderation_reason: str | None = Field(default=None, max_length=2000)
+    # The purchase project the need was deposited from, if any.
+    project_id: int | None = Field(default=None, index=True)
 
 
 class NeedMatch(SourcingTable, table=True):

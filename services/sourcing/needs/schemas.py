@@ -161,6 +161,9 @@ class NeedPublic(BaseModel):
     )
     matches: int = 0
     answers: dict[str, int] = Field(default_factory=dict)
+    project_id: int | None = Field(
+        default=None, description="Projet d'achat dont le besoin a été déposé"
+    )
 
 
 class MatchPublic(BaseModel):

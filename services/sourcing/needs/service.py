@@ -156,6 +156,11 @@ async def _saved_then_matched(state: SourcingState, write: Callable[[Session], N
     return saved.model_copy(update={"matches": saved.matches + matched})
 
 
+async def deposit_with(state: SourcingState, write: Callable[[Session], Need]) -> NeedPublic:
+    """A need written by another part of sourcing (a purchase project), saved then matched."""
+    return await _saved_then_matched(state, write)
+
+
 async def deposit(state: SourcingState, principal: Principal, payload: NeedCreate) -> NeedPublic:
     moderation = state.settings.moderation
     return await _saved_then_matched(

@@ -65,6 +65,10 @@ class SearchParameters(PublicSearchParameters):
                 unknown[0],
                 "paramètre inconnu ; paramètres acceptés : " + ", ".join(sorted(accepted)),
             )
+        return self.resolve(vocabulary)
+
+    def resolve(self, vocabulary: SearchVocabulary) -> SearchRequest:
+        """The request these parameters make, each value checked against the vocabulary."""
         if self.page * self.per_page > MAX_TOTAL_HITS:
             raise InvalidParameter("page", f"page × per_page ne peut dépasser {MAX_TOTAL_HITS}")
         if self.sort not in SORTS:
