@@ -24,7 +24,7 @@ def percent(share: float | None) -> str:
     """0.4253 → « 42,5 % » (the API's shares are fractions rounded to four decimals)."""
     if share is None:
         return ""
-    return f"{number(float(share) * 100, 1)} %"
+    return f"{number(float(share) * 100, 1)}\u202f%"
 
 
 @dataclass
