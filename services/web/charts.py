@@ -48,14 +48,14 @@ def _frame(chart_id: str, title: str, width: int, height: int, bars: Sequence[Ba
 
 
 def share_bars(
-    bars: Sequence[Bar], *, chart_id: str, title: str, width: int = 420, label_chars: int = 52
+    bars: Sequence[Bar], *, chart_id: str, title: str, width: int = 420, label_chars: int = 46
 ) -> Markup:
     """Horizontal bars, one per line: the label above, the bar on a full-scale track, the value
     at its right. Empty when there is nothing to draw."""
     if not bars:
         return Markup("")
-    row = 40
-    scale = width - 64  # room for the value at the right of a full bar
+    row = 44
+    scale = width - 70  # room for the value at the right of a full bar
     height = row * len(bars) + 4
     parts = [_frame(chart_id, title, width, height, bars)]
     for n, bar in enumerate(bars):
@@ -63,16 +63,16 @@ def share_bars(
         parts.append(
             Markup(
                 '<g class="mi-chart__bar">'
-                '<text x="0" y="{label_y}" font-size="12" fill="{text}">{label}</text>'
-                '<rect x="0" y="{bar_y}" width="{scale}" height="14" fill="{track}"/>'
-                '<rect x="0" y="{bar_y}" width="{length}" height="14" fill="{colour}" '
+                '<text x="0" y="{label_y}" font-size="14" fill="{text}">{label}</text>'
+                '<rect x="0" y="{bar_y}" width="{scale}" height="15" fill="{track}"/>'
+                '<rect x="0" y="{bar_y}" width="{length}" height="15" fill="{colour}" '
                 'data-share="{share:.4f}"/>'
-                '<text x="{value_x}" y="{value_y}" font-size="12" font-weight="bold" '
+                '<text x="{value_x}" y="{value_y}" font-size="14" font-weight="bold" '
                 'fill="{text}">{value}</text></g>'
             ).format(
-                label_y=top + 13,
-                bar_y=top + 18,
-                value_y=top + 30,
+                label_y=top + 15,
+                bar_y=top + 21,
+                value_y=top + 33,
                 value_x=scale + 6,
                 scale=scale,
                 length=round(scale * _clamp(bar.share), 1),
@@ -125,9 +125,9 @@ def year_columns(bars: Sequence[Bar], *, chart_id: str, title: str, height: int 
                 '<g class="mi-chart__bar">'
                 '<rect x="{x}" y="{bar_y}" width="{column}" height="{length}" fill="{colour}" '
                 'data-share="{share:.4f}"/>'
-                '<text x="{middle}" y="{value_y}" font-size="12" font-weight="bold" '
+                '<text x="{middle}" y="{value_y}" font-size="14" font-weight="bold" '
                 'text-anchor="middle" fill="{text}">{value}</text>'
-                '<text x="{middle}" y="{label_y}" font-size="12" text-anchor="middle" '
+                '<text x="{middle}" y="{label_y}" font-size="14" text-anchor="middle" '
                 'fill="{text}">{label}</text></g>'
             ).format(
                 x=x,

@@ -27,6 +27,11 @@ def percent(share: float | None) -> str:
     return f"{number(float(share) * 100, 1)}\u202f%"
 
 
+def ordinal(rank: int) -> Markup:
+    """1 → 1<sup>er</sup>, 2 → 2<sup>e</sup> (French ordinals)."""
+    return Markup("{}<sup>{}</sup>").format(rank, "er" if rank == 1 else "e")
+
+
 @dataclass
 class RankingQuery:
     """What the visitor asked for, as typed (`values`), and what the API is sent (`params`)."""

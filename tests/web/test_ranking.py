@@ -219,7 +219,9 @@ def test_buyer_page_shows_its_years_and_ranks(
     latest = buyer["years"][0]
     assert latest["rank"] is not None
     rank = latest["rank"]
-    expect(page.locator("#rangs")).to_contain_text(f"{rank['national']}e sur {rank['national_of']}")
+    expect(page.locator("#rangs")).to_contain_text(
+        f"{rank['national']}{'er' if rank['national'] == 1 else 'e'} sur {rank['national_of']}"
+    )
     bars = page.locator("#graphique-evolution rect[data-share]")
     expect(bars).to_have_count(len(buyer["years"]))
     description = page.locator("#graphique-evolution-desc").text_content() or ""

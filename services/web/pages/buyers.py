@@ -199,6 +199,7 @@ async def buyer_page(siret: str, visitor: VisitorDep) -> HTMLResponse:
             "page": page,
             "buyer": page.buyer,
             "percent": view.percent,
+            "ordinal": view.ordinal,
             "families": buyer_view.families,
             "kinds": buyer_view.kinds,
             "breadcrumb": [
