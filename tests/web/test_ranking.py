@@ -84,6 +84,17 @@ def _rows(page: Page) -> list[str]:
     )
 
 
+def test_before_any_import_the_ranking_says_how_data_arrives(site: Site, page: Page) -> None:
+    """Runs first in this module, before the import below (module fixtures start when asked)."""
+    assert site.api("GET", "/api/v1/public-buyers/ranking").json()["total"] == 0
+    response = page.goto("/classement")
+    assert response is not None and response.status == 200
+    expect(page.locator("#classement-titre")).to_have_text("Aucune donnée pour le moment")
+    expect(page.locator("main")).to_contain_text("import decp")
+    expect(page.locator("#methode")).to_be_visible()
+    check_accessibility(page, "ranking-empty")
+
+
 def test_ranking_follows_the_method_and_the_api(site: Site, imported: Imported, page: Page) -> None:
     page.goto("/")
     page.get_by_role("link", name="Classement des acheteurs").first.click()
@@ -122,6 +133,16 @@ def test_ranking_follows_the_method_and_the_api(site: Site, imported: Imported, 
     expect(section).to_contain_text(f"{method['min_contracts_to_rank']} marchés")
     check_accessibility(page, "ranking")
     screenshot(page, "ranking")
+
+    # Another year, chosen in the form.
+    earlier = min(api["years_available"])
+    page.locator("#champ-annee").select_option(str(earlier))
+    page.get_by_role("button", name="Afficher le classement").click()
+    page.wait_for_url(re.compile(rf"annee={earlier}"))
+    expect(page.locator("h1")).to_have_text(f"Classement des acheteurs publics en {earlier}")
+    that_year = site.api("GET", "/api/v1/public-buyers/ranking", params={"year": earlier}).json()
+    assert _rows(page) == [item["siret"] for item in that_year["items"]]
+    page.goto("/classement")
 
     # Page 2 follows page 1.
     page.get_by_role("link", name="Page suivante").first.click()
@@ -187,6 +208,11 @@ def test_a_filter_the_method_does_not_know_is_refused_beside_its_field(
     expect(page.locator("#champ-categorie-messages")).to_contain_text("Choisissez une catégorie")
     expect(page.locator("#champ-region")).to_have_value("11")
     check_accessibility(page, "ranking-error")
+    page.goto("/classement?page=999")
+    expect(page.locator("#classement-titre")).to_have_text("Page 999 introuvable")
+    page.get_by_role("link", name="Revenir à la première page").click()
+    page.wait_for_url(re.compile(r"/classement\?$"))
+    expect(page.locator("#tableau-classement tbody tr").first).to_be_visible()
 
 
 def test_csv_downloads_the_same_rows(site: Site, imported: Imported, page: Page) -> None:
