@@ -46,7 +46,8 @@ class RankingQuery:
         return [(k, self.values[k]) for k in FILTERS if self.values.get(k)]
 
     def href(self, **changes: Any) -> str:
-        return "/classement?" + query(self.filters, **changes)
+        kept = query(self.filters, **changes)
+        return "/classement" + (f"?{kept}" if kept else "")
 
     @property
     def export_href(self) -> str:

@@ -211,7 +211,7 @@ def test_a_filter_the_method_does_not_know_is_refused_beside_its_field(
     page.goto("/classement?page=999")
     expect(page.locator("#classement-titre")).to_have_text("Page 999 introuvable")
     page.get_by_role("link", name="Revenir à la première page").click()
-    page.wait_for_url(re.compile(r"/classement\?$"))
+    page.wait_for_url(re.compile(r"/classement$"))
     expect(page.locator("#tableau-classement tbody tr").first).to_be_visible()
 
 
