@@ -10,7 +10,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
-from services.web.api import Api, ApiProblem
+from services.web.api import Api, ApiProblem, ApiUnavailable
 from services.web.charts import Bar, year_columns
 from services.web.ranking_view import percent
 
@@ -32,6 +32,7 @@ class BuyerPage:
     record: dict[str, Any] | None
     record_years: list[dict[str, Any]] = field(default_factory=list)
     reason_labels: dict[str, str] = field(default_factory=dict)
+    record_known: bool = True  # False: the record could not be read just now
 
     @property
     def latest(self) -> dict[str, Any] | None:
@@ -60,17 +61,24 @@ def evolution_chart(buyer: dict[str, Any]) -> Markup:
     )
 
 
+class RecordUnavailable(Exception):
+    """The platform's record could not be read: the page shows the DECP figures and says so."""
+
+
 async def public_record(api: Api, siret: str, client_ip: str | None) -> dict[str, Any] | None:
     """What the buyer's organisation declared on the platform; None when it declared nothing
-    (the record answers 404 for an organisation it does not know)."""
+    (the record answers 404 for an organisation it does not know, 422 for an identifier it
+    does not take)."""
     try:
         found: dict[str, Any] = await api.get(
             f"/organisations/public-record/{quote(siret, safe='')}", client_ip=client_ip
         )
     except ApiProblem as problem:
-        if problem.status == 404:
+        if problem.status in (404, 422):
             return None
-        raise
+        raise RecordUnavailable from problem
+    except ApiUnavailable as exc:
+        raise RecordUnavailable from exc
     return found
 
 
@@ -78,11 +86,18 @@ async def load(api: Api, siret: str, client_ip: str | None) -> BuyerPage:
     buyer: dict[str, Any] = await api.get(
         f"/public-buyers/{quote(siret, safe='')}", client_ip=client_ip
     )
-    record = await public_record(api, siret, client_ip)
+    try:
+        record = await public_record(api, siret, client_ip)
+        record_known = True
+    except RecordUnavailable:
+        record, record_known = None, False
     record_years = sorted((record or {}).get("years", []), key=lambda y: -int(y["year"]))
     reasons: dict[str, str] = {}
     if record_years:
-        vocabulary = await api.get("/projects/vocabulary", client_ip=client_ip)
+        try:
+            vocabulary = await api.get("/projects/vocabulary", client_ip=client_ip)
+        except (ApiProblem, ApiUnavailable):  # the reasons' codes are shown instead
+            vocabulary = {}
         reasons = {r["code"]: r["label"] for r in vocabulary.get("justification_reasons", [])}
     return BuyerPage(
         buyer=buyer,
@@ -91,4 +106,5 @@ async def load(api: Api, siret: str, client_ip: str | None) -> BuyerPage:
         record=record,
         record_years=record_years,
         reason_labels=reasons,
+        record_known=record_known,
     )

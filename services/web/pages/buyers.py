@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
@@ -100,7 +101,7 @@ async def _streamed(visitor: Visitor, path: str, params: Any, back: str, name: s
     stream = visitor.state.api.stream(path, params=params, client_ip=visitor.client_ip)
     try:
         upstream = await stream.__aenter__()
-    except Exception as exc:  # the API unreachable: the error page says so
+    except httpx.HTTPError as exc:  # the API unreachable: the error page says so
         raise ApiUnavailable(type(exc).__name__) from exc
     if upstream.status_code != 200:
         await stream.__aexit__(None, None, None)
