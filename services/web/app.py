@@ -24,6 +24,7 @@ from services.web.pages import (
     account,
     alerts,
     answer_link,
+    buyers,
     favourites,
     keys,
     manage_activities,
@@ -204,6 +205,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         manage_needs,
         answer_link,
         staff,
+        buyers,
     ):
         app.include_router(module.router)
     return app
