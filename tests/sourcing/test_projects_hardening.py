@@ -20,7 +20,7 @@ from services.sourcing.projects.models import Organisation
 from services.sourcing.projects.schemas import OrganisationCreate
 from services.sourcing.projects.vocabulary import BuyerKind
 from services.sourcing.state import SourcingState
-from tests.sourcing.projects_support import Projects, projects, siret
+from tests.sourcing.projects_support import Projects, buyer, project_input, projects, siret
 
 __all__ = ["projects"]
 
@@ -79,3 +79,102 @@ def test_one_account_creating_the_same_siren_twice_at_once_gets_one_organisation
             .where(Organisation.created_by == who.account_id)
         ).one()
     assert count == 1
+
+
+def test_blank_titles_and_names_are_refused_naming_the_field(projects: Projects) -> None:
+    who = buyer("acheteuse-blancs")
+    organisation = projects.organisation(who)
+    client = projects.sourcing
+    url = f"/v1/organisations/{organisation['id']}/projects"
+    blank = client.post(url, json=project_input(title="   "), headers=who)
+    assert blank.status_code == 422 and _fields(blank) == {"title"}, blank.text
+    assert "titre" in blank.json()["errors"][0]["detail"]
+    lot = client.post(url, json=project_input(lots=[{"title": "  "}]), headers=who)
+    assert lot.status_code == 422 and _fields(lot) == {"lots.0.title"}, lot.text
+    trimmed = projects.project(who, organisation["id"], title="  Entretien des espaces verts ")
+    assert trimmed["title"] == "Entretien des espaces verts"
+
+    read = client.get(f"/v1/projects/{trimmed['id']}", headers=who)
+    patched = client.patch(
+        f"/v1/projects/{trimmed['id']}",
+        json={"title": "\t  "},
+        headers={**who, "If-Match": read.headers["etag"]},
+    )
+    assert patched.status_code == 422 and _fields(patched) == {"title"}, patched.text
+    renamed = client.patch(
+        f"/v1/organisations/{organisation['id']}", json={"name": "   "}, headers=who
+    )
+    assert renamed.status_code == 422 and _fields(renamed) == {"name"}, renamed.text
+    assert (
+        client.get(f"/v1/organisations/{organisation['id']}", headers=who).json()["name"]
+        == (organisation["name"])
+    )
+
+
+def test_the_lots_amounts_fit_in_the_estimated_amount(projects: Projects) -> None:
+    who = buyer("acheteur-lots")
+    organisation = projects.organisation(who)["id"]
+    client = projects.sourcing
+    too_much = client.post(
+        f"/v1/organisations/{organisation}/projects",
+        json=project_input(
+            estimated_amount_eur=500_000,
+            lots=[
+                {"title": "Écoles", "estimated_amount_eur": 400_000},
+                {"title": "Vitrerie", "estimated_amount_eur": 200_000},
+            ],
+        ),
+        headers=who,
+    )
+    assert too_much.status_code == 422 and _fields(too_much) == {"lots"}, too_much.text
+    assert "600\u202f000 € HT" in too_much.json()["errors"][0]["detail"]
+    view = projects.project(
+        who,
+        organisation,
+        estimated_amount_eur=500_000,
+        lots=[
+            {"title": "Écoles", "estimated_amount_eur": 320_000},
+            {"title": "Vitrerie", "estimated_amount_eur": 180_000},
+        ],
+    )
+    etag = client.get(f"/v1/projects/{view['id']}", headers=who).headers["etag"]
+    lowered = client.patch(
+        f"/v1/projects/{view['id']}",
+        json={"estimated_amount_eur": 300_000},
+        headers={**who, "If-Match": etag},
+    )
+    assert lowered.status_code == 422 and _fields(lowered) == {"estimated_amount_eur"}
+    kept = client.get(f"/v1/projects/{view['id']}", headers=who).json()
+    assert (kept["estimated_amount_eur"], kept["version"]) == (500_000, view["version"])
+
+
+def test_the_award_date_is_neither_in_the_future_nor_before_2000(projects: Projects) -> None:
+    who = buyer("acheteuse-attribution")
+    organisation = projects.organisation(who)["id"]
+    view = projects.project(who, organisation)
+    assert projects.decide(who, view["id"], "clause_L2112_2").status_code == 201
+    url = f"/v1/projects/{view['id']}/award"
+    for day in ("2999-01-01", "1999-12-31"):
+        refused = projects.sourcing.post(url, json={"awarded_on": day}, headers=who)
+        assert refused.status_code == 422 and _fields(refused) == {"awarded_on"}, refused.text
+        assert "date d'attribution" in refused.json()["errors"][0]["detail"]
+    assert projects.sourcing.get(f"/v1/projects/{view['id']}", headers=who).json()["status"] == (
+        "decided"
+    )
+    awarded = projects.sourcing.post(url, json={"awarded_on": "2026-03-02"}, headers=who)
+    assert awarded.status_code == 200 and awarded.json()["awarded_on"] == "2026-03-02"
+
+
+def test_the_evaluation_writes_hours_and_the_law_in_french(projects: Projects) -> None:
+    who = buyer("acheteur-francais")
+    organisation = projects.organisation(who, hours_threshold=400)["id"]
+    evaluation = projects.project(who, organisation)["evaluation"]
+    assert evaluation["insertion_hours"]["hours"] == 416.7
+    clause = next(o for o in evaluation["options"] if o["code"] == "clause_L2112_2")
+    assert "416,7 heures" in clause["why"], clause["why"]
+    assert any(
+        "416,7 heures" in reason and "400 heures" in reason
+        for reason in evaluation["expected_because"]
+    ), evaluation["expected_because"]
+    climate = evaluation["climate_law"]["text"]
+    assert "sociales (article L2112-2-1 du Code de la commande publique)." in climate, climate
