@@ -40,6 +40,7 @@ from services.sourcing.projects.schemas import (
     ProjectSummary,
     ProjectUpdate,
     ProjectView,
+    lots_problem,
 )
 from services.sourcing.projects.vocabulary import (
     BUYER_KIND_LABELS,
@@ -328,6 +329,10 @@ async def amend(
         if not changed.sectors and not changed.cpv:
             field = "sectors" if "sectors" in changes else "cpv"
             raise InvalidParameter(field, "indiquez au moins un secteur ou un code CPV", "body")
+        problem = lots_problem(changed.lots, changed.estimated_amount_eur)
+        if problem:
+            field = "lots" if "lots" in changes else "estimated_amount_eur"
+            raise InvalidParameter(field, problem, "body")
         check_domain_and_place(
             vocabulary, changed.sectors, changed.cpv, changed.place_level, changed.place_code
         )
