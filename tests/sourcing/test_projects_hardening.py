@@ -15,9 +15,9 @@ from sqlmodel import Session, func, select
 from services.common.errors import Conflict
 from services.common.identity import Principal, Role
 from services.common.state import state_of
-from services.sourcing.projects import organisations
+from services.sourcing.projects import organisations, service
 from services.sourcing.projects.models import Organisation
-from services.sourcing.projects.schemas import OrganisationCreate
+from services.sourcing.projects.schemas import DecisionInput, OrganisationCreate
 from services.sourcing.projects.vocabulary import BuyerKind
 from services.sourcing.state import SourcingState
 from tests.sourcing.projects_support import Projects, buyer, project_input, projects, siret
@@ -178,3 +178,45 @@ def test_the_evaluation_writes_hours_and_the_law_in_french(projects: Projects) -
     ), evaluation["expected_because"]
     climate = evaluation["climate_law"]["text"]
     assert "sociales (article L2112-2-1 du Code de la commande publique)." in climate, climate
+
+
+def test_a_decision_racing_the_award_is_refused_not_recorded_after_it(
+    projects: Projects,
+) -> None:
+    engine = state_of(projects.sourcing.app, SourcingState).engine  # type: ignore[arg-type]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    headers = buyer("acheteuse-course")
+    organisation = projects.organisation(headers)["id"]
+    view = projects.project(headers, organisation)
+    assert projects.decide(headers, view["id"], "clause_L2112_2").status_code == 201
+    who = Principal(
+        account_id="acheteuse-course", role=Role.PUBLIC_BUYER, email="acheteuse-course@exemple.fr"
+    )
+    state = state_of(projects.sourcing.app, SourcingState)  # type: ignore[arg-type]
+    choice = DecisionInput.model_validate({"options": [{"code": "criterion_L2152_7"}]})
+    outcome: dict[str, object] = {}
+
+    def decide() -> None:
+        with Session(engine) as session:
+            try:
+                service.decide(session, who, view["id"], choice, state.vocabulary)
+                session.commit()
+                outcome["decision"] = "recorded"
+            except Conflict as exc:
+                outcome["decision"] = exc
+
+    with Session(engine) as first, Session(engine) as observer:
+        service.award(first, who, view["id"], None, state.vocabulary)  # not yet committed
+        racer = threading.Thread(target=decide)
+        racer.start()
+        for _ in range(200):
+            if _waiting_on_a_lock(observer) or not racer.is_alive():
+                break
+            time.sleep(0.05)
+        first.commit()
+        racer.join(30)
+    assert isinstance(outcome.get("decision"), Conflict), outcome
+    final = projects.sourcing.get(f"/v1/projects/{view['id']}", headers=headers).json()
+    assert final["status"] == "awarded" and len(final["decisions"]) == 1
+    assert final["decision"]["options"][0]["code"] == "clause_L2112_2"

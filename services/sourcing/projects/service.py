@@ -356,6 +356,20 @@ async def amend(
     return await in_transaction(state, save)
 
 
+def _next_version(session: Session, project: Project) -> None:
+    """Moves the project to its next version, unless another request changed it since it was
+    read: a decision is never recorded on a project awarded meanwhile, and no version is given
+    twice."""
+    assert project.id is not None
+    expected = project.version
+    if not ProjectRepository(session).take_version(project.id, expected):
+        raise Conflict(
+            "Ce projet a été modifié au même moment par une autre demande : relisez-le puis "
+            "recommencez."
+        )
+    project.version = expected + 1
+
+
 def _stale() -> PreconditionFailed:
     return PreconditionFailed(
         "Ce projet a été modifié depuis votre lecture : relisez-le puis réappliquez vos changements."
@@ -374,8 +388,9 @@ async def reevaluate(state: SourcingState, principal: Principal, project_id: int
     def save(session: Session) -> ProjectView:
         current, access = reach_project(session, principal, project_id, write=True)
         _editable(current)
+        _next_version(session, current)
         _evaluated(current, evaluation)
-        current.updated_at, current.version = utcnow(), current.version + 1
+        current.updated_at = utcnow()
         ProjectRepository(session).save(current)
         return to_view(session, current, access.organisation, state.vocabulary)
 
@@ -504,8 +519,8 @@ def decide(
         decided_at=now,
         decided_by=_who(principal),
     )
-    project.status, project.decided_at = ProjectStatus.DECIDED, now
-    project.updated_at, project.version = now, project.version + 1
+    _next_version(session, project)
+    project.status, project.decided_at, project.updated_at = ProjectStatus.DECIDED, now, now
     ProjectRepository(session).save(decision, project)
     return to_view(session, project, access.organisation, vocabulary)
 
@@ -521,8 +536,9 @@ def award(
     _editable(project)
     if project.status != ProjectStatus.DECIDED:
         raise Conflict("Enregistrez d'abord une décision : le marché ne peut être attribué sans.")
+    _next_version(session, project)
     project.status, project.awarded_on = ProjectStatus.AWARDED, awarded_on or buyers_today()
-    project.updated_at, project.version = utcnow(), project.version + 1
+    project.updated_at = utcnow()
     ProjectRepository(session).save(project)
     return to_view(session, project, access.organisation, vocabulary)
 
@@ -585,7 +601,8 @@ async def deposit_need(
         )
         need.project_id = project_id
         project.need_id = need.id
-        project.updated_at, project.version = utcnow(), project.version + 1
+        _next_version(session, project)
+        project.updated_at = utcnow()
         ProjectRepository(session).save(need, project)
         return need
 
