@@ -220,3 +220,48 @@ def test_a_decision_racing_the_award_is_refused_not_recorded_after_it(
     final = projects.sourcing.get(f"/v1/projects/{view['id']}", headers=headers).json()
     assert final["status"] == "awarded" and len(final["decisions"]) == 1
     assert final["decision"]["options"][0]["code"] == "clause_L2112_2"
+
+
+def test_an_unjustified_none_is_not_awarded_once_the_project_expects_more(
+    projects: Projects,
+) -> None:
+    who = buyer("acheteur-montant-revu")
+    organisation = projects.organisation(who)["id"]
+    view = projects.project(who, organisation, estimated_amount_eur=100_000)
+    assert view["evaluation"]["social_consideration_expected"] is False
+    assert projects.decide(who, view["id"], "none").status_code == 201
+    client = projects.sourcing
+    etag = client.get(f"/v1/projects/{view['id']}", headers=who).headers["etag"]
+    raised = client.patch(
+        f"/v1/projects/{view['id']}",
+        json={"estimated_amount_eur": 500_000},
+        headers={**who, "If-Match": etag},
+    )
+    assert raised.status_code == 200 and raised.json()["evaluation"]["climate_law"]["applies"]
+    refused = client.post(f"/v1/projects/{view['id']}/award", json={}, headers=who)
+    assert refused.status_code == 409, refused.text
+    assert "n'est pas justifiée" in refused.json()["detail"]
+    justified = projects.decide(
+        who,
+        view["id"],
+        "none",
+        justification={"reason": "urgence", "text": "Rupture du marché précédent le 3 novembre."},
+    )
+    assert justified.status_code == 201, justified.text
+    awarded = client.post(f"/v1/projects/{view['id']}/award", json={}, headers=who)
+    assert awarded.status_code == 200 and awarded.json()["status"] == "awarded"
+
+
+def test_a_criterion_alone_is_warned_when_the_climate_law_applies(projects: Projects) -> None:
+    who = buyer("acheteuse-critere")
+    organisation = projects.organisation(who)["id"]
+    view = projects.project(who, organisation)
+    assert view["evaluation"]["climate_law"]["applies"] is True
+    alone = projects.decide(who, view["id"], "criterion_L2152_7")
+    assert alone.status_code == 201, alone.text
+    assert any("L2112-2-1" in w for w in alone.json()["decision"]["warnings"])
+    with_clause = projects.decide(who, view["id"], "criterion_L2152_7", "clause_L2112_2")
+    assert with_clause.status_code == 201 and with_clause.json()["decision"]["warnings"] == []
+    small = projects.project(who, organisation, estimated_amount_eur=100_000)
+    below = projects.decide(who, small["id"], "criterion_L2152_7")
+    assert below.status_code == 201 and below.json()["decision"]["warnings"] == []

@@ -492,6 +492,13 @@ def _warnings(options: list[dict[str, Any]], project: Project) -> list[str]:
                 f"{known['eligible_suppliers']} structure(s) éligible(s) seulement ont été "
                 "trouvées : risque d'infructuosité, interrogez les structures avant de publier."
             )
+    codes = {OptionCode(o["code"]) for o in options}
+    if project.evaluation.get("climate_law", {}).get("applies") and codes == {OptionCode.CRITERION}:
+        warnings.append(
+            "La loi Climat et Résilience (L2112-2-1) vise les conditions d'exécution : un critère "
+            "d'attribution seul ne la satisfait pas ; ajoutez une clause sociale d'exécution "
+            "(L2112-2)."
+        )
     return warnings
 
 
@@ -536,6 +543,19 @@ def award(
     _editable(project)
     if project.status != ProjectStatus.DECIDED:
         raise Conflict("Enregistrez d'abord une décision : le marché ne peut être attribué sans.")
+    decision = ProjectRepository(session).decisions(project.id)[0]
+    if (
+        project.social_consideration_expected
+        and all(o["code"] == OptionCode.NONE for o in decision.options)
+        and decision.justification_reason is None
+    ):
+        # The project changed after its decision (amount, kind of buyer, hours threshold):
+        # « none » now needs the justification it was recorded without.
+        raise Conflict(
+            "Une considération sociale est désormais attendue pour ce marché et la décision "
+            "« aucune considération sociale » n'est pas justifiée : enregistrez une nouvelle "
+            "décision avant l'attribution."
+        )
     _next_version(session, project)
     project.status, project.awarded_on = ProjectStatus.AWARDED, awarded_on or buyers_today()
     project.updated_at = utcnow()
