@@ -265,3 +265,25 @@ def test_a_criterion_alone_is_warned_when_the_climate_law_applies(projects: Proj
     small = projects.project(who, organisation, estimated_amount_eur=100_000)
     below = projects.decide(who, small["id"], "criterion_L2152_7")
     assert below.status_code == 201 and below.json()["decision"]["warnings"] == []
+
+
+def test_none_is_for_the_whole_marche_never_for_one_lot(projects: Projects) -> None:
+    who = buyer("acheteur-aucune-lot")
+    organisation = projects.organisation(who)["id"]
+    view = projects.project(who, organisation, lots=[{"title": "Écoles"}, {"title": "Vitrerie"}])
+    refused = projects.sourcing.post(
+        f"/v1/projects/{view['id']}/decisions",
+        json={
+            "options": [{"code": "none", "lot": 2}],
+            "justification": {
+                "reason": "urgence",
+                "text": "Rupture du marché précédent le 3 mars.",
+            },
+        },
+        headers=who,
+    )
+    assert refused.status_code == 422 and _fields(refused) == {"options/0/lot"}, refused.text
+    assert "tout le marché" in refused.json()["errors"][0]["detail"]
+    assert (
+        projects.sourcing.get(f"/v1/projects/{view['id']}", headers=who).json()["decisions"] == []
+    )

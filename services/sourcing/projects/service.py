@@ -423,6 +423,13 @@ def _options_of(payload: DecisionInput, project: Project) -> list[dict[str, Any]
         )
     seen = set()
     for position, option in enumerate(payload.options):
+        if option.code == OptionCode.NONE and option.lot is not None:
+            raise InvalidParameter(
+                f"options/{position}/lot",
+                "« none » vaut pour tout le marché : choisissez une option pour chaque lot, ou "
+                "« none » sans lot",
+                "body",
+            )
         if option.lot is not None and option.lot > len(project.lots):
             raise InvalidParameter(
                 f"options/{position}/lot",
