@@ -287,3 +287,54 @@ def test_none_is_for_the_whole_marche_never_for_one_lot(projects: Projects) -> N
     assert (
         projects.sourcing.get(f"/v1/projects/{view['id']}", headers=who).json()["decisions"] == []
     )
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(projects: Projects) -> None:
+    engine = state_of(projects.sourcing.app, SourcingState).engine  # type: ignore[arg-type]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    first_admin = buyer("premiere-admin")
+    organisation = projects.organisation(first_admin)
+    added = projects.sourcing.post(
+        f"/v1/organisations/{organisation['id']}/members",
+        json={"email": "second-admin@exemple.fr", "role": "admin"},
+        headers=first_admin,
+    )
+    assert added.status_code == 201, added.text
+    assert (
+        projects.sourcing.get("/v1/organisations", headers=buyer("second-admin")).json()["items"][
+            0
+        ]["my_role"]
+        == "admin"
+    )
+    ids = {m["email"]: m["id"] for m in added.json()["members"]}
+    one = Principal("premiere-admin", Role.PUBLIC_BUYER, "premiere-admin@exemple.fr")
+    two = Principal("second-admin", Role.PUBLIC_BUYER, "second-admin@exemple.fr")
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        with Session(engine) as session:
+            try:
+                organisations.remove_member(
+                    session, two, organisation["id"], ids["premiere-admin@exemple.fr"]
+                )
+                session.commit()
+                outcome["second"] = "removed"
+            except Conflict as exc:
+                outcome["second"] = exc
+
+    with Session(engine) as first, Session(engine) as observer:
+        organisations.remove_member(first, one, organisation["id"], ids["second-admin@exemple.fr"])
+        racer = threading.Thread(target=second)
+        racer.start()
+        for _ in range(200):
+            if _waiting_on_a_lock(observer) or not racer.is_alive():
+                break
+            time.sleep(0.05)
+        first.commit()
+        racer.join(30)
+    assert isinstance(outcome.get("second"), Conflict), outcome
+    members = projects.sourcing.get(
+        f"/v1/organisations/{organisation['id']}", headers=first_admin
+    ).json()["members"]
+    assert [(m["email"], m["role"]) for m in members] == [("premiere-admin@exemple.fr", "admin")]
