@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -338,3 +339,35 @@ def test_two_admins_removing_each_other_at_once_leave_one(projects: Projects) ->
         f"/v1/organisations/{organisation['id']}", headers=first_admin
     ).json()["members"]
     assert [(m["email"], m["role"]) for m in members] == [("premiere-admin@exemple.fr", "admin")]
+
+
+def test_a_clause_on_one_lot_plans_that_lots_hours_in_the_report(projects: Projects) -> None:
+    who = buyer("acheteuse-heures-lot")
+    organisation = projects.organisation(who)["id"]
+    lots = [
+        {"title": "Écoles", "estimated_amount_eur": 320_000},
+        {"title": "Vitrerie", "estimated_amount_eur": 180_000},
+    ]
+    view = projects.project(who, organisation, lots=lots)
+    whole = view["evaluation"]["insertion_hours"]["hours"]
+    answer = projects.sourcing.post(
+        f"/v1/projects/{view['id']}/decisions",
+        json={"options": [{"code": "clause_L2112_2", "lot": 2}]},
+        headers=who,
+    )
+    assert answer.status_code == 201, answer.text
+    year = datetime.now(UTC).year
+    report = projects.sourcing.get(
+        f"/v1/organisations/{organisation}/report", params={"year": year}, headers=who
+    ).json()
+    assert report["counts"]["hours_planned"] == round(whole * 180_000 / 500_000, 1) == 150.0
+    again = projects.sourcing.post(
+        f"/v1/projects/{view['id']}/decisions",
+        json={"options": [{"code": "clause_L2112_2"}]},
+        headers=who,
+    )
+    assert again.status_code == 201
+    report = projects.sourcing.get(
+        f"/v1/organisations/{organisation}/report", params={"year": year}, headers=who
+    ).json()
+    assert report["counts"]["hours_planned"] == whole
