@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation")),
+        sa.UniqueConstraint("created_by", "siren", name=op.f("uq_organisation_created_by")),
     )
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_organisation_siren"), ["siren"], unique=False)

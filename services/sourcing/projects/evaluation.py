@@ -36,6 +36,12 @@ def euros(amount: float) -> str:
     return f"{amount:,.0f} €".replace(",", "\u202f")
 
 
+def hours_text(hours: float) -> str:
+    """Hours as the French write them: « 1 234,5 » (a comma, a narrow space between thousands)."""
+    text = f"{hours:,.1f}".replace(",", "\u202f").replace(".", ",")
+    return text.removesuffix(",0")
+
+
 def place_label(vocabulary: SearchVocabulary, level: str, code: str) -> str:
     if level == "commune":
         commune = vocabulary.communes.get(code)
@@ -95,8 +101,8 @@ def _climate_law(organisation: Organisation, project: Project, today: date) -> d
         "applies": applies,
         "threshold_eur": threshold,
         "text": (
-            f"{law.CLIMATE_LAW['text']} (article L2112-2-1 du Code de la commande publique). "
-            f"{verdict}"
+            f"{str(law.CLIMATE_LAW['text']).removesuffix('.')} (article L2112-2-1 du Code de "
+            f"la commande publique). {verdict}"
         ),
     }
 
@@ -113,9 +119,9 @@ def _options(depth: MarketDepth, hours: float, expected: bool) -> list[dict[str,
             why = market.why
         elif code == OptionCode.CLAUSE:
             why = (
-                f"Toujours possible ; le calculateur donne {hours:,.1f} heures d'insertion "
-                "pour ce marché."
-            ).replace(",", "\u202f")
+                f"Toujours possible ; le calculateur donne {hours_text(hours)} heures "
+                "d'insertion pour ce marché."
+            )
         elif code == OptionCode.CRITERION:
             why = by_article[law.SOCIAL_CRITERION["article"]].why
         else:
@@ -179,8 +185,8 @@ async def evaluate(
     threshold = organisation.hours_threshold
     if threshold is not None and hours.hours >= threshold:
         because.append(
-            f"Le marché représente {hours.hours:g} heures d'insertion, au moins le seuil de "
-            f"{threshold} heures fixé par l'organisation."
+            f"Le marché représente {hours_text(hours.hours)} heures d'insertion, au moins le "
+            f"seuil de {hours_text(threshold)} heures fixé par l'organisation."
         )
     expected = bool(because)
     return {

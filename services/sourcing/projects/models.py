@@ -38,6 +38,9 @@ def _reference(table: str) -> Any:
 
 
 class Organisation(SourcingTable, table=True):
+    # An account creates one organisation per SIREN, even with two requests at once.
+    __table_args__ = (UniqueConstraint("created_by", "siren"),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     siren: str = Field(max_length=9, index=True)

@@ -111,7 +111,12 @@ def create(session: Session, principal: Principal, payload: OrganisationCreate) 
         hours_threshold=payload.hours_threshold,
         created_by=principal.account_id,
     )
-    organisations.save(organisation)
+    try:
+        organisations.save(organisation)
+    except IntegrityError as exc:  # the same account, the same SIREN, in another request
+        raise Conflict(
+            f"Vous avez déjà créé une organisation de SIREN {payload.siren}.", field="siren"
+        ) from exc
     assert organisation.id is not None
     organisations.save(
         OrganisationMember(

@@ -24,9 +24,24 @@ def _social(decision: ProjectDecision) -> bool:
 
 
 def _hours(project: Project, decision: ProjectDecision) -> float:
-    if not any(o["code"] == OptionCode.CLAUSE for o in decision.options):
+    """The insertion hours the decision's clauses plan: all the project's, or the share of the
+    lots they are on (a lot without an amount takes its share of what the others leave)."""
+    clauses = [o for o in decision.options if o["code"] == OptionCode.CLAUSE]
+    if not clauses:
         return 0.0
-    return float(project.evaluation.get("insertion_hours", {}).get("hours", 0.0))
+    hours = float(project.evaluation.get("insertion_hours", {}).get("hours", 0.0))
+    if any(o.get("lot") is None for o in clauses) or not project.lots:
+        return hours
+    amounts = {lot["number"]: lot.get("estimated_amount_eur") for lot in project.lots}
+    known = sum(a for a in amounts.values() if a is not None)
+    unknown = sum(1 for a in amounts.values() if a is None)
+    share = max(project.estimated_amount_eur - known, 0.0) / unknown if unknown else 0.0
+    covered = sum(
+        a if (a := amounts.get(o["lot"])) is not None else share
+        for o in clauses
+        if o["lot"] in amounts
+    )
+    return hours * min(covered / project.estimated_amount_eur, 1.0)
 
 
 def report(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import or_, update
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from services.common.db import SessionRepository
 from services.sourcing.projects.models import (
@@ -47,14 +47,18 @@ class OrganisationRepository(SessionRepository):
         ).first()
 
     def admin_count(self, organisation_id: int) -> int:
-        return self.session.exec(
-            select(func.count())
-            .select_from(OrganisationMember)
-            .where(
-                OrganisationMember.organisation_id == organisation_id,
-                OrganisationMember.role == MemberRole.ADMIN,
-            )
-        ).one()
+        """Its admins, counted with their rows locked (PostgreSQL): two admins removing each
+        other at once never leave the organisation without one."""
+        return len(
+            self.session.exec(
+                select(OrganisationMember.id)
+                .where(
+                    OrganisationMember.organisation_id == organisation_id,
+                    OrganisationMember.role == MemberRole.ADMIN,
+                )
+                .with_for_update()
+            ).all()
+        )
 
     def memberships(self, account_id: str, email: str | None) -> Sequence[OrganisationMember]:
         """The account's memberships: bound to it, or added by its e-mail and not bound yet."""

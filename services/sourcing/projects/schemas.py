@@ -24,6 +24,8 @@ MAX_LOTS = 50
 # long texts keep their line breaks and tabs.
 LINE = r"^[^\x00-\x1f\x7f]*$"
 TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# A marché awarded before this date is outside the years the reports and the public record cover.
+FIRST_AWARD = date(2000, 1, 1)
 EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]{2,}$"
 
 
@@ -87,6 +89,13 @@ class OrganisationUpdate(BaseModel):
     buyer_kind: BuyerKind | None = None
     hours_threshold: int | None = Field(default=None, ge=1, le=10_000_000)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < 2:
+            raise ValueError("indiquez le nom de l'organisation")
+        return value.strip() if value is not None else None
+
 
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -124,6 +133,28 @@ class Lot(BaseModel):
 
     title: str = Field(min_length=1, max_length=200, pattern=LINE)
     estimated_amount_eur: float | None = Field(default=None, gt=0, le=1e10)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("indiquez l'intitulé du lot")
+        return value.strip()
+
+
+def lots_problem(lots: list[Any], amount: float) -> str | None:
+    """Why the lots' amounts do not fit the project's estimated amount, in French, or None: the
+    estimated amount of a marché divided in lots is the total of its lots."""
+    total = sum(
+        (lot["estimated_amount_eur"] if isinstance(lot, dict) else lot.estimated_amount_eur) or 0
+        for lot in lots
+    )
+    if total > amount * (1 + 1e-9) + 0.005:
+        return (
+            f"le total des montants des lots ({total:,.0f} € HT) dépasse le montant estimé du "
+            f"marché ({amount:,.0f} € HT)"
+        ).replace(",", "\u202f")
+    return None
 
 
 class HoursParameters(BaseModel):
@@ -167,6 +198,15 @@ class ProjectFields(BaseModel):
     lots: list[Lot] | None = Field(default=None, max_length=MAX_LOTS)
     hours_parameters: HoursParameters | None = None
 
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value.strip()) < 3:
+            raise ValueError("indiquez un titre d'au moins 3 caractères")
+        return value.strip()
+
 
 class ProjectInput(ProjectFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROJECT_EXAMPLE]})
@@ -191,6 +231,9 @@ class ProjectInput(ProjectFields):
             raise FieldValueError(
                 "department", "indiquez un seul lieu : un département, une commune ou une région"
             )
+        problem = lots_problem(self.lots, self.estimated_amount_eur)
+        if problem:
+            raise FieldValueError("lots", problem)
         return self
 
 
@@ -241,6 +284,15 @@ class AwardInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     awarded_on: date | None = None
+
+    @field_validator("awarded_on")
+    @classmethod
+    def _past(cls, value: date | None) -> date | None:
+        if value is not None and value > buyers_today():
+            raise ValueError(f"la date d'attribution est dans le futur ({value})")
+        if value is not None and value < FIRST_AWARD:
+            raise ValueError(f"la date d'attribution est antérieure à {FIRST_AWARD.year}")
+        return value
 
 
 class NeedFromProject(BaseModel):

@@ -40,6 +40,7 @@ from services.sourcing.projects.schemas import (
     ProjectSummary,
     ProjectUpdate,
     ProjectView,
+    lots_problem,
 )
 from services.sourcing.projects.vocabulary import (
     BUYER_KIND_LABELS,
@@ -328,6 +329,10 @@ async def amend(
         if not changed.sectors and not changed.cpv:
             field = "sectors" if "sectors" in changes else "cpv"
             raise InvalidParameter(field, "indiquez au moins un secteur ou un code CPV", "body")
+        problem = lots_problem(changed.lots, changed.estimated_amount_eur)
+        if problem:
+            field = "lots" if "lots" in changes else "estimated_amount_eur"
+            raise InvalidParameter(field, problem, "body")
         check_domain_and_place(
             vocabulary, changed.sectors, changed.cpv, changed.place_level, changed.place_code
         )
@@ -351,6 +356,20 @@ async def amend(
     return await in_transaction(state, save)
 
 
+def _next_version(session: Session, project: Project) -> None:
+    """Moves the project to its next version, unless another request changed it since it was
+    read: a decision is never recorded on a project awarded meanwhile, and no version is given
+    twice."""
+    assert project.id is not None
+    expected = project.version
+    if not ProjectRepository(session).take_version(project.id, expected):
+        raise Conflict(
+            "Ce projet a été modifié au même moment par une autre demande : relisez-le puis "
+            "recommencez."
+        )
+    project.version = expected + 1
+
+
 def _stale() -> PreconditionFailed:
     return PreconditionFailed(
         "Ce projet a été modifié depuis votre lecture : relisez-le puis réappliquez vos changements."
@@ -369,8 +388,9 @@ async def reevaluate(state: SourcingState, principal: Principal, project_id: int
     def save(session: Session) -> ProjectView:
         current, access = reach_project(session, principal, project_id, write=True)
         _editable(current)
+        _next_version(session, current)
         _evaluated(current, evaluation)
-        current.updated_at, current.version = utcnow(), current.version + 1
+        current.updated_at = utcnow()
         ProjectRepository(session).save(current)
         return to_view(session, current, access.organisation, state.vocabulary)
 
@@ -403,6 +423,13 @@ def _options_of(payload: DecisionInput, project: Project) -> list[dict[str, Any]
         )
     seen = set()
     for position, option in enumerate(payload.options):
+        if option.code == OptionCode.NONE and option.lot is not None:
+            raise InvalidParameter(
+                f"options/{position}/lot",
+                "« none » vaut pour tout le marché : choisissez une option pour chaque lot, ou "
+                "« none » sans lot",
+                "body",
+            )
         if option.lot is not None and option.lot > len(project.lots):
             raise InvalidParameter(
                 f"options/{position}/lot",
@@ -472,6 +499,13 @@ def _warnings(options: list[dict[str, Any]], project: Project) -> list[str]:
                 f"{known['eligible_suppliers']} structure(s) éligible(s) seulement ont été "
                 "trouvées : risque d'infructuosité, interrogez les structures avant de publier."
             )
+    codes = {OptionCode(o["code"]) for o in options}
+    if project.evaluation.get("climate_law", {}).get("applies") and codes == {OptionCode.CRITERION}:
+        warnings.append(
+            "La loi Climat et Résilience (L2112-2-1) vise les conditions d'exécution : un critère "
+            "d'attribution seul ne la satisfait pas ; ajoutez une clause sociale d'exécution "
+            "(L2112-2)."
+        )
     return warnings
 
 
@@ -499,8 +533,8 @@ def decide(
         decided_at=now,
         decided_by=_who(principal),
     )
-    project.status, project.decided_at = ProjectStatus.DECIDED, now
-    project.updated_at, project.version = now, project.version + 1
+    _next_version(session, project)
+    project.status, project.decided_at, project.updated_at = ProjectStatus.DECIDED, now, now
     ProjectRepository(session).save(decision, project)
     return to_view(session, project, access.organisation, vocabulary)
 
@@ -516,8 +550,22 @@ def award(
     _editable(project)
     if project.status != ProjectStatus.DECIDED:
         raise Conflict("Enregistrez d'abord une décision : le marché ne peut être attribué sans.")
+    decision = ProjectRepository(session).decisions(project.id)[0]
+    if (
+        project.social_consideration_expected
+        and all(o["code"] == OptionCode.NONE for o in decision.options)
+        and decision.justification_reason is None
+    ):
+        # The project changed after its decision (amount, kind of buyer, hours threshold):
+        # « none » now needs the justification it was recorded without.
+        raise Conflict(
+            "Une considération sociale est désormais attendue pour ce marché et la décision "
+            "« aucune considération sociale » n'est pas justifiée : enregistrez une nouvelle "
+            "décision avant l'attribution."
+        )
+    _next_version(session, project)
     project.status, project.awarded_on = ProjectStatus.AWARDED, awarded_on or buyers_today()
-    project.updated_at, project.version = utcnow(), project.version + 1
+    project.updated_at = utcnow()
     ProjectRepository(session).save(project)
     return to_view(session, project, access.organisation, vocabulary)
 
@@ -580,7 +628,8 @@ async def deposit_need(
         )
         need.project_id = project_id
         project.need_id = need.id
-        project.updated_at, project.version = utcnow(), project.version + 1
+        _next_version(session, project)
+        project.updated_at = utcnow()
         ProjectRepository(session).save(need, project)
         return need
 
