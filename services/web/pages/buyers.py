@@ -96,7 +96,7 @@ async def ranking(visitor: VisitorDep) -> HTMLResponse:
     return visitor.render("buyers/ranking.html", context, status_code=400 if wanted.errors else 200)
 
 
-async def _streamed(visitor: Visitor, path: str, params: Any, back: str, name: str) -> Response:
+async def _streamed(visitor: Visitor, path: str, params: Any, back: str, what: str) -> Response:
     """The API's CSV as it comes (back to the page when the API refuses it)."""
     stream = visitor.state.api.stream(path, params=params, client_ip=visitor.client_ip)
     try:
@@ -119,7 +119,7 @@ async def _streamed(visitor: Visitor, path: str, params: Any, back: str, name: s
         media_type=upstream.headers.get("content-type", "text/csv; charset=utf-8"),
         headers={
             "Content-Disposition": upstream.headers.get(
-                "content-disposition", f'attachment; filename="{name}"'
+                "content-disposition", f'attachment; filename="{what}.csv"'
             )
         },
     )
@@ -138,7 +138,7 @@ async def ranking_export(visitor: VisitorDep) -> Response:
         "/public-buyers/ranking",
         {**params, "format": "csv"},
         wanted.href(),
-        "classement-acheteurs.csv",
+        "classement-acheteurs",
     )
 
 
@@ -219,5 +219,5 @@ async def buyer_export(siret: str, visitor: VisitorDep) -> Response:
         f"/public-buyers/{quote(siret, safe='')}",
         {"format": "csv"},
         back,
-        f"acheteur-{siret}.csv",
+        f"acheteur-{siret}",
     )
