@@ -103,25 +103,48 @@ def test_ranking_follows_the_method_and_the_api(site: Site, imported: Imported, 
     api = imported.ranking
     assert _rows(page) == [item["siret"] for item in api["items"]]
     expect(page.locator("#classement-total")).to_have_text(str(api["total"]))
-    # The published method's order, checked on the API's own figures.
-    ranked = [item for item in api["items"] if item["rank"] is not None]
-    assert ranked and ranked == sorted(ranked, key=_order_key)
-    assert [item["rank"] for item in ranked] == list(range(1, len(ranked) + 1))
+    # The published method's order, checked on the API's own figures: band by band, largest
+    # first, ranks restarting at 1 in each band.
+    method = site.api("GET", "/api/v1/public-buyers/method").json()
+    largest_first = [band["code"] for band in reversed(method["bands"])]
+    shown = [band["code"] for band in api["bands"]]
+    assert shown == [code for code in largest_first if code in shown] and len(shown) >= 2
+    page_bands = list(dict.fromkeys(item["band"] for item in api["items"]))
+    assert page_bands == shown[: len(page_bands)]
+    for code in page_bands:
+        of_band = [item for item in api["items"] if item["band"] == code]
+        ranked = [item for item in of_band if item["rank"] is not None]
+        assert ranked == sorted(ranked, key=_order_key)
+        assert [item["rank"] for item in ranked] == list(range(1, len(ranked) + 1))
+        assert of_band == ranked + [item for item in of_band if item["rank"] is None]
+    headings = page.locator("#tableau-classement h3")
+    expect(headings).to_have_count(len(page_bands))
+    labels = {band["code"]: band for band in api["bands"]}
+    for n, code in enumerate(page_bands):
+        band = labels[code]
+        expect(headings.nth(n)).to_contain_text(band["label"])
+        expect(headings.nth(n)).to_contain_text(f"dont {band['ranked']} classé")
+        section = page.locator(f"section[data-band='{code}']")
+        first_ranked = next((i for i in api["items"] if i["band"] == code and i["rank"]), None)
+        if first_ranked:
+            row = section.locator(f"tbody tr[data-siret='{first_ranked['siret']}']")
+            expect(row.locator("td").first).to_have_text("1")
+    top = [item for item in api["items"] if item["band"] == page_bands[0] and item["rank"]]
     first = page.locator("#tableau-classement tbody tr").first
     expect(first.locator("td").first).to_have_text("1")
-    expect(first.get_by_role("link")).to_have_text(ranked[0]["name"])
+    expect(first.get_by_role("link")).to_have_text(top[0]["name"])
 
-    # The chart says in words what the table holds.
-    description = page.locator("#graphique-classement-desc").text_content() or ""
-    for item in ranked[:15]:
+    # Each band's chart says in words what its table holds (its first five ranked).
+    slug = page_bands[0].replace("+", "-plus")
+    description = page.locator(f"#graphique-classement-{slug}-desc").text_content() or ""
+    for item in top[:5]:
         percent = f"{item['social_share'] * 100:.1f}".replace(".", ",")
         assert f"{item['rank']}. {item['name']} : {percent}\u202f%" in description, item
-    bars = page.locator("#graphique-classement rect[data-share]")
-    expect(bars).to_have_count(min(15, len(ranked)))
-    assert float(bars.first.get_attribute("data-share") or "") == ranked[0]["social_share"]
+    bars = page.locator(f"#graphique-classement-{slug} rect[data-share]")
+    expect(bars).to_have_count(min(5, len(top)))
+    assert float(bars.first.get_attribute("data-share") or "") == top[0]["social_share"]
 
     # The method, as published.
-    method = site.api("GET", "/api/v1/public-buyers/method").json()
     section = page.locator("#methode")
     expect(section).to_contain_text(f"Version {method['version']}")
     for part in method["sections"]:
@@ -195,6 +218,7 @@ def test_filters_narrow_the_ranking_from_the_keyboard(
     ).json()
     assert _rows(page) == [item["siret"] for item in banded["items"]]
     assert all(item["band"] == band for item in banded["items"])
+    expect(page.locator("#tableau-classement h3")).to_have_count(1)
     page.get_by_role("link", name=re.compile(r"^Retirer le filtre Commune")).click()
     page.wait_for_url(lambda url: "categorie" not in url)
     expect(page.locator("#champ-tranche")).to_have_value(band)
