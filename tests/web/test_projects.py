@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from starlette.datastructures import FormData
 
 from services.domain.identifiers import luhn_ok
+from services.web import organisations_view
 from services.web import projects_view as view
 from services.web.templating import number
 from tests.web.conftest import (
@@ -106,6 +107,21 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     page.wait_for_url("**/organisation")
     check_accessibility(page, "organisation-creation")
     screenshot(page, "organisation-creation")
+    # Each kind of buyer says its European threshold, as the API's vocabulary gives it.
+    vocabulary = site.api("GET", "/api/v1/projects/vocabulary").json()
+    thresholds = {
+        t["buyer_kind"]: t["threshold_eur"]
+        for t in vocabulary["climate_thresholds"]["by_buyer_kind"]
+    }
+    town = number(thresholds["collectivite"]["services"])
+    expect(page.locator("label[for='type-collectivite'] .fr-hint-text")).to_have_text(
+        f"Seuil européen : {town} € HT pour les fournitures et services."
+    )
+    expect(page.locator("label[for='type-entreprise'] .fr-hint-text")).to_contain_text(
+        "Non soumise"
+    )
+    works = number(thresholds["collectivite"]["travaux"])
+    expect(page.locator("main")).to_contain_text(f"le seuil est de {works} € HT")
     page.fill("#champ-name", "Ville de Montreuil")
     page.fill("#champ-identifier", "1234567890")
     tick(page, "Collectivité territoriale")
@@ -394,6 +410,43 @@ def test_codes_by_words_without_scripts_and_the_hours_threshold(
     expect(page.locator("#climat")).to_contain_text("seuil de 100 heures")
     expect(page.locator("#badge-climat")).to_have_count(0)
     check_accessibility(page, "projet-seuil-heures")
+
+
+def test_kind_hints_read_the_thresholds_of_the_vocabulary() -> None:
+    """The hints copy no amount: other thresholds in the vocabulary give other hints."""
+    vocabulary = {
+        "buyer_kinds": [
+            {"code": "etat", "label": "État"},
+            {"code": "entreprise", "label": "Entreprise"},
+        ],
+        "climate_thresholds": {
+            "by_buyer_kind": [
+                {
+                    "buyer_kind": "etat",
+                    "subject": True,
+                    "threshold_eur": {"services": 150_000, "fournitures": 150_000, "travaux": 6e6},
+                },
+                {
+                    "buyer_kind": "entreprise",
+                    "subject": False,
+                    "threshold_eur": {"services": None, "fournitures": None, "travaux": None},
+                },
+            ]
+        },
+    }
+    kinds = organisations_view.buyer_kinds(vocabulary)
+    assert kinds == [
+        (
+            "etat",
+            "État",
+            f"Seuil européen : {number(150_000)} € HT pour les fournitures et services.",
+        ),
+        ("entreprise", "Entreprise", "Non soumise à la loi Climat et Résilience pour ses achats."),
+    ]
+    assert number(6e6) in organisations_view.works_hint(vocabulary)
+    assert organisations_view.buyer_kinds({"buyer_kinds": [{"code": "x", "label": "X"}]}) == [
+        ("x", "X", "")
+    ]
 
 
 def test_decision_checkboxes_become_the_api_options() -> None:

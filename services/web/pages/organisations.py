@@ -41,7 +41,7 @@ async def _kinds_context(visitor: Visitor) -> dict[str, Any]:
     vocabulary = await visitor.state.api.get("/projects/vocabulary", client_ip=visitor.client_ip)
     return {
         "buyer_kinds": view.buyer_kinds(vocabulary),
-        "works_hint": view.WORKS_THRESHOLD_HINT,
+        "works_hint": view.works_hint(vocabulary),
         "labels": view.FIELD_LABELS,
     }
 
