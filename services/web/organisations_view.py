@@ -211,3 +211,29 @@ def buyer_kinds(vocabulary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 def is_admin(organisation: Mapping[str, Any], staff: bool) -> bool:
     return organisation.get("my_role") == "admin" or staff
+
+
+@dataclass
+class PublicData:
+    """What the public procurement data (DECP) knows of an organisation: the buyer it matched
+    (its own SIRET, else an establishment of its SIREN) and that buyer's latest year."""
+
+    buyer: dict[str, Any] | None  # None: the data does not know it yet
+    same_siret: bool = True
+    readable: bool = True  # False: the figures could not be read just now
+
+    @property
+    def latest(self) -> dict[str, Any] | None:
+        years = (self.buyer or {}).get("years") or []
+        return years[0] if years else None
+
+
+def matching_siret(organisation: Mapping[str, Any], hits: list[dict[str, Any]]) -> str | None:
+    """Among the buyers the data finds by the organisation's SIREN, its own SIRET if there,
+    else the first establishment of the same SIREN."""
+    siren = str(organisation.get("siren") or "")
+    sirets = [str(h["siret"]) for h in hits if str(h.get("siret", "")).startswith(siren)]
+    if not siren or not sirets:
+        return None
+    own = organisation.get("siret")
+    return own if own in sirets else sirets[0]

@@ -136,6 +136,11 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     page.wait_for_url(re.compile(r"/organisation/\d+\?fait=creee"))
     organisation_id = int(page.url.split("/organisation/")[1].split("?")[0])
     expect(page.locator("#liste-membres")).to_contain_text(buyer)
+    # A SIRET the public procurement data does not know yet: said plainly, no link.
+    expect(page.locator("#donnees-publiques-inconnu")).to_contain_text(
+        f"ne connaissent pas encore le SIRET {siret}"
+    )
+    expect(page.locator("#lien-fiche-publique")).to_have_count(0)
 
     # The project form: a lot row added without scripts' help keeps what was typed.
     page.goto(f"/projets?organisation={organisation_id}")
@@ -410,6 +415,41 @@ def test_codes_by_words_without_scripts_and_the_hours_threshold(
     expect(page.locator("#climat")).to_contain_text("seuil de 100 heures")
     expect(page.locator("#badge-climat")).to_have_count(0)
     check_accessibility(page, "projet-seuil-heures")
+
+
+def test_the_need_links_back_to_its_project_while_its_viewer_may_see_it(
+    site: Site, page: Page, buyer: str
+) -> None:
+    """A member deposits the need of a project: its page says where it comes from, with a
+    link; once out of the organisation, the need stays theirs but the link goes."""
+    organisation_id, project_id = organisation_with_project(site, buyer)
+    colleague = site.new_account("public_buyer")
+    api_json(
+        site,
+        "POST",
+        f"/organisations/{organisation_id}/members",
+        buyer,
+        json={"email": colleague, "role": "member"},
+    )
+    need_id = api_json(site, "POST", f"/projects/{project_id}/need", colleague, json={})["need_id"]
+    log_in(page, colleague)
+    page.goto(f"/besoins/{need_id}")
+    source = page.locator("#projet-source")
+    expect(source).to_contain_text("Issu du projet d'achat « Entretien des écoles »")
+    expect(source).to_contain_text("Ville de Bobigny")
+    check_accessibility(page, "besoin-issu-du-projet")
+    source.get_by_role("link").click()
+    page.wait_for_url(f"**/projets/{project_id}")
+    expect(page.locator("h1")).to_contain_text("Entretien des écoles")
+
+    members = api_json(site, "GET", f"/organisations/{organisation_id}", buyer)["members"]
+    member_id = next(m["id"] for m in members if m["email"] == colleague)
+    api_json(site, "DELETE", f"/organisations/{organisation_id}/members/{member_id}", buyer)
+    answer = page.goto(f"/besoins/{need_id}")
+    assert answer is not None and answer.status == 200
+    expect(page.locator("h1")).to_have_text("Entretien des écoles")
+    expect(page.locator("#projet-source")).to_have_count(0)
+    expect(page.locator(f"a[href='/projets/{project_id}']")).to_have_count(0)
 
 
 def test_kind_hints_read_the_thresholds_of_the_vocabulary() -> None:

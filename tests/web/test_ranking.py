@@ -20,11 +20,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from bench.decp_file import write_decp
 from services.catalog.structures.models import Structure
+from services.web.templating import number
 from tests.support import ROOT
 from tests.web.conftest import (
     Site,
     assert_fits,
     check_accessibility,
+    log_in,
     new_context,
     screenshot,
 )
@@ -427,5 +429,52 @@ def test_a_declared_project_shows_on_the_buyer_page_and_the_ranking(
         page.goto(f"/classement?categorie=commune&region={target['region_code']}")
         ranking_row = page.locator(f"#tableau-classement tr[data-siret='{target['siret']}']")
         expect(ranking_row.locator(".mi-declared")).to_have_text("1 projet déclaré")
+
+        # The organisation's own page links to its public record, with its latest figures.
+        log_in(page, email)
+        page.goto(f"/organisation/{organisation.json()['id']}")
+        buyer = site.api("GET", f"/api/v1/public-buyers/{target['siret']}").json()
+        latest = buyer["years"][0]
+        expect(page.locator("#lien-fiche-publique")).to_have_attribute(
+            "href", f"/acheteurs/{target['siret']}"
+        )
+        figures = page.locator("#chiffres-publics")
+        expect(figures).to_contain_text(
+            f"En {latest['year']} : {number(latest['contracts'])} marché"
+        )
+        share = f"{latest['social_share'] * 100:.1f}".replace(".", ",")
+        expect(figures).to_contain_text(f"{share}\u202f% avec une considération sociale")
+        rank = latest["rank"]
+        assert rank is not None  # the first page's buyers of the largest bands are ranked
+        suffix = "er" if rank["national"] == 1 else "e"
+        expect(page.locator("#rang-public")).to_contain_text(
+            f"{rank['national']}{suffix} sur {number(rank['national_of'])} en France dans sa "
+            f"tranche ({latest['band_label']})"
+        )
+        check_accessibility(page, "organisation-public-record")
+        page.locator("#lien-fiche-publique").click()
+        page.wait_for_url(f"**/acheteurs/{target['siret']}")
+
+        # Known by its SIREN only: an establishment of that SIREN is found.
+        colleague = site.new_account("public_buyer")
+        by_siren = site.api(
+            "POST",
+            "/api/v1/organisations",
+            json={
+                "name": target["name"],
+                "siren": target["siret"][:9],
+                "buyer_kind": "collectivite",
+            },
+            headers=site.bearer(colleague),
+        )
+        assert by_siren.status_code == 201, by_siren.text
+        page.context.clear_cookies()
+        log_in(page, colleague)
+        page.goto(f"/organisation/{by_siren.json()['id']}")
+        expect(page.locator("#donnees-publiques")).to_contain_text(
+            "un établissement de votre SIREN"
+        )
+        href = page.locator("#lien-fiche-publique").get_attribute("href") or ""
+        assert href.startswith(f"/acheteurs/{target['siret'][:9]}"), href
     finally:
         context.close()
