@@ -12,17 +12,8 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from services.web.api import ApiProblem
+from services.web.templating import number
 
-# What choosing each kind of buyer changes: the European threshold from which the Climat et
-# Résilience law expects a social consideration (2026–2027, € HT, supplies and services).
-THRESHOLD_HINTS = {
-    "etat": "Seuil européen : 140 000 € HT pour les fournitures et services.",
-    "collectivite": "Seuil européen : 216 000 € HT pour les fournitures et services.",
-    "etablissement_public": "Seuil européen : 216 000 € HT pour les fournitures et services.",
-    "entite_adjudicatrice": "Seuil européen : 432 000 € HT pour les fournitures et services.",
-    "entreprise": "Non soumise à la loi Climat et Résilience pour ses achats.",
-}
-WORKS_THRESHOLD_HINT = "Pour les travaux, le seuil est de 5 404 000 € HT pour tous les acheteurs."
 ROLES = (
     ("member", "Membre : voit et conduit les projets"),
     ("admin", "Administrateur : gère aussi les membres et les réglages"),
@@ -165,13 +156,84 @@ def report_years(today: date | None = None) -> list[int]:
     return list(range(year, year - 6, -1))
 
 
-def buyer_kinds(vocabulary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """The API's kinds of buyer with their labels, each with what it changes."""
-    return [
-        (kind["code"], kind["label"], THRESHOLD_HINTS.get(kind["code"], ""))
-        for kind in vocabulary.get("buyer_kinds", [])
+def _thresholds(vocabulary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    found = vocabulary.get("climate_thresholds") or {}
+    return {str(t["buyer_kind"]): t for t in found.get("by_buyer_kind", [])}
+
+
+def threshold_hint(threshold: Mapping[str, Any] | None) -> str:
+    """What choosing a kind of buyer changes: the European threshold (€ HT) from which the
+    Climat et Résilience law expects a social consideration, as the API gives it."""
+    if threshold is None:
+        return ""
+    if not threshold.get("subject"):
+        return "Non soumise à la loi Climat et Résilience pour ses achats."
+    amounts = threshold.get("threshold_eur") or {}
+    services, supplies = amounts.get("services"), amounts.get("fournitures")
+    if services == supplies and services is not None:
+        return f"Seuil européen : {number(services)} € HT pour les fournitures et services."
+    parts = [
+        f"{number(amount)} € HT pour les {label}"
+        for label, amount in (("services", services), ("fournitures", supplies))
+        if amount is not None
     ]
+    return f"Seuil européen : {' ; '.join(parts)}." if parts else ""
+
+
+def works_hint(vocabulary: Mapping[str, Any]) -> str:
+    """The works threshold: one sentence when every subject buyer shares it."""
+    works = {
+        t["threshold_eur"].get("travaux")
+        for t in _thresholds(vocabulary).values()
+        if t.get("subject") and t.get("threshold_eur")
+    } - {None}
+    if len(works) == 1:
+        (amount,) = works
+        return f"Pour les travaux, le seuil est de {number(amount)} € HT pour tous les acheteurs."
+    return ""
+
+
+def buyer_kinds(vocabulary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The API's kinds of buyer with their labels, each with what it changes (its thresholds
+    read from the API's vocabulary; the works threshold in each hint only when it differs)."""
+    thresholds = _thresholds(vocabulary)
+    shared_works = bool(works_hint(vocabulary))
+    kinds = []
+    for kind in vocabulary.get("buyer_kinds", []):
+        threshold = thresholds.get(kind["code"])
+        hint = threshold_hint(threshold)
+        works = ((threshold or {}).get("threshold_eur") or {}).get("travaux")
+        if not shared_works and works is not None and (threshold or {}).get("subject"):
+            hint = f"{hint} Travaux : {number(works)} € HT.".strip()
+        kinds.append((kind["code"], kind["label"], hint))
+    return kinds
 
 
 def is_admin(organisation: Mapping[str, Any], staff: bool) -> bool:
     return organisation.get("my_role") == "admin" or staff
+
+
+@dataclass
+class PublicData:
+    """What the public procurement data (DECP) knows of an organisation: the buyer it matched
+    (its own SIRET, else an establishment of its SIREN) and that buyer's latest year."""
+
+    buyer: dict[str, Any] | None  # None: the data does not know it yet
+    same_siret: bool = True
+    readable: bool = True  # False: the figures could not be read just now
+
+    @property
+    def latest(self) -> dict[str, Any] | None:
+        years = (self.buyer or {}).get("years") or []
+        return years[0] if years else None
+
+
+def matching_siret(organisation: Mapping[str, Any], hits: list[dict[str, Any]]) -> str | None:
+    """Among the buyers the data finds by the organisation's SIREN, its own SIRET if there,
+    else the first establishment of the same SIREN."""
+    siren = str(organisation.get("siren") or "")
+    sirets = [str(h["siret"]) for h in hits if str(h.get("siret", "")).startswith(siren)]
+    if not siren or not sirets:
+        return None
+    own = organisation.get("siret")
+    return own if own in sirets else sirets[0]

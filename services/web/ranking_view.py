@@ -17,6 +17,7 @@ from services.web.templating import number, query
 
 PER_PAGE = 50
 CHART_ROWS = 15
+CHART_ROWS_PER_BAND = 5
 FILTERS = ("annee", "region", "categorie", "tranche")
 
 
@@ -121,9 +122,11 @@ def pagination(wanted: RankingQuery, total: int) -> Pagination | None:
     )
 
 
-def chart(items: Sequence[dict[str, Any]], year: int | None) -> Markup:
-    """The social share of the first ranked buyers of the page, as bars."""
-    ranked = [item for item in items if item.get("rank") is not None][:CHART_ROWS]
+def chart(
+    items: Sequence[dict[str, Any]], year: int | None, *, chart_id: str, band_label: str, rows: int
+) -> Markup:
+    """The social share of the first ranked buyers of one band on this page, as bars."""
+    ranked = [item for item in items if item.get("rank") is not None][:rows]
     bars = [
         Bar(
             f"{item['rank']}. {item['name']}",
@@ -134,10 +137,70 @@ def chart(items: Sequence[dict[str, Any]], year: int | None) -> Markup:
     ]
     return share_bars(
         bars,
-        chart_id="graphique-classement",
-        title=f"Part des marchés avec considération sociale en {year}, "
-        f"{len(bars)} premiers acheteurs de cette page",
+        chart_id=chart_id,
+        title=f"Part des marchés avec considération sociale en {year}, {band_label} : "
+        f"les {len(bars)} premiers classés de cette page",
     )
+
+
+def band_slug(code: str) -> str:
+    """« 200+ » → « 200-plus »: a band's code as it can appear in an element's id."""
+    return code.replace("+", "-plus")
+
+
+@dataclass
+class BandGroup:
+    """The buyers of one size band on this page, ranked among themselves: a heading, a chart
+    of its first ranked, a table."""
+
+    code: str
+    slug: str
+    label: str
+    total: int
+    ranked: int
+    rows: list[tuple[dict[str, Any], dict[str, Any] | None]]
+    chart: Markup
+    continued: bool  # the band began on an earlier page
+
+
+def band_groups(
+    found: dict[str, Any], record: dict[str, dict[str, Any]], one_band: bool
+) -> list[BandGroup]:
+    """The page's rows cut where the band changes (the API lists band by band, largest first),
+    each group with its band's counts within the filters; the chart shows the first
+    `CHART_ROWS` ranked when one band is shown, fewer per band otherwise."""
+    counts = {b["code"]: b for b in found.get("bands", [])}
+    starts: dict[str, int] = {}  # where each band begins in the whole list
+    for band in found.get("bands", []):
+        starts[band["code"]] = sum(int(b["total"]) for b in found["bands"][: len(starts)])
+    offset = (int(found.get("page", 1)) - 1) * int(found.get("per_page", PER_PAGE))
+    groups: list[BandGroup] = []
+    for item in found["items"]:
+        if not groups or groups[-1].code != item["band"]:
+            band = counts.get(item["band"], {})
+            groups.append(
+                BandGroup(
+                    code=item["band"],
+                    slug=band_slug(item["band"]),
+                    label=item["band_label"],
+                    total=int(band.get("total", 0)),
+                    ranked=int(band.get("ranked", 0)),
+                    rows=[],
+                    chart=Markup(""),
+                    continued=not groups and starts.get(item["band"], offset) < offset,
+                )
+            )
+        groups[-1].rows.append((item, declared(record, item["siret"])))
+    per_band = CHART_ROWS if one_band or len(groups) == 1 else CHART_ROWS_PER_BAND
+    for group in groups:
+        group.chart = chart(
+            [item for item, _ in group.rows],
+            found.get("year"),
+            chart_id=f"graphique-classement-{group.slug}",
+            band_label=group.label,
+            rows=per_band,
+        )
+    return groups
 
 
 def record_index(record: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

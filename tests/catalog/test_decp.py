@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bench.decp_file import write_decp
+from services.catalog.decp import service as decp_service
 from services.catalog.decp.importer import DecpReport, import_decp
 from services.catalog.decp.models import DecpBuyerYear, DecpContract, DecpPartner
 from services.catalog.decp.places import region_of
@@ -380,16 +381,47 @@ def test_ranking_order_and_bands_follow_the_published_method(decp: Decp) -> None
             if rank:
                 assert rank["national_of"] == len(ranked)
     assert len(seen_bands) >= 3  # the generated sizes reach several bands
-    # Within a région (all bands), ranks are positions among that région's buyers.
+    # Without a band, and within a région: band by band (largest first), ranks restarting at 1
+    # in each band, never across sizes.
     region = max(
         {f["region"] for f in of_year.values() if f["region"]},
         key=lambda r: sum(f["region"] == r for f in of_year.values()),
     )
-    rows = {s: f for s, f in of_year.items() if f["region"] == region}
-    ranked, unranked = _expected_order(rows, minimum)
-    items = _all_pages(api, year=YEAR, region=region)
-    assert [i["siret"] for i in items] == ranked + unranked
-    assert all(i["region_code"] == region and i["region_name"] for i in items)
+    largest_first = [b["code"] for b in reversed(bands)]
+    for params, kept in (
+        ({}, lambda f: True),
+        ({"region": region}, lambda f: f["region"] == region),
+    ):
+        chosen = {s: f for s, f in of_year.items() if kept(f)}
+        want_sirets: list[str] = []
+        want_ranks: list[int | None] = []
+        want_bands = []
+        for code in largest_first:
+            rows = {s: f for s, f in chosen.items() if band_of(f["contracts"]) == code}
+            ranked, unranked = _expected_order(rows, minimum)
+            want_sirets += ranked + unranked
+            want_ranks += [*range(1, len(ranked) + 1)] + [None] * len(unranked)
+            if rows:
+                want_bands.append((code, len(rows), len(ranked)))
+        items = _all_pages(api, year=YEAR, **params)
+        assert [i["siret"] for i in items] == want_sirets, params
+        assert [i["rank"] for i in items] == want_ranks, params
+        assert all(i["region_code"] == region and i["region_name"] for i in items if params)
+        body = api.client.get("/v1/public-buyers/ranking", params={"year": YEAR, **params}).json()
+        assert [(b["code"], b["total"], b["ranked"]) for b in body["bands"]] == want_bands
+        assert body["total"] == len(want_sirets)
+    # The CSV of the whole year: the same order, the same ranks, the band named on each row.
+    answer = api.client.get("/v1/public-buyers/ranking", params={"year": YEAR, "format": "csv"})
+    header, *lines = _csv_rows(answer.text)
+    labels = {b["code"]: b["label"] for b in bands}
+    everything = _all_pages(api, year=YEAR)
+    assert [line[header.index("SIRET")] for line in lines] == [i["siret"] for i in everything]
+    assert [line[header.index("Rang")] for line in lines] == [
+        str(i["rank"]) if i["rank"] else "" for i in everything
+    ]
+    assert [line[header.index("Tranche")] for line in lines] == [
+        labels[i["band"]] for i in everything
+    ]
 
 
 def test_categories_follow_the_siren_rules(decp: Decp) -> None:
@@ -494,5 +526,11 @@ def test_postgres_gives_the_same_figures(decp: Decp, new_postgres_database: str)
             assert figures["inclusive_contracts"] == want["inclusive"]
             assert figures["amount_eur"] == pytest.approx(want["amount"], abs=0.01)
             assert figures["region_code"] == want["region"]
+        # The ranking's SQL (window over the bands) orders and ranks the same on PostgreSQL.
+        with Session(engine) as session:
+            ranking = decp_service.ranking(session, YEAR, None, None, None)
+        assert [(i["siret"], i["rank"]) for i in ranking["items"]] == [
+            (i["siret"], i["rank"]) for i in _all_pages(decp.api, year=YEAR)
+        ]
     finally:
         engine.dispose()

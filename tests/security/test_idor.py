@@ -1204,6 +1204,30 @@ def attack_public_record(world: World) -> None:
     _public_lookup(world, f"/api/v1/organisations/public-record/{organisation['siret']}")
 
 
+def attack_public_buyer(world: World) -> None:
+    """The DECP figures of a buyer are public; read with an organisation's SIRET by another
+    account, they give nothing of the organisation (members, projects), and a malformed or
+    smuggled SIRET is refused as a problem, never answered with another resource."""
+    project, before = _project(world)
+    organisation = before["organisation"]
+    members = _send(
+        world, "GET", f"/api/v1/organisations/{organisation['id']}", world.buyer_1
+    ).json()["members"]
+    for headers in (*_intruders(world), {}):
+        path = f"/api/v1/public-buyers/{organisation['siret']}"
+        response = _send(world, "GET", path, headers)
+        # 403: a token without the search scope; anonymous callers read it (open route).
+        assert response.status_code in ((200, 404) if not headers else (200, 403, 404))
+        assert before["title"] not in response.text
+        assert all(m["email"] not in response.text for m in members)
+        assert world.private_address not in response.text
+    for smuggled in ("1234", "%2E%2E%2Fmethod", "21750001600019%27%20OR%201%3D1", "x" * 300):
+        response = _send(world, "GET", f"/api/v1/public-buyers/{smuggled}", {})
+        assert response.status_code in (404, 422), (smuggled, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert _send(world, "GET", project, world.buyer_1).json() == before
+
+
 PROJECT_ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/organisations/{organisation_id}": _attack_organisation("GET", lambda o: ""),
     "patch /api/v1/organisations/{organisation_id}": _attack_organisation(
@@ -1235,6 +1259,7 @@ PROJECT_ATTACKS: dict[str, Callable[[World], None]] = {
     "post /api/v1/projects/{project_id}/award": _attack_project("POST", "/award", {}),
     "get /api/v1/projects/{project_id}/note.pdf": _attack_project("GET", "/note.pdf"),
     "post /api/v1/projects/{project_id}/need": _attack_project("POST", "/need", {}),
+    "get /api/v1/public-buyers/{siret}": attack_public_buyer,
 }
 
 

@@ -446,3 +446,28 @@ def test_vocabulary_is_open(projects: Projects) -> None:
         "insertion_rate_percent": 5,
         "hourly_cost_eur": 30,
     }
+    # The European thresholds of the Climat et Résilience law (2026–2027, € HT), per kind of
+    # buyer and contract, as the evaluation applies them.
+    thresholds = {
+        t["buyer_kind"]: (t["subject"], t["threshold_eur"])
+        for t in body["climate_thresholds"]["by_buyer_kind"]
+    }
+    works = 5_404_000
+    assert thresholds == {
+        "etat": (True, {"services": 140_000, "fournitures": 140_000, "travaux": works}),
+        "collectivite": (True, {"services": 216_000, "fournitures": 216_000, "travaux": works}),
+        "etablissement_public": (
+            True,
+            {"services": 216_000, "fournitures": 216_000, "travaux": works},
+        ),
+        "entite_adjudicatrice": (
+            True,
+            {"services": 432_000, "fournitures": 432_000, "travaux": works},
+        ),
+        "entreprise": (False, {"services": None, "fournitures": None, "travaux": None}),
+    }
+    assert "Climat et Résilience" in body["climate_thresholds"]["text"]
+    who = buyer("acheteur-vocabulaire")
+    state = projects.organisation(who, "etat")["id"]
+    view = projects.project(who, state, contract_kind="fournitures")
+    assert view["evaluation"]["climate_law"]["threshold_eur"] == 140_000

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from starlette.datastructures import FormData
 
 from services.domain.identifiers import luhn_ok
+from services.web import organisations_view
 from services.web import projects_view as view
 from services.web.templating import number
 from tests.web.conftest import (
@@ -106,6 +107,21 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     page.wait_for_url("**/organisation")
     check_accessibility(page, "organisation-creation")
     screenshot(page, "organisation-creation")
+    # Each kind of buyer says its European threshold, as the API's vocabulary gives it.
+    vocabulary = site.api("GET", "/api/v1/projects/vocabulary").json()
+    thresholds = {
+        t["buyer_kind"]: t["threshold_eur"]
+        for t in vocabulary["climate_thresholds"]["by_buyer_kind"]
+    }
+    town = number(thresholds["collectivite"]["services"])
+    expect(page.locator("label[for='type-collectivite'] .fr-hint-text")).to_have_text(
+        f"Seuil européen : {town} € HT pour les fournitures et services."
+    )
+    expect(page.locator("label[for='type-entreprise'] .fr-hint-text")).to_contain_text(
+        "Non soumise"
+    )
+    works = number(thresholds["collectivite"]["travaux"])
+    expect(page.locator("main")).to_contain_text(f"le seuil est de {works} € HT")
     page.fill("#champ-name", "Ville de Montreuil")
     page.fill("#champ-identifier", "1234567890")
     tick(page, "Collectivité territoriale")
@@ -120,6 +136,11 @@ def test_the_issue_journey(site: Site, page: Page, phone: Page, buyer: str) -> N
     page.wait_for_url(re.compile(r"/organisation/\d+\?fait=creee"))
     organisation_id = int(page.url.split("/organisation/")[1].split("?")[0])
     expect(page.locator("#liste-membres")).to_contain_text(buyer)
+    # A SIRET the public procurement data does not know yet: said plainly, no link.
+    expect(page.locator("#donnees-publiques-inconnu")).to_contain_text(
+        f"ne connaissent pas encore le SIRET {siret}"
+    )
+    expect(page.locator("#lien-fiche-publique")).to_have_count(0)
 
     # The project form: a lot row added without scripts' help keeps what was typed.
     page.goto(f"/projets?organisation={organisation_id}")
@@ -394,6 +415,78 @@ def test_codes_by_words_without_scripts_and_the_hours_threshold(
     expect(page.locator("#climat")).to_contain_text("seuil de 100 heures")
     expect(page.locator("#badge-climat")).to_have_count(0)
     check_accessibility(page, "projet-seuil-heures")
+
+
+def test_the_need_links_back_to_its_project_while_its_viewer_may_see_it(
+    site: Site, page: Page, buyer: str
+) -> None:
+    """A member deposits the need of a project: its page says where it comes from, with a
+    link; once out of the organisation, the need stays theirs but the link goes."""
+    organisation_id, project_id = organisation_with_project(site, buyer)
+    colleague = site.new_account("public_buyer")
+    api_json(
+        site,
+        "POST",
+        f"/organisations/{organisation_id}/members",
+        buyer,
+        json={"email": colleague, "role": "member"},
+    )
+    need_id = api_json(site, "POST", f"/projects/{project_id}/need", colleague, json={})["need_id"]
+    log_in(page, colleague)
+    page.goto(f"/besoins/{need_id}")
+    source = page.locator("#projet-source")
+    expect(source).to_contain_text("Issu du projet d'achat « Entretien des écoles »")
+    expect(source).to_contain_text("Ville de Bobigny")
+    check_accessibility(page, "besoin-issu-du-projet")
+    source.get_by_role("link").click()
+    page.wait_for_url(f"**/projets/{project_id}")
+    expect(page.locator("h1")).to_contain_text("Entretien des écoles")
+
+    members = api_json(site, "GET", f"/organisations/{organisation_id}", buyer)["members"]
+    member_id = next(m["id"] for m in members if m["email"] == colleague)
+    api_json(site, "DELETE", f"/organisations/{organisation_id}/members/{member_id}", buyer)
+    answer = page.goto(f"/besoins/{need_id}")
+    assert answer is not None and answer.status == 200
+    expect(page.locator("h1")).to_have_text("Entretien des écoles")
+    expect(page.locator("#projet-source")).to_have_count(0)
+    expect(page.locator(f"a[href='/projets/{project_id}']")).to_have_count(0)
+
+
+def test_kind_hints_read_the_thresholds_of_the_vocabulary() -> None:
+    """The hints copy no amount: other thresholds in the vocabulary give other hints."""
+    vocabulary = {
+        "buyer_kinds": [
+            {"code": "etat", "label": "État"},
+            {"code": "entreprise", "label": "Entreprise"},
+        ],
+        "climate_thresholds": {
+            "by_buyer_kind": [
+                {
+                    "buyer_kind": "etat",
+                    "subject": True,
+                    "threshold_eur": {"services": 150_000, "fournitures": 150_000, "travaux": 6e6},
+                },
+                {
+                    "buyer_kind": "entreprise",
+                    "subject": False,
+                    "threshold_eur": {"services": None, "fournitures": None, "travaux": None},
+                },
+            ]
+        },
+    }
+    kinds = organisations_view.buyer_kinds(vocabulary)
+    assert kinds == [
+        (
+            "etat",
+            "État",
+            f"Seuil européen : {number(150_000)} € HT pour les fournitures et services.",
+        ),
+        ("entreprise", "Entreprise", "Non soumise à la loi Climat et Résilience pour ses achats."),
+    ]
+    assert number(6e6) in organisations_view.works_hint(vocabulary)
+    assert organisations_view.buyer_kinds({"buyer_kinds": [{"code": "x", "label": "X"}]}) == [
+        ("x", "X", "")
+    ]
 
 
 def test_decision_checkboxes_become_the_api_options() -> None:

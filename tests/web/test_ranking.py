@@ -20,11 +20,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from bench.decp_file import write_decp
 from services.catalog.structures.models import Structure
+from services.web.templating import number
 from tests.support import ROOT
 from tests.web.conftest import (
     Site,
     assert_fits,
     check_accessibility,
+    log_in,
     new_context,
     screenshot,
 )
@@ -103,25 +105,48 @@ def test_ranking_follows_the_method_and_the_api(site: Site, imported: Imported, 
     api = imported.ranking
     assert _rows(page) == [item["siret"] for item in api["items"]]
     expect(page.locator("#classement-total")).to_have_text(str(api["total"]))
-    # The published method's order, checked on the API's own figures.
-    ranked = [item for item in api["items"] if item["rank"] is not None]
-    assert ranked and ranked == sorted(ranked, key=_order_key)
-    assert [item["rank"] for item in ranked] == list(range(1, len(ranked) + 1))
+    # The published method's order, checked on the API's own figures: band by band, largest
+    # first, ranks restarting at 1 in each band.
+    method = site.api("GET", "/api/v1/public-buyers/method").json()
+    largest_first = [band["code"] for band in reversed(method["bands"])]
+    shown = [band["code"] for band in api["bands"]]
+    assert shown == [code for code in largest_first if code in shown] and len(shown) >= 2
+    page_bands = list(dict.fromkeys(item["band"] for item in api["items"]))
+    assert page_bands == shown[: len(page_bands)]
+    for code in page_bands:
+        of_band = [item for item in api["items"] if item["band"] == code]
+        ranked = [item for item in of_band if item["rank"] is not None]
+        assert ranked == sorted(ranked, key=_order_key)
+        assert [item["rank"] for item in ranked] == list(range(1, len(ranked) + 1))
+        assert of_band == ranked + [item for item in of_band if item["rank"] is None]
+    headings = page.locator("#tableau-classement h3")
+    expect(headings).to_have_count(len(page_bands))
+    labels = {band["code"]: band for band in api["bands"]}
+    for n, code in enumerate(page_bands):
+        band = labels[code]
+        expect(headings.nth(n)).to_contain_text(band["label"])
+        expect(headings.nth(n)).to_contain_text(f"dont {band['ranked']} classé")
+        section = page.locator(f"section[data-band='{code}']")
+        first_ranked = next((i for i in api["items"] if i["band"] == code and i["rank"]), None)
+        if first_ranked:
+            row = section.locator(f"tbody tr[data-siret='{first_ranked['siret']}']")
+            expect(row.locator("td").first).to_have_text("1")
+    top = [item for item in api["items"] if item["band"] == page_bands[0] and item["rank"]]
     first = page.locator("#tableau-classement tbody tr").first
     expect(first.locator("td").first).to_have_text("1")
-    expect(first.get_by_role("link")).to_have_text(ranked[0]["name"])
+    expect(first.get_by_role("link")).to_have_text(top[0]["name"])
 
-    # The chart says in words what the table holds.
-    description = page.locator("#graphique-classement-desc").text_content() or ""
-    for item in ranked[:15]:
+    # Each band's chart says in words what its table holds (its first five ranked).
+    slug = page_bands[0].replace("+", "-plus")
+    description = page.locator(f"#graphique-classement-{slug}-desc").text_content() or ""
+    for item in top[:5]:
         percent = f"{item['social_share'] * 100:.1f}".replace(".", ",")
         assert f"{item['rank']}. {item['name']} : {percent}\u202f%" in description, item
-    bars = page.locator("#graphique-classement rect[data-share]")
-    expect(bars).to_have_count(min(15, len(ranked)))
-    assert float(bars.first.get_attribute("data-share") or "") == ranked[0]["social_share"]
+    bars = page.locator(f"#graphique-classement-{slug} rect[data-share]")
+    expect(bars).to_have_count(min(5, len(top)))
+    assert float(bars.first.get_attribute("data-share") or "") == top[0]["social_share"]
 
     # The method, as published.
-    method = site.api("GET", "/api/v1/public-buyers/method").json()
     section = page.locator("#methode")
     expect(section).to_contain_text(f"Version {method['version']}")
     for part in method["sections"]:
@@ -195,6 +220,7 @@ def test_filters_narrow_the_ranking_from_the_keyboard(
     ).json()
     assert _rows(page) == [item["siret"] for item in banded["items"]]
     assert all(item["band"] == band for item in banded["items"])
+    expect(page.locator("#tableau-classement h3")).to_have_count(1)
     page.get_by_role("link", name=re.compile(r"^Retirer le filtre Commune")).click()
     page.wait_for_url(lambda url: "categorie" not in url)
     expect(page.locator("#champ-tranche")).to_have_value(band)
@@ -403,5 +429,52 @@ def test_a_declared_project_shows_on_the_buyer_page_and_the_ranking(
         page.goto(f"/classement?categorie=commune&region={target['region_code']}")
         ranking_row = page.locator(f"#tableau-classement tr[data-siret='{target['siret']}']")
         expect(ranking_row.locator(".mi-declared")).to_have_text("1 projet déclaré")
+
+        # The organisation's own page links to its public record, with its latest figures.
+        log_in(page, email)
+        page.goto(f"/organisation/{organisation.json()['id']}")
+        buyer = site.api("GET", f"/api/v1/public-buyers/{target['siret']}").json()
+        latest = buyer["years"][0]
+        expect(page.locator("#lien-fiche-publique")).to_have_attribute(
+            "href", f"/acheteurs/{target['siret']}"
+        )
+        figures = page.locator("#chiffres-publics")
+        expect(figures).to_contain_text(
+            f"En {latest['year']} : {number(latest['contracts'])} marché"
+        )
+        share = f"{latest['social_share'] * 100:.1f}".replace(".", ",")
+        expect(figures).to_contain_text(f"{share}\u202f% avec une considération sociale")
+        rank = latest["rank"]
+        assert rank is not None  # the first page's buyers of the largest bands are ranked
+        suffix = "er" if rank["national"] == 1 else "e"
+        expect(page.locator("#rang-public")).to_contain_text(
+            f"{rank['national']}{suffix} sur {number(rank['national_of'])} en France dans sa "
+            f"tranche ({latest['band_label']})"
+        )
+        check_accessibility(page, "organisation-public-record")
+        page.locator("#lien-fiche-publique").click()
+        page.wait_for_url(f"**/acheteurs/{target['siret']}")
+
+        # Known by its SIREN only: an establishment of that SIREN is found.
+        colleague = site.new_account("public_buyer")
+        by_siren = site.api(
+            "POST",
+            "/api/v1/organisations",
+            json={
+                "name": target["name"],
+                "siren": target["siret"][:9],
+                "buyer_kind": "collectivite",
+            },
+            headers=site.bearer(colleague),
+        )
+        assert by_siren.status_code == 201, by_siren.text
+        page.context.clear_cookies()
+        log_in(page, colleague)
+        page.goto(f"/organisation/{by_siren.json()['id']}")
+        expect(page.locator("#donnees-publiques")).to_contain_text(
+            "un établissement de votre SIREN"
+        )
+        href = page.locator("#lien-fiche-publique").get_attribute("href") or ""
+        assert href.startswith(f"/acheteurs/{target['siret'][:9]}"), href
     finally:
         context.close()

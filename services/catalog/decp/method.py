@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = "1.0"
+VERSION = "1.1"
 PUBLISHED_ON = "2026-11-30"
 MIN_CONTRACTS_TO_RANK = 5
 
@@ -138,9 +138,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     (
         "Classement",
         "Les acheteurs sont comparés à taille égale, par tranche du nombre de marchés notifiés "
-        f"dans l'année ; en dessous de {MIN_CONTRACTS_TO_RANK} marchés, un acheteur est listé "
-        "sans rang. L'ordre : part sociale décroissante, puis part sociale en montant, puis "
-        "nombre de marchés, puis SIRET. La région d'un acheteur est celle où s'exécutent le plus "
+        "dans l'année : le rang d'un acheteur est sa place parmi les acheteurs de sa tranche "
+        "(dans la région ou la catégorie choisie, le cas échéant), jamais parmi toutes les "
+        "tailles ; le classement se lit tranche par tranche, de la plus grande à la plus petite. "
+        f"En dessous de {MIN_CONTRACTS_TO_RANK} marchés, un acheteur est listé sans rang. "
+        "L'ordre dans une tranche : part sociale décroissante, puis part sociale en montant, "
+        "puis nombre de marchés, puis SIRET. La région d'un acheteur est celle où s'exécutent le plus "
         "de ses marchés de l'année (à égalité, le plus petit code) ; son nom est le dernier "
         "publié, sinon « Acheteur » suivi de son SIRET.",
     ),

@@ -10,7 +10,7 @@ from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
-from services.catalog.decp.method import MIN_CONTRACTS_TO_RANK
+from services.catalog.decp.method import BANDS, MIN_CONTRACTS_TO_RANK
 from services.catalog.decp.models import (
     DecpBuyer,
     DecpBuyerYear,
@@ -215,12 +215,14 @@ class DecpRepository:
 
     def ranking_counts(
         self, year: int, region: str | None, category: str | None, band: str | None
-    ) -> tuple[int, int]:
-        """(buyers, buyers ranked) of the year within the filters."""
+    ) -> dict[str, tuple[int, int]]:
+        """Per band: (buyers, buyers ranked) of the year within the filters."""
         ranked = case((_y.c.contracts >= MIN_CONTRACTS_TO_RANK, 1), else_=0)
-        query = select(func.count(), func.coalesce(func.sum(ranked), 0)).where(_y.c.year == year)
-        total, ranked_count = self._db.execute(self._filtered(query, region, category, band)).one()
-        return int(total), int(ranked_count)
+        query = select(_y.c.band, func.count(), func.coalesce(func.sum(ranked), 0)).where(
+            _y.c.year == year
+        )
+        rows = self._db.execute(self._filtered(query, region, category, band).group_by(_y.c.band))
+        return {code: (int(total), int(ranked_count)) for code, total, ranked_count in rows}
 
     def ranking_rows(
         self,
@@ -231,24 +233,45 @@ class DecpRepository:
         offset: int,
         limit: int | None,
     ) -> list[Row[Any]]:
-        """Buyers of the year in the method's order: those with enough contracts first, then
-        social share, social amount share, contracts (descending), SIRET."""
-        query = (
-            select(_y, _b.c.name)
-            .join(_b, _b.c.siret == _y.c.siret)
-            .where(_y.c.year == year)
-            .order_by(
-                case((_y.c.contracts >= MIN_CONTRACTS_TO_RANK, 0), else_=1),
+        """Buyers of the year in the method's order, band by band (largest band first): in each
+        band those with enough contracts first, then social share, social amount share,
+        contracts (descending), SIRET. `position` is the row's place among the buyers of its
+        band within the filters (ranked and unranked numbered apart), `unranked` 1 below the
+        minimum: the rank within the band is `position` when `unranked` is 0."""
+        unranked = case((_y.c.contracts >= MIN_CONTRACTS_TO_RANK, 0), else_=1)
+        largest_first = {b.code: n for n, b in enumerate(reversed(BANDS))}
+        band_order = case(largest_first, value=_y.c.band, else_=len(BANDS))
+        position = func.row_number().over(
+            partition_by=(_y.c.band, unranked),
+            order_by=(
                 _y.c.social_share.desc(),
                 _y.c.social_amount_share.desc(),
                 _y.c.contracts.desc(),
                 _y.c.siret,
+            ),
+        )
+        inner = self._filtered(
+            select(
+                _y,
+                _b.c.name,
+                band_order.label("band_order"),
+                unranked.label("unranked"),
+                position.label("position"),
             )
+            .join(_b, _b.c.siret == _y.c.siret)
+            .where(_y.c.year == year),
+            region,
+            category,
+            band,
+        ).subquery()
+        query = (
+            select(inner)
+            .order_by(inner.c.band_order, inner.c.unranked, inner.c.position)
             .offset(offset)
         )
         if limit is not None:
             query = query.limit(limit)
-        return list(self._db.execute(self._filtered(query, region, category, band)))
+        return list(self._db.execute(query))
 
     def buyer(self, siret: str) -> Row[Any] | None:
         return self._db.execute(select(_b).where(_b.c.siret == siret)).first()

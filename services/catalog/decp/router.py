@@ -91,10 +91,12 @@ def public_method(session: SessionDep) -> dict[str, Any]:
     response_model=RankingPage,
     summary="Classement des acheteurs publics d'une année (considérations sociales)",
     description=(
-        "Les acheteurs de l'année, filtrés par région, catégorie et tranche de taille, dans "
-        "l'ordre de la méthode publiée ; `rank` est le rang parmi les acheteurs de ces filtres "
-        "(null en dessous du nombre minimal de marchés). Sans `year`, la dernière année "
-        "disponible. `format=csv` : tout le classement en pièce jointe."
+        "Les acheteurs de l'année, filtrés par région, catégorie et tranche de taille, tranche "
+        "par tranche (la plus grande d'abord), chaque tranche dans l'ordre de la méthode "
+        "publiée ; `rank` est le rang parmi les acheteurs de la même tranche dans ces filtres "
+        "(null en dessous du nombre minimal de marchés) ; `bands` donne, par tranche présente, "
+        "le nombre d'acheteurs et de classés. Sans `year`, la dernière année disponible. "
+        "`format=csv` : tout le classement en pièce jointe, dans le même ordre."
     ),
     responses=_CSV,  # type: ignore[arg-type]
 )

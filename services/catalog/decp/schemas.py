@@ -65,12 +65,20 @@ class RankingItem(BaseModel):
     inclusive_amount_eur: float
 
 
+class RankingBand(BaseModel):
+    code: str
+    label: str
+    total: int
+    ranked: int
+
+
 class RankingPage(BaseModel):
     year: int | None
     years_available: list[int]
     filters: RankingFilters
     total: int
     ranked: int
+    bands: list[RankingBand]
     page: int
     per_page: int
     items: list[RankingItem]

@@ -43,14 +43,15 @@ def ranking(
     page: int = 1,
     per_page: int | None = None,
 ) -> dict[str, Any]:
-    """Every buyer of the year within the filters, in the method's order: the ranked first
-    (rank 1…n within these filters), then those below the minimum, unranked; the database
-    orders and pages (`per_page` None: all), on the shares stored as the method rounds them."""
+    """Every buyer of the year within the filters, band by band (largest band first), each band
+    in the method's order: its ranked buyers first (rank 1…n among the buyers of that band within
+    these filters), then those below the minimum, unranked. The database orders and pages
+    (`per_page` None: all), on the shares stored as the method rounds them."""
     repository = DecpRepository(session)
     years = repository.years()
     if year is None:
         year = years[0] if years else None
-    total, ranked = repository.ranking_counts(year, region, category, band) if year else (0, 0)
+    counts = repository.ranking_counts(year, region, category, band) if year else {}
     offset = (page - 1) * (per_page or 0)
     rows = (
         repository.ranking_rows(year, region, category, band, offset, per_page)
@@ -58,16 +59,24 @@ def ranking(
         else []
     )
     names = repository.region_names()
-    items = [
-        _item(row, offset + n if offset + n <= ranked else None, names)
-        for n, row in enumerate(rows, start=1)
+    items = [_item(row, None if row.unranked else row.position, names) for row in rows]
+    bands = [
+        {
+            "code": b.code,
+            "label": b.label,
+            "total": counts[b.code][0],
+            "ranked": counts[b.code][1],
+        }
+        for b in reversed(method.BANDS)
+        if b.code in counts
     ]
     return {
         "year": year,
         "years_available": years,
         "filters": {"region": region, "category": category, "band": band},
-        "total": total,
-        "ranked": ranked,
+        "total": sum(total for total, _ in counts.values()),
+        "ranked": sum(ranked for _, ranked in counts.values()),
+        "bands": bands,
         "items": items,
     }
 

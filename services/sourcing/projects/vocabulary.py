@@ -188,4 +188,16 @@ def vocabulary() -> dict[str, object]:
             for r in JustificationReason
         ],
         "hours_defaults": HOURS_DEFAULTS,
+        "climate_thresholds": {
+            "period": "2026-2027",
+            "text": law.CLIMATE_LAW["text"],
+            "by_buyer_kind": [
+                {
+                    "buyer_kind": b,
+                    "subject": b != BuyerKind.ENTREPRISE,
+                    "threshold_eur": {c: climate_threshold(b, c) for c in ContractKind},
+                }
+                for b in BuyerKind
+            ],
+        },
     }

@@ -74,7 +74,7 @@ async def ranking(visitor: VisitorDep) -> HTMLResponse:
     items = found["items"] if found else []
     years = found["years_available"] if found else await _years(visitor)
     record = view.record_index(await _record(visitor, found["year"] if found else None))
-    rows = [(item, view.declared(record, item["siret"])) for item in items]
+    groups = view.band_groups(found, record, "band" in wanted.params) if found else []
     context = {
         "section": SECTION,
         "method": method,
@@ -82,13 +82,13 @@ async def ranking(visitor: VisitorDep) -> HTMLResponse:
         "values": wanted.values,
         "errors": wanted.errors,
         "found": found,
-        "rows": rows,
+        "rows": bool(items),
+        "groups": groups,
         "years": [(str(y), str(y)) for y in years],
         "categories": [(c["code"], c["label"]) for c in method.get("categories", [])],
         "bands": [(b["code"], b["label"]) for b in method.get("bands", [])],
         "regions": sorted(regions.items(), key=lambda pair: pair[1]),
         "tags": view.active_filters(wanted, method, regions),
-        "chart": view.chart(items, found["year"]) if found else "",
         "pagination": view.pagination(wanted, found["total"]) if found else None,
         "percent": view.percent,
         "breadcrumb": [("Classement des acheteurs", "")],

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from services.web import needs_view as view
-from services.web.api import ApiProblem
+from services.web.api import ApiProblem, ApiUnavailable
 from services.web.places import territories
 from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
@@ -341,6 +341,19 @@ async def my_needs(visitor: SignedInDep) -> HTMLResponse:
     )
 
 
+async def _source_project(visitor: Visitor, need: dict[str, Any]) -> dict[str, Any] | None:
+    """The purchase project the need was deposited from, when the viewer may see it (a member
+    of its organisation, or staff); None otherwise, or when it cannot be read just now."""
+    project_id = need.get("project_id")
+    if not project_id:
+        return None
+    try:
+        project: dict[str, Any] = await _get(visitor, f"/projects/{int(project_id)}")
+    except (ApiProblem, ApiUnavailable):
+        return None
+    return project
+
+
 async def _need_page(
     visitor: Visitor,
     need_id: int,
@@ -348,10 +361,11 @@ async def _need_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     need, _ = await _need(visitor, need_id)
-    matches_json, answers, reminder = await asyncio.gather(
+    matches_json, answers, reminder, project = await asyncio.gather(
         _get(visitor, f"/needs/{need_id}/matches"),
         _get(visitor, f"/needs/{need_id}/answers"),
         _get(visitor, f"/needs/{need_id}/remind"),
+        _source_project(visitor, need),
     )
     matches = [view.match_view(m) for m in matches_json]
     query = visitor.request.query_params
@@ -359,6 +373,7 @@ async def _need_page(
         "needs/need.html",
         {
             "need": need,
+            "project": project,
             "matches": matches,
             "counts": view.match_counts(matches),
             "answers": answers,

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.web import organisations_view as view
-from services.web.api import ApiProblem
+from services.web.api import ApiProblem, ApiUnavailable
 from services.web.manage_view import calls, is_staff
+from services.web.ranking_view import ordinal, percent
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
 router = APIRouter()
@@ -41,7 +42,7 @@ async def _kinds_context(visitor: Visitor) -> dict[str, Any]:
     vocabulary = await visitor.state.api.get("/projects/vocabulary", client_ip=visitor.client_ip)
     return {
         "buyer_kinds": view.buyer_kinds(vocabulary),
-        "works_hint": view.WORKS_THRESHOLD_HINT,
+        "works_hint": view.works_hint(vocabulary),
         "labels": view.FIELD_LABELS,
     }
 
@@ -89,6 +90,32 @@ async def create_organisation(visitor: SignedInDep, form: CheckedForm) -> Respon
     return redirect(f"/organisation/{created['id']}?fait=creee")
 
 
+async def _public_data(visitor: Visitor, organisation: dict[str, Any]) -> view.PublicData:
+    """The organisation's buyer in the public procurement data, by its SIRET, else by an
+    establishment of its SIREN; the page goes on without it when the data cannot be read."""
+    api = visitor.state.api
+    siren = str(organisation.get("siren") or "")
+    own = organisation.get("siret")
+    try:
+        if own:
+            try:
+                buyer = await api.get(f"/public-buyers/{own}", client_ip=visitor.client_ip)
+                return view.PublicData(buyer)
+            except ApiProblem as problem:
+                if problem.status != 404:
+                    raise
+        hits = await api.get("/public-buyers", params={"q": siren}, client_ip=visitor.client_ip)
+        siret = view.matching_siret(organisation, hits.get("items", []))
+        if siret is None:
+            return view.PublicData(None)
+        buyer = await api.get(f"/public-buyers/{siret}", client_ip=visitor.client_ip)
+    except ApiProblem as problem:
+        return view.PublicData(None, readable=problem.status == 404)
+    except ApiUnavailable:
+        return view.PublicData(None, readable=False)
+    return view.PublicData(buyer, same_siret=siret == organisation.get("siret"))
+
+
 async def _organisation_page(
     visitor: Visitor,
     organisation_id: int,
@@ -107,10 +134,14 @@ async def _organisation_page(
         ),
     )
     done = visitor.request.query_params.get("fait", "")
+    public = await _public_data(visitor, organisation)
     return visitor.render(
         "organisations/organisation.html",
         {
             "organisation": organisation,
+            "public": public,
+            "percent": percent,
+            "ordinal": ordinal,
             "admin": view.is_admin(organisation, is_staff(visitor)),
             "report": report,
             "year": year,
