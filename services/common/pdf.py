@@ -40,21 +40,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from services.common.text import FRENCH_MONTHS
+
 FRENCH_TIME = ZoneInfo("Europe/Paris")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 FONT = "MarcheSans"
 _FONT_FILES = {
     FONT: "Vera.ttf",
@@ -175,7 +163,7 @@ def french_date(value: str | date | datetime) -> str:
     """« 1er décembre 2026 »; a moment is read in French time."""
     day = _as_datetime(value)
     first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {MONTHS[day.month - 1]} {day.year}"
+    return f"{first} {FRENCH_MONTHS[day.month - 1]} {day.year}"
 
 
 def french_datetime(value: str | datetime) -> str:

@@ -12,6 +12,21 @@ from typing import TypeVar
 T = TypeVar("T")
 # How people abbreviate place names: « St-Étienne », « Ste Foy ».
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+# The months as French dates write them (« 1er décembre 2026 »), January first.
+FRENCH_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 EXACT, PREFIX, WORD_PREFIX = 0, 1, 2
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.common.text import FRENCH_MONTHS
 from services.web.api import ApiProblem, ApiUnavailable
 from services.web.completion import Completion, completion
 from services.web.manage_view import calls
@@ -24,20 +25,6 @@ NEED_STATUS = (
     ("new", "Nouveaux", "new"),
     ("opened", "Lus, sans réponse", "info"),
     ("answered", "Répondus", "success"),
-)
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
 )
 
 
@@ -86,7 +73,7 @@ def month_label(month: str) -> str:
     """« 2026-09 » → « septembre 2026 »."""
     year, _, number = month.partition("-")
     if number.isdigit() and 1 <= int(number) <= 12:
-        return f"{MONTHS[int(number) - 1]} {year}"
+        return f"{FRENCH_MONTHS[int(number) - 1]} {year}"
     return month
 
 

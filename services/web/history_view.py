@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.web.templating import MONTHS
+from services.common.text import FRENCH_MONTHS as MONTHS
 
 PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 50

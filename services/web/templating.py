@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
 
+from services.common.text import FRENCH_MONTHS
 from services.web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
@@ -18,20 +19,6 @@ TEMPLATES = HERE / "templates"
 OWN_STATIC = HERE / "static"
 # The front-end packages the pages use (scripts/front_assets.txt); served by this process.
 VENDORED = ("dsfr", "htmx", "leaflet")
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
 def static_version(assets_dir: Path) -> str:
@@ -65,7 +52,7 @@ def french_date(value: Any) -> str:
             return str(value)
     if isinstance(value, datetime | date):
         day = "1er" if value.day == 1 else str(value.day)
-        return f"{day} {MONTHS[value.month - 1]} {value.year}"
+        return f"{day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
     return str(value)
 
 
