@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from services.web.charts import Bar, share_bars
-from services.web.search_view import PageLink, Pagination
+from services.web.search_view import Pagination, page_links
 from services.web.templating import number, query
 
 PER_PAGE = 50
@@ -100,25 +100,8 @@ def pagination(wanted: RankingQuery, total: int) -> Pagination | None:
     last = math.ceil(total / PER_PAGE)
     if last <= 1:
         return None
-    page = min(wanted.page, last)
-
-    def href(n: int) -> str:
-        return wanted.href(page=n if n > 1 else None)
-
-    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
-    links: list[PageLink] = []
-    for n in shown:
-        if links and links[-1].number is not None and n - (links[-1].number or 0) > 1:
-            links.append(PageLink(None, ""))
-        links.append(PageLink(n, href(n), n == page))
-    return Pagination(
-        page=page,
-        last=last,
-        links=links,
-        first_href=href(1),
-        previous_href=href(page - 1) if page > 1 else None,
-        next_href=href(page + 1) if page < last else None,
-        last_href=href(last),
+    return page_links(
+        min(wanted.page, last), last, lambda n: wanted.href(page=n if n > 1 else None)
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -366,9 +366,12 @@ def pagination(url: SearchUrl, page: int, total: int) -> Pagination | None:
     if last <= 1:
         return None
 
-    def href(n: int) -> str:
-        return "/recherche?" + url.with_page(n)
+    return page_links(page, last, lambda n: "/recherche?" + url.with_page(n))
 
+
+def page_links(page: int, last: int, href: Callable[[int], str]) -> Pagination:
+    """The pager of a list of `last` pages shown at `page`: the first and last pages, two on
+    each side of the current one, an ellipsis for each gap."""
     shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     links: list[PageLink] = []
     for n in shown:
