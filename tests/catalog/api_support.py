@@ -105,3 +105,29 @@ def catalog_settings(
 
 def make_client(settings: CatalogSettings) -> TestClient:
     return TestClient(create_app(settings))
+
+
+def start_cleaning_in_93(catalog: TestClient, structure: Mapping[str, object], sector: str) -> None:
+    """The structure starts serving `sector` in the 93 through the catalog's API, as people do
+    it: its manager claims it, staff accept, the manager adds the activity. The outbox still has
+    to be relayed to the index."""
+    manager = identity(f"gerant-{structure['id']}")
+    claim = catalog.post(
+        "/v1/claims",
+        json={"siret": structure["siret"], "structure_id": structure["id"]},
+        headers=manager,
+    )
+    assert claim.status_code == 201, claim.text
+    accepted = catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
+    assert accepted.status_code == 200, accepted.text
+    added = catalog.post(
+        f"/v1/structures/{structure['id']}/activities",
+        json={
+            "sector": sector,
+            "presta_types": ["PREST"],
+            "range": "zones",
+            "zones": [{"type": "departement", "code": "93"}],
+        },
+        headers=manager,
+    )
+    assert added.status_code == 201, added.text

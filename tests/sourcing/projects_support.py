@@ -19,7 +19,12 @@ from services.common.db import make_engine
 from services.common.identity import Role
 from services.domain.identifiers import luhn_ok
 from services.sourcing.app import create_app as create_sourcing_app
-from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
+from tests.catalog.api_support import (
+    SignedIdentity,
+    catalog_settings,
+    identity,
+    start_cleaning_in_93,
+)
 from tests.conftest import _postgres_database, drain, rebuild
 from tests.support import Meili, copy_sqlite, migrate, sourcing_settings
 
@@ -98,26 +103,7 @@ class Projects:
             "/v1/search", params={"department": "93", "sector": CLEANING, "per_page": 100}
         ).json()["hits"]
         structure = next(h for h in hits if h["siret"] and h["id"] not in {k["id"] for k in known})
-        manager = identity(f"gerant-{structure['id']}")
-        claim = self.catalog.post(
-            "/v1/claims",
-            json={"siret": structure["siret"], "structure_id": structure["id"]},
-            headers=manager,
-        )
-        assert claim.status_code == 201, claim.text
-        accepted = self.catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
-        assert accepted.status_code == 200, accepted.text
-        added = self.catalog.post(
-            f"/v1/structures/{structure['id']}/activities",
-            json={
-                "sector": CLEANING,
-                "presta_types": ["PREST"],
-                "range": "zones",
-                "zones": [{"type": "departement", "code": "93"}],
-            },
-            headers=manager,
-        )
-        assert added.status_code == 201, added.text
+        start_cleaning_in_93(self.catalog, structure, CLEANING)
         asyncio.run(drain(self.catalog_engine, self.meili, self.index))
 
 

@@ -31,7 +31,12 @@ from services.sourcing.alerts.digest import DigestRunner
 from services.sourcing.alerts.models import SavedSearchStructure
 from services.sourcing.app import create_app as create_sourcing_app
 from services.sourcing.state import SourcingState
-from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
+from tests.catalog.api_support import (
+    SignedIdentity,
+    catalog_settings,
+    identity,
+    start_cleaning_in_93,
+)
 from tests.conftest import _postgres_database, drain, rebuild
 from tests.support import (
     IDENTITY_SECRET,
@@ -100,26 +105,7 @@ class Alerts:
     def give_cleaning_in_93(self, structure: dict[str, Any]) -> None:
         """A structure elsewhere starts cleaning offices in the 93, through the catalog's API
         (its manager claimed it, staff accepted); the outbox is relayed to the index."""
-        manager = identity(f"gerant-{structure['id']}")
-        claim = self.catalog.post(
-            "/v1/claims",
-            json={"siret": structure["siret"], "structure_id": structure["id"]},
-            headers=manager,
-        )
-        assert claim.status_code == 201, claim.text
-        accepted = self.catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
-        assert accepted.status_code == 200, accepted.text
-        added = self.catalog.post(
-            f"/v1/structures/{structure['id']}/activities",
-            json={
-                "sector": CLEANING,
-                "presta_types": ["PREST"],
-                "range": "zones",
-                "zones": [{"type": "departement", "code": "93"}],
-            },
-            headers=manager,
-        )
-        assert added.status_code == 201, added.text
+        start_cleaning_in_93(self.catalog, structure, CLEANING)
         asyncio.run(drain(self.catalog_engine, self.meili, self.index))
 
 
