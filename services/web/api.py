@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from starlette.responses import StreamingResponse
 
 from services.web.sessions import SignedIn
 
@@ -193,3 +194,19 @@ class Api:
             headers=headers,
             timeout=120,
         )
+
+
+def relayed(
+    stream: Any, upstream: httpx.Response, media_type: str, headers: Mapping[str, str]
+) -> StreamingResponse:
+    """An answer of `Api.stream`, opened and accepted by the caller, passed on to the browser as
+    it comes; the upstream stream closes once sent, or when the browser goes away."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_bytes():
+                yield chunk
+        finally:
+            await stream.__aexit__(None, None, None)
+
+    return StreamingResponse(chunks(), media_type=media_type, headers=dict(headers))

@@ -3,17 +3,16 @@ the search of a buyer, a buyer's page, and their CSV exports streamed from the A
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web import buyer_view
 from services.web import ranking_view as view
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.places import territories
 from services.web.visitor import Visitor, VisitorDep, redirect
 
@@ -107,17 +106,11 @@ async def _streamed(visitor: Visitor, path: str, params: Any, back: str, what: s
         await stream.__aexit__(None, None, None)
         return redirect(back)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in upstream.aiter_bytes():
-                yield chunk
-        finally:
-            await stream.__aexit__(None, None, None)
-
-    return StreamingResponse(
-        chunks(),
-        media_type=upstream.headers.get("content-type", "text/csv; charset=utf-8"),
-        headers={
+    return relayed(
+        stream,
+        upstream,
+        upstream.headers.get("content-type", "text/csv; charset=utf-8"),
+        {
             "Content-Disposition": upstream.headers.get(
                 "content-disposition", f'attachment; filename="{what}.csv"'
             )

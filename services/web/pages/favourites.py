@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, Response
 
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.lists_view import (
     DEFAULT_LIST_NAME,
     NEW_LIST,
@@ -302,21 +300,11 @@ async def export_list(
             raise ApiUnavailable(f"HTTP {upstream.status_code}")
         raise ApiProblem.of(upstream)
 
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in upstream.aiter_bytes():
-            yield chunk
-
-    async def close() -> None:
-        await stream.__aexit__(None, None, None)
-
     headers = {
         "Content-Disposition": upstream.headers.get(
             "content-disposition", f'attachment; filename="favoris-{list_id}.{format}"'
         )
     }
-    return StreamingResponse(
-        body(),
-        media_type=upstream.headers.get("content-type", EXPORT_TYPES[format]),
-        headers=headers,
-        background=BackgroundTask(close),
+    return relayed(
+        stream, upstream, upstream.headers.get("content-type", EXPORT_TYPES[format]), headers
     )

@@ -4,14 +4,13 @@ matched suppliers, their answers, exports, closing and the buyer's reminder."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.web import needs_view as view
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.places import territories
 from services.web.sectors import sector_catalogue
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
@@ -486,18 +485,12 @@ async def export(
         await _need(visitor, need_id)
         return redirect(f"/besoins/{need_id}")
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes():
-                yield chunk
-        finally:
-            await context.__aexit__(None, None, None)
-
     filename = f"{what}-besoin-{need_id}.csv"
-    return StreamingResponse(
-        body(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return relayed(
+        context,
+        response,
+        "text/csv; charset=utf-8",
+        {"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -4,15 +4,14 @@ its history, the sourcing note PDF, the matching need, the award."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.web import projects_view as view
 from services.web import tender_view
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.manage_view import calls, if_match
 from services.web.organisations_view import report_years
 from services.web.pages.organisations import my_organisations
@@ -350,16 +349,10 @@ async def sourcing_note(visitor: SignedInDep, project_id: int = ProjectId) -> Re
             raise ApiUnavailable(f"HTTP {response.status_code}")
         raise ApiProblem.of(response)
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes():
-                yield chunk
-        finally:
-            await context.__aexit__(None, None, None)
-
     filename = f"note-de-sourcing-{project_id}.pdf"
-    return StreamingResponse(
-        body(),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return relayed(
+        context,
+        response,
+        "application/pdf",
+        {"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.common.text import fold
 from services.web import search_view as view
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.places import territories
 from services.web.search_places import Resolved, commune_place, matching_places, resolve
 from services.web.sectors import sector_catalogue
@@ -151,22 +150,16 @@ async def export(
         await stream.__aexit__(None, None, None)
         return back
 
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in upstream.aiter_bytes():
-                yield chunk
-        finally:
-            await stream.__aexit__(None, None, None)
-
     headers = {
         "Content-Disposition": upstream.headers.get(
             "content-disposition", f'attachment; filename="fournisseurs-inclusifs.{format}"'
         )
     }
-    return StreamingResponse(
-        chunks(),
-        media_type=upstream.headers.get("content-type", "application/octet-stream"),
-        headers=headers,
+    return relayed(
+        stream,
+        upstream,
+        upstream.headers.get("content-type", "application/octet-stream"),
+        headers,
     )
 
 

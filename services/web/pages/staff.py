@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, Response
 
 from services.web import backoffice_view as view
 from services.web import needs_view
-from services.web.api import ApiProblem, ApiUnavailable
+from services.web.api import ApiProblem, ApiUnavailable, relayed
 from services.web.lists_view import summary
 from services.web.manage_view import calls, is_staff
 from services.web.places import territories
@@ -203,25 +202,18 @@ async def proof(visitor: SignedInDep, claim_id: ClaimId) -> Response:
             raise ApiUnavailable(f"HTTP {upstream.status_code}")
         raise ApiProblem.of(upstream)
 
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in upstream.aiter_bytes():
-            yield chunk
-
-    async def close() -> None:
-        await stream.__aexit__(None, None, None)
-
     media_type = upstream.headers.get("content-type", "application/octet-stream")
     extension = view.PROOF_TYPES.get(media_type.split(";")[0].strip(), "")
     suffix = {"PDF": "pdf", "image PNG": "png", "image JPEG": "jpg"}.get(extension, "bin")
-    return StreamingResponse(
-        body(),
-        media_type=media_type,
-        headers={
+    return relayed(
+        stream,
+        upstream,
+        media_type,
+        {
             "Content-Disposition": f'inline; filename="justificatif-demande-{claim_id}.{suffix}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
-        background=BackgroundTask(close),
     )
 
 
