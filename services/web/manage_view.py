@@ -10,6 +10,7 @@ from services.web.api import ApiProblem
 from services.web.visitor import Visitor
 
 STAFF = "staff"
+ATTESTING_KINDS = ("EA", "EATT", "ESAT")
 # The pages of one managed structure, in the order of its side menu.
 MANAGE_PAGES: tuple[tuple[str, str, str], ...] = (
     ("apercu", "", "Tableau de bord"),
@@ -17,6 +18,7 @@ MANAGE_PAGES: tuple[tuple[str, str, str], ...] = (
     ("activites", "/activites", "Activités et zones"),
     ("offres", "/offres", "Offres"),
     ("besoins", "/besoins", "Besoins d'acheteurs"),
+    ("attestations", "/attestations", "Attestations OETH"),
     ("equipe", "/equipe", "Équipe"),
     ("historique", "/historique", "Historique"),
 )
@@ -50,7 +52,14 @@ class Managed:
         return f"/espace-structure/{self.id}{page}"
 
     def menu(self) -> list[tuple[str, str, str]]:
-        return [(key, self.href(suffix), label) for key, suffix, label in MANAGE_PAGES]
+        # OETH attestations are for EA, EATT and ESAT only (shown when the kind is unknown).
+        kind = self.structure.get("kind")
+        hidden = {"attestations"} if kind and kind not in ATTESTING_KINDS else set()
+        return [
+            (key, self.href(suffix), label)
+            for key, suffix, label in MANAGE_PAGES
+            if key not in hidden
+        ]
 
 
 def calls(visitor: Visitor) -> dict[str, Any]:
