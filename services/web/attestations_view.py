@@ -167,7 +167,7 @@ def build_body(typed: AttestationForm) -> None:
     amounts (labour cost at most the amount); empty rows are left out."""
     values, errors = typed.values, typed.errors
     year = values["year"]
-    if not (year.isdigit() and 2000 <= int(year) <= date.today().year):
+    if not (year.isdigit() and 2020 <= int(year) <= date.today().year):
         errors["year"] = "choisissez l'année des contrats"
     siren = re.sub(r"[\s\u00a0\u202f.-]", "", values["client_siren"])
     problem = siren_problem(siren) if siren else "indiquez le SIREN du client (9 chiffres)"
@@ -193,8 +193,8 @@ def build_body(typed: AttestationForm) -> None:
         invoiced = _day(part["invoiced_on"]) if part["invoiced_on"] else None
         if part["invoiced_on"] and invoiced is None:
             errors[f"{name}_invoiced_on"] = "indiquez une date, par exemple 31/03/2025"
-        if not part["description"] and not part["reference"]:
-            errors[f"{name}_description"] = "indiquez l'objet ou la référence du contrat"
+        if not part["description"]:
+            errors[f"{name}_description"] = "indiquez l'objet du contrat"
         contracts.append(
             {
                 "reference": part["reference"],

@@ -42,6 +42,24 @@ API_FIELDS = {
     "labour_share": "labour_share",
 }
 DEFAULT_LABOUR_SHARE = 50
+# The estimate's details as the API names them, in the order the page lists them.
+ESTIMATE_LABELS = {
+    "explanation": "En bref",
+    "rules_year": "Règles de l'année",
+    "year": "Règles de l'année",
+    "headcount": "Effectif",
+    "band": "Tranche d'effectif",
+    "obligation": "Obligation (6 % de l'effectif, arrondi)",
+    "beneficiaries": "Bénéficiaires comptés",
+    "missing": "Bénéficiaires manquants",
+    "coefficient": "Coefficient (× SMIC horaire)",
+    "smic_hourly_cents": "SMIC horaire brut",
+    "smic_hourly_eur": "SMIC horaire brut",
+    "gross_cents": "Contribution brute estimée",
+    "gross_eur": "Contribution brute estimée",
+    "formula": "Calcul",
+}
+SKIPPED_ESTIMATE_KEYS = frozenset({"status"})
 SOURCES = {
     "attestation": ("Attestation", "success"),
     "estimate": ("Estimation", "warning"),
@@ -140,10 +158,10 @@ def read_declaration(form: FormData) -> DeclarationForm:
     errors = typed.errors
     body: dict[str, Any] = {}
     headcount = parse_number(values["headcount"])
-    if headcount is None or not headcount.is_integer() or headcount < 0:
-        errors["headcount"] = "indiquez l'effectif en nombre entier de salariés, par exemple 250"
+    if headcount is None or headcount <= 0:
+        errors["headcount"] = "indiquez l'effectif en salariés (moyenne annuelle), par exemple 250"
     else:
-        body["headcount"] = int(headcount)
+        body["headcount"] = round(headcount, 2)
     beneficiaries = parse_number(values["beneficiaries"]) if values["beneficiaries"] else None
     rate = parse_number(values["rate"]) if values["rate"] else None
     if values["beneficiaries"] and (beneficiaries is None or beneficiaries < 0):
@@ -155,8 +173,8 @@ def read_declaration(form: FormData) -> DeclarationForm:
             "indiquez votre taux d'emploi de travailleurs handicapés ou le nombre de "
             "bénéficiaires : le plafond de la déduction en dépend"
         )
-    body["beneficiaries"] = beneficiaries
-    body["rate"] = rate
+    body["beneficiaries"] = None if beneficiaries is None else round(beneficiaries, 2)
+    body["rate"] = None if rate is None else round(rate, 2)
     if values["contribution_mode"] == "declared":
         gross = parse_number(values["gross_contribution"])
         if gross is None or gross < 0:
@@ -209,38 +227,32 @@ def cap_reason(result: Mapping[str, Any]) -> str:
 
 
 def estimate_lines(estimate: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """The estimate of the contribution as label/value pairs, whatever detail the API gives
-    (its rules, their year, the formula): known keys first, then the rest as they come."""
+    """The estimate of the contribution as label/value pairs (its explanation, the rules' year,
+    each figure, the formula): known keys in that order, others after; cents read as euros."""
     if not estimate:
         return []
-    labels = {
-        "year": "Règles de l'année",
-        "rules_year": "Règles de l'année",
-        "formula": "Calcul",
-        "source": "Source",
-        "smic_hourly_eur": "SMIC horaire",
-        "missing_beneficiaries": "Bénéficiaires manquants",
-        "multiplier": "Coefficient (× SMIC horaire)",
-        "gross_eur": "Contribution brute estimée",
-    }
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[int, str, str]] = []
     for key, value in estimate.items():
-        if value is None or (isinstance(value, dict | list) and not value):
+        if key in SKIPPED_ESTIMATE_KEYS or value is None or value == "":
             continue
-        label = labels.get(key, key.replace("_", " ").capitalize())
-        if isinstance(value, list):
-            text = " ; ".join(str(v) if not isinstance(v, dict) else _pairs(v) for v in value)
-        elif isinstance(value, dict):
-            text = _pairs(value)
+        if key == "year" and estimate.get("rules_year") is not None:
+            continue
+        label = ESTIMATE_LABELS.get(key, key.replace("_", " ").capitalize())
+        if key.endswith("_cents"):
+            text = euros(float(value) / 100)
         elif key.endswith("_eur"):
             text = euros(value)
-        elif isinstance(value, float):
-            text = number(value, 2)
+        elif isinstance(value, list):
+            text = " ; ".join(_pairs(v) if isinstance(v, dict) else str(v) for v in value)
+        elif isinstance(value, dict):
+            text = _pairs(value)
+        elif isinstance(value, float | int) and not isinstance(value, bool):
+            text = number(value, 0 if float(value).is_integer() else 2)
         else:
             text = str(value)
-        lines.append((label, text))
-    order = list(dict.fromkeys(labels.values()))
-    return sorted(lines, key=lambda line: order.index(line[0]) if line[0] in order else 99)
+        order = list(ESTIMATE_LABELS).index(key) if key in ESTIMATE_LABELS else 99
+        lines.append((order, label, text))
+    return [(label, text) for _, label, text in sorted(lines, key=lambda line: line[0])]
 
 
 def _pairs(mapping: Mapping[str, Any]) -> str:
@@ -253,7 +265,7 @@ def kind_name(kind: str | None) -> str:
 
 def is_tih(contract: Mapping[str, Any]) -> bool:
     """A contract the buyer marked as bought from a disabled self-employed worker."""
-    return contract.get("kind") == TIH
+    return bool(contract.get("tih")) or contract.get("kind") == TIH
 
 
 def attestations_of(answer: Any) -> list[dict[str, Any]]:

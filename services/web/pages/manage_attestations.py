@@ -200,10 +200,11 @@ async def reissue_attestation(
     if typed.errors:
         return await _form_page(visitor, managed, typed, attestation, status_code=422)
     try:
+        # A reissue keeps its year: the API takes the client and the contracts only.
         reissued = await visitor.state.api.send(
             "PUT",
             f"/structures/{structure_id}/attestations/{attestation_id}",
-            json=typed.body,
+            json={k: v for k, v in typed.body.items() if k != "year"},
             headers=if_match(typed.values.get("version")),
             **calls(visitor),
         )
