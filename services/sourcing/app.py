@@ -23,6 +23,7 @@ from services.sourcing.market.router import router as market_router
 from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.needs.router import router as needs_router
 from services.sourcing.needs.runner import NeedRunner
+from services.sourcing.oeth.router import router as oeth_router
 from services.sourcing.projects.router import organisations_router, projects_router
 from services.sourcing.reference.router import router as reference_router
 from services.sourcing.search.engine import SearchEngine
@@ -98,6 +99,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             alerts_router,
             organisations_router,
             projects_router,
+            oeth_router,
         ],
         readiness=readiness,
     )
