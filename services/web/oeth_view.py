@@ -45,6 +45,7 @@ DEFAULT_LABOUR_SHARE = 50
 # The estimate's details as the API names them, in the order the page lists them.
 ESTIMATE_LABELS = {
     "explanation": "En bref",
+    "rules": "Textes appliqués",
     "rules_year": "Règles de l'année",
     "year": "Règles de l'année",
     "headcount": "Effectif",
