@@ -6,72 +6,18 @@ the figures."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from services.catalog.app import create_app as create_catalog_app
-from services.common.identity import Role
-from services.common.state import state_of
-from services.sourcing.app import create_app as create_sourcing_app
-from services.sourcing.needs.directory import CatalogDirectory
-from services.sourcing.spend.models import (
-    MatchKind,
-    SpendFile,
-    SpendFormat,
-    SpendSupplier,
-    SpendUpload,
-    UploadStatus,
-)
-from services.sourcing.state import SourcingState
-from tests.catalog.api_support import STAFF, SignedIdentity, catalog_settings, identity
+from tests.catalog.api_support import STAFF
 from tests.common.pdf_support import pdf_text, render_pages
 from tests.conftest import IndexedCatalog, _postgres_database
-from tests.sourcing.projects_support import siret
-from tests.support import IDENTITY_SECRET, copy_sqlite, migrate, sourcing_settings
-
-YEAR = 2025
-WEBSITE = "https://marche.example"
-
-
-@dataclass
-class World:
-    sourcing: TestClient
-    engine: Engine
-    ea: dict[str, Any]
-    other_ea: dict[str, Any]
-    ei: dict[str, Any]
-    managers: dict[int, SignedIdentity]
-
-    def manager(self, structure: dict[str, Any]) -> SignedIdentity:
-        return self.managers[int(structure["id"])]
-
-
-def _manage(catalog: TestClient, structure: dict[str, Any]) -> SignedIdentity:
-    """A manager claims the structure and staff accept: the catalog then says it manages it."""
-    manager = identity(f"gerant-oeth-{structure['id']}")
-    claim = catalog.post(
-        "/v1/claims",
-        json={"siret": structure["siret"], "structure_id": structure["id"]},
-        headers=manager,
-    )
-    assert claim.status_code == 201, claim.text
-    accepted = catalog.post(f"/v1/claims/{claim.json()['id']}/accept", headers=STAFF)
-    assert accepted.status_code == 200, accepted.text
-    return manager
-
-
-def _hits(sourcing: TestClient, kind: str) -> list[dict[str, Any]]:
-    hits = sourcing.get("/v1/search", params={"kind": kind, "per_page": 20}).json()["hits"]
-    return [h for h in hits if h.get("siret")]
+from tests.sourcing.oeth_support import YEAR, World, attestation_body, make_buyers, running_world
+from tests.support import migrate
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -82,132 +28,23 @@ def world(
     indexed_catalog: IndexedCatalog,
 ) -> Iterator[World]:
     backend = str(request.param)
-    database: dict[str, object] = {}
+    database_url: str | None = None
     databases: Iterator[str] = iter(())
     if backend == "postgres":
         request.applymarker(pytest.mark.postgres)
         databases = _postgres_database(request.getfixturevalue("postgres_server"))
-        database["database_url"] = next(databases)
-        migrate(str(database["database_url"]), "sourcing")
+        database_url = next(databases)
+        migrate(database_url, "sourcing")
     folder = tmp_path_factory.mktemp(f"attestations_{backend}")
-    meili = indexed_catalog.meili
-    url = copy_sqlite(loaded_sqlite_catalog, folder / "catalog.db")
-    catalog = TestClient(
-        create_catalog_app(
-            catalog_settings(url, folder / "mail", meili.url, meili.key, indexed_catalog.index)
-        )
-    )
-    settings = sourcing_settings(
-        meili.url, meili.key, indexed_catalog.index, folder, web_url=WEBSITE, **database
-    )
-    with catalog, TestClient(create_sourcing_app(settings)) as sourcing:  # type: ignore[arg-type]
-        state = state_of(sourcing.app, SourcingState)  # type: ignore[arg-type]
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=catalog.app), base_url="http://catalog"
-        )
-        state.runner.directory = CatalogDirectory(client, IDENTITY_SECRET)
-        ea, other_ea = _hits(sourcing, "EA")[:2]
-        ei = _hits(sourcing, "EI")[0]
-        managers = {int(s["id"]): _manage(catalog, s) for s in (ea, other_ea, ei)}
-        yield World(sourcing, state.engine, ea, other_ea, ei, managers)
+    with running_world(folder, loaded_sqlite_catalog, indexed_catalog, database_url) as world:
+        yield world
     for _ in databases:  # drops the PostgreSQL database
         pass
 
 
-def _organisation(world: World, who: SignedIdentity, name: str) -> dict[str, Any]:
-    body = {"name": name, "siret": siret(), "buyer_kind": "entreprise"}
-    created = world.sourcing.post("/v1/organisations", json=body, headers=who)
-    assert created.status_code == 201, created.text
-    return dict(created.json())
-
-
-def _supplier(key: str, cents: int, structure: dict[str, Any] | None = None) -> SpendSupplier:
-    matched = structure is not None
-    return SpendSupplier(
-        upload_id=0,
-        supplier_key=key,
-        siret=structure["siret"] if structure else None,
-        name=structure["name"] if structure else key,
-        lines=3,
-        amount_cents=cents,
-        match=MatchKind.SIRET if matched else MatchKind.NONE,
-        structure_id=structure["id"] if structure else None,
-        structure_name=structure["name"] if structure else None,
-        structure_siret=structure["siret"] if structure else None,
-        kind=structure["kind"] if structure else None,
-        family=("handicap" if structure["kind"] in ("EA", "ESAT") else "insertion")
-        if structure
-        else None,
-    )
-
-
-def _spend(world: World, organisation_id: int, suppliers: list[SpendSupplier]) -> None:
-    """The organisation's active spend of the year, as an import leaves it."""
-    with Session(world.engine) as session:
-        file = SpendFile(
-            organisation_id=organisation_id,
-            name="achats.csv",
-            sha256=hashlib.sha256(str(organisation_id).encode()).hexdigest(),
-            format=SpendFormat.CSV,
-            size_bytes=100,
-            stored_path=f"spend/{organisation_id}.csv",
-            uploaded_by="test",
-        )
-        session.add(file)
-        session.flush()
-        upload = SpendUpload(
-            organisation_id=organisation_id,
-            file_id=file.id or 0,
-            year=YEAR,
-            status=UploadStatus.ACTIVE,
-            started_by="test",
-            total_cents=sum(s.amount_cents for s in suppliers),
-        )
-        session.add(upload)
-        session.flush()
-        for supplier in suppliers:
-            supplier.upload_id = upload.id or 0
-            session.add(supplier)
-        session.commit()
-
-
-def _attestation(siren: str, *contracts: tuple[str, float, float]) -> dict[str, Any]:
-    return {
-        "year": YEAR,
-        "client": {"siren": siren, "name": "Client SA", "address": "1 rue du Port, 69002 Lyon"},
-        "contracts": [
-            {
-                "reference": reference,
-                "description": f"Prestation {reference}",
-                "invoiced_on": "2025-06-30",
-                "amount_excl_vat_eur": amount,
-                "labour_cost_eur": labour,
-            }
-            for reference, amount, labour in contracts
-        ],
-    }
-
-
 @pytest.fixture
 def buyers(world: World, request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Two client companies of their own for each test: the first buys from the EA, an EI and
-    an unknown supplier; the second from the EA only."""
-    test = request.node.name[:24]
-    first_buyer = identity(f"acheteuse-{test}", Role.PRIVATE_BUYER)
-    second_buyer = identity(f"acheteur-{test}", Role.PRIVATE_BUYER)
-    first = _organisation(world, first_buyer, "Industrie Lyonnaise")
-    second = _organisation(world, second_buyer, "Services du Nord")
-    _spend(
-        world,
-        first["id"],
-        [
-            _supplier(world.ea["siret"], 2_000_000, world.ea),
-            _supplier(world.ei["siret"], 800_000, world.ei),
-            _supplier("nom:atelier martin|69002", 300_000),
-        ],
-    )
-    _spend(world, second["id"], [_supplier(world.ea["siret"], 700_000, world.ea)])
-    return {"first": (first, first_buyer), "second": (second, second_buyer)}
+    return make_buyers(world, request.node.name[:24])
 
 
 def _path(structure: dict[str, Any], rest: str = "") -> str:
@@ -269,7 +106,7 @@ def test_an_issued_attestation_turns_the_clients_estimate_into_the_attested_figu
 
     issued = client.post(
         _path(world.ea),
-        json=_attestation(first["siren"], ("F-1", 12000, 9000.5), ("F-2", 8000, 5000)),
+        json=attestation_body(first["siren"], ("F-1", 12000, 9000.5), ("F-2", 8000, 5000)),
         headers=manager,
     )
     assert issued.status_code == 201, issued.text
@@ -347,16 +184,16 @@ def test_only_an_ea_eatt_or_esat_issues_and_labour_never_exceeds_the_amount(
     world: World, buyers: dict[str, Any]
 ) -> None:
     first, _ = buyers["first"]
-    body = _attestation(first["siren"], ("F-9", 1000, 500))
+    body = attestation_body(first["siren"], ("F-9", 1000, 500))
     refused = world.sourcing.post(_path(world.ei), json=body, headers=world.manager(world.ei))
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == "structure_id"
     assert "EA" in refused.json()["detail"]
-    over = _attestation(first["siren"], ("F-9", 1000, 500), ("F-10", 1000, 1000.01))
+    over = attestation_body(first["siren"], ("F-9", 1000, 500), ("F-10", 1000, 1000.01))
     too_much = world.sourcing.post(_path(world.ea), json=over, headers=world.manager(world.ea))
     assert too_much.status_code == 422
     assert too_much.json()["errors"][0]["field"] == "contracts[1].labour_cost_eur"
-    bad_siren = _attestation("12345", ("F-9", 1000, 500))
+    bad_siren = attestation_body("12345", ("F-9", 1000, 500))
     invalid = world.sourcing.post(_path(world.ea), json=bad_siren, headers=world.manager(world.ea))
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["field"] == "client.siren"
@@ -369,11 +206,11 @@ def test_another_manager_a_buyer_and_staff_writing_are_refused(
     (first, buyer), (second, second_buyer) = buyers["first"], buyers["second"]
     issued = client.post(
         _path(world.ea),
-        json=_attestation(first["siren"], ("F-3", 100, 50)),
+        json=attestation_body(first["siren"], ("F-3", 100, 50)),
         headers=world.manager(world.ea),
     ).json()
     other = world.manager(world.other_ea)
-    body = _attestation(first["siren"], ("F-4", 100, 50))
+    body = attestation_body(first["siren"], ("F-4", 100, 50))
     for who in (other, buyer, STAFF):
         assert client.post(_path(world.ea), json=body, headers=who).status_code == 403
         update = {"client": body["client"], "contracts": body["contracts"]}
@@ -414,9 +251,11 @@ def test_a_reissue_keeps_the_history(world: World, buyers: dict[str, Any]) -> No
     second, second_buyer = buyers["second"]
     manager = world.manager(world.ea)
     first_version = client.post(
-        _path(world.ea), json=_attestation(second["siren"], ("F-5", 7000, 4000)), headers=manager
+        _path(world.ea),
+        json=attestation_body(second["siren"], ("F-5", 7000, 4000)),
+        headers=manager,
     ).json()
-    update = _attestation(second["siren"], ("F-5", 7000, 4200), ("F-6", 500, 100))
+    update = attestation_body(second["siren"], ("F-5", 7000, 4200), ("F-6", 500, 100))
     del update["year"]
     reissued = client.put(_path(world.ea, f"/{first_version['id']}"), json=update, headers=manager)
     assert reissued.status_code == 200, reissued.text
@@ -448,7 +287,7 @@ def test_the_pdf_renders_and_carries_the_figures(
     manager = world.manager(world.ea)
     issued = client.post(
         _path(world.ea),
-        json=_attestation(first["siren"], ("FAC-2025-117", 12345.67, 8641.97)),
+        json=attestation_body(first["siren"], ("FAC-2025-117", 12345.67, 8641.97)),
         headers=manager,
     ).json()
     for path, who in (
