@@ -18,6 +18,7 @@ from services.common.http import pooled_client
 from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
+from services.gateway.attestations import router as attestations_router
 from services.gateway.buyers import router as buyers_router
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.legacy import open_router as legacy_open_router
@@ -114,6 +115,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[
             pages_router,
             listing_views_router,
+            # Before api_router, whose generic structure routes would take these paths.
+            attestations_router,
             api_router,
             buyers_router,
             projects_router,
