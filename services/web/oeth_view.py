@@ -247,6 +247,8 @@ def estimate_lines(estimate: Mapping[str, Any] | None) -> list[tuple[str, str]]:
             text = " ; ".join(_pairs(v) if isinstance(v, dict) else str(v) for v in value)
         elif isinstance(value, dict):
             text = _pairs(value)
+        elif key in ("year", "rules_year"):
+            text = str(value)
         elif isinstance(value, float | int) and not isinstance(value, bool):
             text = number(value, 0 if float(value).is_integer() else 2)
         else:
