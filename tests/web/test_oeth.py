@@ -410,7 +410,12 @@ def test_another_manager_and_a_stranger_are_refused(
         own = world["esat"]["id"]
         answer = other.request.get(site.url(f"/espace-structure/{own}/attestations/{aid}"))
         assert answer.status in (403, 404)
-        # A buyer of another company sees nothing of this one's deduction nor attestations.
+    finally:
+        context.close()
+    # A buyer of another company sees nothing of this one's deduction nor attestations.
+    context = new_context(browser, site)
+    other = context.new_page()
+    try:
         log_in(other, world["stranger"])
         for path in (
             f"/organisation/{oid}/oeth/{YEAR}",
