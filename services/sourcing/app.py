@@ -103,8 +103,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             alerts_router,
             organisations_router,
             projects_router,
-            oeth_router,
             spend_router,
+            oeth_router,
         ],
         readiness=readiness,
     )

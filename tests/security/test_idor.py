@@ -1263,6 +1263,174 @@ PROJECT_ATTACKS: dict[str, Callable[[World], None]] = {
 }
 
 
+# --- OETH declarations and suppliers' attestations (sourcing) -----------------------------------
+
+
+@dataclass
+class Attested:
+    """An EA managed by its own manager, which issued an attestation to an organisation of
+    buyer 1."""
+
+    ea: int
+    manager: Headers
+    organisation: str
+    attestation: dict[str, Any]
+
+
+_ATTESTED: dict[int, Attested] = {}
+
+
+def _attested(world: World) -> Attested:
+    """Made once per system: an EA claimed by a new manager, its attestation to buyer 1."""
+    if id(world) in _ATTESTED:
+        return _ATTESTED[id(world)]
+    taken = {world.structure_a, world.structure_b, world.unmatched_structure}
+    hits = world.system.get("/api/v1/search", params={"kind": "EA", "per_page": 50}).json()["hits"]
+    ea = _structure(
+        world.system, next(h["id"] for h in hits if h["siret"] and h["id"] not in taken)
+    )
+    manager = _manager_of(world.system, world.staff, ea)
+    organisation, before = _organisation(world)
+    body = {
+        "year": 2025,
+        "client": {"siren": before["siren"], "name": before["name"]},
+        "contracts": [
+            {"description": "Blanchisserie", "amount_excl_vat_eur": 1000, "labour_cost_eur": 600}
+        ],
+    }
+    issued = _send(world, "POST", f"/api/v1/structures/{ea['id']}/attestations", manager, body)
+    assert issued.status_code == 201, issued.text
+    _ATTESTED[id(world)] = Attested(ea["id"], manager, organisation, issued.json())
+    return _ATTESTED[id(world)]
+
+
+def _strangers_of_the_ea(world: World) -> tuple[Headers, ...]:
+    return (world.manager_a, world.manager_b, world.buyer_1, {"X-Api-Key": world.key_1["key"]})
+
+
+def _attestation_path(attested: Attested, suffix: str = "") -> str:
+    return f"/api/v1/structures/{attested.ea}/attestations/{attested.attestation['id']}{suffix}"
+
+
+def _attestation_unchanged(world: World, attested: Attested) -> None:
+    now = _send(world, "GET", _attestation_path(attested), attested.manager).json()
+    assert now == attested.attestation
+
+
+def _attack_structure_attestations(
+    method: str, suffix: Callable[[Attested], str], body: object = None
+) -> Callable[[World], None]:
+    def attack(world: World) -> None:
+        attested = _attested(world)
+        path = f"/api/v1/structures/{attested.ea}{suffix(attested)}"
+        for headers in _strangers_of_the_ea(world):
+            refused = _send(world, method, path, headers, body)
+            _refused(refused, (403, 404))
+            assert attested.attestation["number"] not in refused.text
+        own = _send(
+            world, "GET", f"/api/v1/structures/{attested.ea}/attestations", attested.manager
+        )
+        assert [a["id"] for a in own.json()] == [attested.attestation["id"]]
+        _attestation_unchanged(world, attested)
+
+    return attack
+
+
+def attack_attestation_through_another_structure(world: World) -> None:
+    """Manager A reads through its own structure's path an attestation of the EA: not found."""
+    attested = _attested(world)
+    aid = attested.attestation["id"]
+    for suffix in ("", "/attestation.pdf"):
+        path = f"/api/v1/structures/{world.structure_a}/attestations/{aid}{suffix}"
+        _refused(_send(world, "GET", path, world.manager_a), (404, 422))
+    _attack_structure_attestations("GET", lambda a: f"/attestations/{a.attestation['id']}")(world)
+
+
+def attack_received_attestations(world: World) -> None:
+    attested = _attested(world)
+    for headers in _intruders(world):
+        refused = _send(world, "GET", f"{attested.organisation}/attestations", headers)
+        _refused(refused)
+        assert attested.attestation["number"] not in refused.text
+    own = _send(world, "GET", f"{attested.organisation}/attestations", world.buyer_1).json()
+    assert [a["id"] for a in own] == [attested.attestation["id"]]
+
+
+def attack_received_attestation_pdf(world: World) -> None:
+    attested = _attested(world)
+    pdf = f"/attestations/{attested.attestation['id']}/attestation.pdf"
+    for headers in _intruders(world):
+        _refused(_send(world, "GET", attested.organisation + pdf, headers))
+    # Buyer 2, through an organisation of its own: not its SIREN, not found.
+    body = {"name": _unique("Société"), "siret": siret(), "buyer_kind": "entreprise"}
+    created = _send(world, "POST", "/api/v1/organisations", world.buyer_2, body)
+    assert created.status_code == 201, created.text
+    _refused(
+        _send(world, "GET", f"/api/v1/organisations/{created.json()['id']}{pdf}", world.buyer_2),
+        (404,),
+    )
+    own = _send(world, "GET", attested.organisation + pdf, world.buyer_1)
+    assert own.status_code == 200 and own.content.startswith(b"%PDF")
+
+
+def attack_put_declaration(world: World) -> None:
+    path, before = _organisation(world)
+    body = {"headcount": 100, "rate": 1, "gross_contribution_eur": 1, "labour_share": 0.1}
+    for headers in _intruders(world):
+        _refused(_send(world, "PUT", f"{path}/oeth/2025", headers, body))
+    assert _send(world, "GET", f"{path}/oeth/2025", world.buyer_1).json()["declaration"] is None
+    assert _send(world, "GET", path, world.buyer_1).json() == before
+
+
+OETH_ATTACKS: dict[str, Callable[[World], None]] = {
+    "get /api/v1/organisations/{organisation_id}/oeth/{year}": _attack_organisation(
+        "GET", lambda o: "/oeth/2025"
+    ),
+    "put /api/v1/organisations/{organisation_id}/oeth/{year}": attack_put_declaration,
+    "post /api/v1/organisations/{organisation_id}/oeth/{year}/tih": _attack_organisation(
+        "POST", lambda o: "/oeth/2025/tih", {"supplier_key": "x", "tih": True}
+    ),
+    "get /api/v1/organisations/{organisation_id}/attestations": attack_received_attestations,
+    "get /api/v1/organisations/{organisation_id}/attestations/{attestation_id}/attestation.pdf": (
+        attack_received_attestation_pdf
+    ),
+    "get /api/v1/structures/{structure_id}/clients": _attack_structure_attestations(
+        "GET", lambda a: "/clients?year=2025"
+    ),
+    "get /api/v1/structures/{structure_id}/attestations": _attack_structure_attestations(
+        "GET", lambda a: "/attestations"
+    ),
+    "post /api/v1/structures/{structure_id}/attestations": _attack_structure_attestations(
+        "POST",
+        lambda a: "/attestations",
+        {
+            "year": 2025,
+            "client": {"siren": "552100554", "name": "Détournée"},
+            "contracts": [{"description": "x", "amount_excl_vat_eur": 10, "labour_cost_eur": 5}],
+        },
+    ),
+    "get /api/v1/structures/{structure_id}/attestations/{attestation_id}": (
+        attack_attestation_through_another_structure
+    ),
+    "put /api/v1/structures/{structure_id}/attestations/{attestation_id}": (
+        _attack_structure_attestations(
+            "PUT",
+            lambda a: f"/attestations/{a.attestation['id']}",
+            {
+                "client": {"siren": "552100554", "name": "Détournée"},
+                "contracts": [
+                    {"description": "x", "amount_excl_vat_eur": 10, "labour_cost_eur": 5}
+                ],
+            },
+        )
+    ),
+    "get /api/v1/structures/{structure_id}/attestations/{attestation_id}/attestation.pdf": (
+        _attack_structure_attestations(
+            "GET", lambda a: f"/attestations/{a.attestation['id']}/attestation.pdf"
+        )
+    ),
+}
+
 ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}": attack_structure_read,
     "patch /api/v1/structures/{structure_id}": attack_structure_patch,
@@ -1340,6 +1508,7 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/siae/siren/{siren}/": attack_legacy_siren,
     "get /api/siae/siret/{siret}/": attack_legacy_siret,
     **PROJECT_ATTACKS,
+    **OETH_ATTACKS,
 }
 
 

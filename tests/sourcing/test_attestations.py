@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.catalog.api_support import STAFF
+from services.common.identity import Role
+from tests.catalog.api_support import STAFF, identity
 from tests.common.pdf_support import pdf_text, render_pages
 from tests.conftest import IndexedCatalog, _postgres_database
 from tests.sourcing.oeth_support import YEAR, World, attestation_body, make_buyers, running_world
+from tests.sourcing.projects_support import siret
 from tests.support import migrate
 
 
@@ -318,3 +320,51 @@ def test_the_pdf_renders_and_carries_the_figures(
             "gerant-oeth",
         ):
             assert expected in text, expected
+
+
+def test_an_imported_spend_file_feeds_the_deduction_and_the_suppliers_clients(
+    world: World,
+) -> None:
+    """Through the spend import itself, not rows written by the test: the EA's SIRET in the
+    file is matched, counted in the deduction, and the EA sees the company among its clients."""
+    client = world.sourcing
+    buyer = identity("acheteuse-import-oeth", Role.PRIVATE_BUYER)
+    organisation = client.post(
+        "/v1/organisations",
+        json={"name": "Import SA", "siret": siret(), "buyer_kind": "entreprise"},
+        headers=buyer,
+    ).json()
+    oid = organisation["id"]
+    content = (
+        "SIRET;Fournisseur;Montant HT\n"
+        f"{world.ea['siret']};{world.ea['name']};12 000,00\n"
+        f"{world.ea['siret']};{world.ea['name']};1 500,50\n"
+        f"{world.ei['siret']};{world.ei['name']};900\n"
+    ).encode()
+    sent = client.post(
+        f"/v1/organisations/{oid}/spend/files",
+        params={"name": "achats.csv"},
+        content=content,
+        headers={**buyer, "content-type": "text/csv"},
+    )
+    assert sent.status_code == 201, sent.text
+    mapping = {"supplier_siret": "SIRET", "supplier_name": "Fournisseur", "amount": "Montant HT"}
+    imported = client.post(
+        f"/v1/organisations/{oid}/spend/uploads",
+        json={"file_id": sent.json()["id"], "year": YEAR, "mapping": mapping},
+        headers=buyer,
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["status"] == "active"
+    view = client.get(f"/v1/organisations/{oid}/oeth/{YEAR}", headers=buyer).json()
+    # 13 500,50 € with the default labour share of 50 %: 6 750,25 €, 30 % = 2 025,075 → 2 025,08 €.
+    assert [
+        (c["structure_id"], c["amount_eur"], c["labour_cost_eur"], c["deductible_eur"])
+        for c in view["contracts"]
+    ] == [(world.ea["id"], 13500.5, 6750.25, 2025.08)]
+    assert view["deduction_eur"] is None  # no rate, no contribution yet: the cap is unknown
+    clients = client.get(
+        f"/v1/structures/{world.ea['id']}/clients?year={YEAR}", headers=world.manager(world.ea)
+    ).json()
+    mine = next(c for c in clients if c["organisation_id"] == oid)
+    assert (mine["siren"], mine["lines"], mine["amount_eur"]) == (organisation["siren"], 2, 13500.5)

@@ -114,7 +114,8 @@ def parse_siret(cell: Cell) -> str | None:
         return None
     problem = siret_problem(siret)
     if problem:
-        raise RowRefused("supplier_siret", f"SIRET invalide : {problem}", cell)
+        reason = problem if problem.startswith("SIRET") else f"SIRET invalide : {problem}"
+        raise RowRefused("supplier_siret", reason, cell)
     return siret
 
 
@@ -124,7 +125,8 @@ def parse_siren(cell: Cell) -> str | None:
         return None
     problem = siren_problem(siren)
     if problem:
-        raise RowRefused("supplier_siren", f"SIREN invalide : {problem}", cell)
+        reason = problem if problem.startswith("SIREN") else f"SIREN invalide : {problem}"
+        raise RowRefused("supplier_siren", reason, cell)
     return siren
 
 
