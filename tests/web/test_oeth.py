@@ -281,6 +281,12 @@ def test_a_supplier_attestation_changes_the_buyer_deduction(
     assert issued_pdf.read_bytes().startswith(b"%PDF")
     text = digits_of(pdf_text(issued_pdf))
     assert world["siren"] in text and str(ATTESTED_LABOUR) in text
+    # The manager's page on a phone.
+    manager.set_viewport_size({"width": 375, "height": 900})
+    manager.reload()
+    assert_fits(manager)
+    check_accessibility(manager, "attestation-375")
+    screenshot(manager, "attestation")
     context.close()
 
     # The company's page now counts the attested labour cost instead of the estimate.

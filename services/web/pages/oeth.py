@@ -60,9 +60,10 @@ async def _oeth_page(
     stale: bool = False,
     tih_error: str | None = None,
     status_code: int = 200,
+    q: str = "",
 ) -> HTMLResponse:
     api = visitor.state.api
-    q = visitor.request.query_params.get("fournisseur", "").strip()[:100]
+    q = q.strip()
     organisation, result, received = await asyncio.gather(
         api.get(f"/organisations/{organisation_id}", **calls(visitor)),
         api.get(f"/organisations/{organisation_id}/oeth/{year}", **calls(visitor)),
@@ -133,7 +134,7 @@ async def oeth(
     year: int = Year,
     fournisseur: str = Query(default="", max_length=100),
 ) -> HTMLResponse:
-    return await _oeth_page(visitor, organisation_id, year)
+    return await _oeth_page(visitor, organisation_id, year, q=fournisseur)
 
 
 @router.post("/organisation/{organisation_id}/oeth/{year}", response_model=None)
