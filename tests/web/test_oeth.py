@@ -436,6 +436,22 @@ def test_another_manager_and_a_stranger_are_refused(
         context.close()
 
 
+def test_other_kinds_are_told_why_and_staff_read_the_attestations(
+    site: Site, page: Page, world: dict[str, Any]
+) -> None:
+    """An insertion structure gets no « Attestations OETH » entry, and its address explains why;
+    the staff read an ESAT's attestations."""
+    hits = site.api("GET", "/api/v1/search", params={"kind": "EI", "per_page": 1}).json()["hits"]
+    insertion = hits[0]["id"]
+    log_in(page, site.new_staff())
+    page.goto(f"/espace-structure/{insertion}/attestations")
+    expect(page.locator("#non-concerne")).to_contain_text("EI")
+    expect(page.locator(".fr-sidemenu")).not_to_contain_text("Attestations OETH")
+    check_accessibility(page, "attestations-non-concerne")
+    page.goto(f"/espace-structure/{world['other']['id']}/attestations?annee={YEAR}")
+    expect(page.locator("#tableau-emises")).to_contain_text("Client de l'autre ESAT")
+
+
 def test_the_declaration_form_reads_french_numbers() -> None:
     typed = oeth_view.read_declaration(
         FormData(
