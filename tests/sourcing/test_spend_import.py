@@ -250,7 +250,20 @@ def test_empty_header_only_and_non_spreadsheet_files_are_refused(spend: Spend) -
                 entry.write(block)
     refused = spend.send(who, oid, bomb.getvalue(), "bombe.xlsx")
     assert refused.status_code == 422 and "compression" in refused.json()["detail"]
-    assert len(list(spend.state.settings.spend_dir.glob("*.part"))) == 0
+    # Over the cap (lowered here), announced or not: 413, nothing kept.
+    settings = spend.state.settings
+    settings.spend_max_bytes = 1000
+    try:
+        assert spend.send(who, oid, b"a;b\r\n" * 400, "gros.csv").status_code == 413
+        streamed = spend.client.post(
+            f"/v1/organisations/{oid}/spend/files",
+            content=(b"a;b\r\n" * 100 for _ in range(4)),
+            headers=who,
+        )
+        assert streamed.status_code == 413, streamed.text
+    finally:
+        settings.spend_max_bytes = 200 * 1024 * 1024
+    assert len(list(settings.spend_dir.glob("*.part"))) == 0
 
 
 def test_the_mapping_names_known_fields_and_columns_of_the_file(
