@@ -7,6 +7,7 @@ non-members refused, and a 30 MB file streamed through the gateway."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import threading
 import zipfile
@@ -249,7 +250,20 @@ def test_empty_header_only_and_non_spreadsheet_files_are_refused(spend: Spend) -
                 entry.write(block)
     refused = spend.send(who, oid, bomb.getvalue(), "bombe.xlsx")
     assert refused.status_code == 422 and "compression" in refused.json()["detail"]
-    assert len(list(spend.state.settings.spend_dir.glob("*.part"))) == 0
+    # Over the cap (lowered here), announced or not: 413, nothing kept.
+    settings = spend.state.settings
+    settings.spend_max_bytes = 1000
+    try:
+        assert spend.send(who, oid, b"a;b\r\n" * 400, "gros.csv").status_code == 413
+        streamed = spend.client.post(
+            f"/v1/organisations/{oid}/spend/files",
+            content=(b"a;b\r\n" * 100 for _ in range(4)),
+            headers=who,
+        )
+        assert streamed.status_code == 413, streamed.text
+    finally:
+        settings.spend_max_bytes = 200 * 1024 * 1024
+    assert len(list(settings.spend_dir.glob("*.part"))) == 0
 
 
 def test_the_mapping_names_known_fields_and_columns_of_the_file(
@@ -383,3 +397,71 @@ def test_non_members_get_403_unknown_ids_404_and_staff_only_read(
     assert (
         spend.client.get("/v1/organisations/999999/spend/uploads", headers=owner).status_code == 404
     )
+
+
+class _RecordingTransport(httpx.ASGITransport):
+    """Sourcing in-process, noting whether each request body came as a stream or whole."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app)
+        self.whole_bodies: list[bool] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.whole_bodies.append(isinstance(request.stream, httpx.ByteStream))
+        return await super().handle_async_request(request)
+
+
+def test_the_gateway_streams_a_30_mb_spend_file_on_to_sourcing(
+    spend: Spend, tmp_path: Path
+) -> None:
+    from services.gateway.app import create_app as create_gateway_app
+    from services.gateway.state import GatewayState
+    from tests.e2e.test_accounts import PASSWORD, _token_mailed_to
+    from tests.support import free_port, gateway_settings
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = gateway_settings(tmp_path, catalog_url=dead, sourcing_url=dead)
+    row = b"73282932000074;1234,56;Fournisseur de trente megaoctets\r\n"
+    body = b"SIRET;Montant HT;Fournisseur\r\n" + row * (30_000_000 // len(row))
+    with TestClient(create_gateway_app(settings)) as gateway:  # type: ignore[arg-type]
+        transport = _RecordingTransport(spend.client.app)
+        state = state_of(gateway.app, GatewayState)  # type: ignore[arg-type]
+        state.sourcing.client = httpx.AsyncClient(transport=transport, base_url="http://sourcing")
+        address = "acheteuse-flux@exemple.fr"
+        registered = gateway.post(
+            "/api/v1/auth/register",
+            json={"email": address, "password": PASSWORD, "role": "private_buyer"},
+        )
+        assert registered.status_code == 201, registered.text
+        token = _token_mailed_to(tmp_path / "mail", address, "confirmez")
+        assert gateway.post("/api/v1/auth/verify", json={"token": token}).status_code == 200
+        login = gateway.post("/api/v1/auth/login", json={"email": address, "password": PASSWORD})
+        who = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        created = gateway.post(
+            "/api/v1/organisations",
+            json={"name": "Groupe RSE", "siren": "732829320", "buyer_kind": "entreprise"},
+            headers=who,
+        )
+        assert created.status_code == 201, created.text
+        path = f"/api/v1/organisations/{created.json()['id']}/spend/files"
+        sent = gateway.post(
+            path,
+            params={"name": "gros.csv"},
+            content=body,
+            headers={**who, "content-type": "text/csv"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["size_bytes"] == len(body)
+        assert sent.json()["sha256"] == hashlib.sha256(body).hexdigest()
+        assert sent.json()["columns"] == ["SIRET", "Montant HT", "Fournisseur"]
+        # Without a length announced (chunked), it streams as well.
+        chunked = gateway.post(
+            path,
+            params={"name": "gros.csv"},
+            content=(body[i : i + (1 << 20)] for i in range(0, len(body), 1 << 20)),
+            headers={**who, "content-type": "text/csv"},
+        )
+        assert chunked.status_code == 201, chunked.text
+        assert chunked.json()["sha256"] == sent.json()["sha256"]
+        # Both bodies went on as streams; other requests (organisation creation) whole.
+        assert transport.whole_bodies[-2:] == [False, False]

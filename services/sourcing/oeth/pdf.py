@@ -45,13 +45,17 @@ def render_attestation(view: dict[str, Any]) -> bytes:
         "Achats auprès d'une entreprise adaptée ou d'un ESAT — déduction de la contribution OETH",
     )
     doc.paragraph(LEGAL_BASIS, muted=True)
-    doc.key_values(
-        [
-            ("Numéro", f"{view['number']} (version {view['version']})"),
-            ("Année", str(year)),
-            ("Date d'émission", french_date(view["issued_at"])),
-        ]
-    )
+    issue = [
+        ("Numéro", f"{view['number']} (version {view['version']})"),
+        ("Année", str(year)),
+        ("Émise le", french_datetime(view["issued_at"])),
+        ("Émise par", f"{view['issued_by']}, pour {structure['name']}"),
+    ]
+    if view.get("replaces"):
+        issue.append(("Remplace", f"la version {int(view['version']) - 1} de cette attestation"))
+    if view.get("status") == "replaced":
+        issue.append(("État", "remplacée par une version plus récente"))
+    doc.key_values(issue)
     doc.heading("Le fournisseur")
     doc.key_values(
         [
@@ -119,14 +123,4 @@ def render_attestation(view: dict[str, Any]) -> bytes:
         "brute selon son taux d'emploi, article D5212-22).",
         strong="Plafond :",
     )
-    doc.heading("Émission")
-    lines = [
-        ("Émise par", f"{view['issued_by']}, pour {structure['name']}"),
-        ("Le", french_datetime(view["issued_at"])),
-    ]
-    if view.get("replaces"):
-        lines.append(("Remplace", f"la version précédente (attestation {view['replaces']})"))
-    if view.get("status") == "replaced":
-        lines.append(("État", "remplacée par une version plus récente"))
-    doc.key_values(lines)
     return doc.render()
