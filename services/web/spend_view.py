@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -245,9 +246,12 @@ def gap_sentence(gap: Mapping[str, Any]) -> str:
 
 
 def safe_link(url: Any) -> str:
-    """A link given by the API, kept only when it stays on this site."""
-    text = str(url or "")
-    return text if text.startswith("/") and not text.startswith("//") else ""
+    """The API's link to the search, made relative: it always opens this site's search page,
+    whatever host the API was told the website has."""
+    parts = urlsplit(str(url or ""))
+    if parts.path != "/recherche":
+        return ""
+    return f"/recherche?{parts.query}" if parts.query else "/recherche"
 
 
 @dataclass

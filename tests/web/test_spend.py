@@ -20,9 +20,12 @@ from typing import Any
 import openpyxl
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
+from starlette.datastructures import FormData
 
 from services.catalog.structures.models import Structure
 from services.domain.identifiers import luhn_ok
+from services.web import spend_view as view
+from services.web.api import ApiProblem, FieldProblem
 from services.web.ranking_view import percent
 from services.web.spend_view import euros
 from tests.web.conftest import (
@@ -162,6 +165,59 @@ def pdf_text(path: Path) -> str:
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     )
     return " ".join(done.stdout.split())
+
+
+def test_the_mapping_form_keeps_what_was_chosen_and_names_what_is_missing() -> None:
+    columns = list(HEADER)
+    typed = view.read_mapping(
+        FormData([("year", str(YEAR)), ("supplier_name", "Raison sociale"), ("date", "Autre")]),
+        columns,
+    )
+    assert typed.values["supplier_name"] == "Raison sociale" and typed.year == YEAR
+    assert set(typed.errors) == {"amount", "date"}
+    assert typed.mapping == {"supplier_name": "Raison sociale"}
+    alone = view.read_mapping(FormData([("year", "1999"), ("amount", HEADER[3])]), columns)
+    assert set(alone.errors) == {"year", "supplier_siret"}
+    fine = view.read_mapping(FormData([("year", str(YEAR)), *MAPPING.items()]), columns)
+    assert fine.errors == {} and fine.mapping == MAPPING
+
+
+def test_the_apis_refusals_land_beside_their_fields() -> None:
+    problem = ApiProblem(
+        422,
+        "Paramètres invalides",
+        errors=[
+            FieldProblem("mapping.amount", "colonne inconnue"),
+            FieldProblem("/body/year", "année invalide"),
+            FieldProblem("file_id", "fichier inconnu"),
+        ],
+    )
+    found = view.problem_fields(problem, (*view.MAPPING_NAMES, "year"))
+    assert found == {"amount": "colonne inconnue", "year": "année invalide", "_": "fichier inconnu"}
+    sectors = ApiProblem(422, "x", errors=[FieldProblem("mappings[1].sector", "secteur inconnu")])
+    assert view.category_errors(sectors, ["A", "B", "C"], ["A", "C"]) == {
+        "secteur-2": "secteur inconnu"
+    }
+    empty = ApiProblem(422, "Fichier refusé", "le fichier est vide", body={"line": 1})
+    assert view.file_problem(empty) == "le fichier est vide (ligne 1)"
+    assert "200 Mo" in view.file_problem(ApiProblem(413, "Trop gros"))
+
+
+def test_the_dashboard_says_gaps_and_links_only_to_this_site() -> None:
+    gap = {"category": "Nettoyage", "department": "69", "available": 12}
+    assert view.gap_sentence(gap) == (
+        "Vous achetez Nettoyage dans le 69 auprès d'aucun fournisseur inclusif ; 12 existent."
+    )
+    assert view.safe_link("http://ailleurs.example/recherche?sector=a&department=69") == (
+        "/recherche?sector=a&department=69"
+    )
+    assert view.safe_link("javascript:alert(1)") == ""
+    drill = view.read_drill("Nettoyage & co", "Siège")
+    assert drill.params == {"category": "Nettoyage & co", "buying_entity": "Siège"}
+    assert drill.tags("/b") == [
+        ("Catégorie : Nettoyage & co", "/b?entite=Si%C3%A8ge"),
+        ("Entité : Siège", "/b?categorie=Nettoyage+%26+co"),
+    ]
 
 
 @pytest.fixture(scope="module")
