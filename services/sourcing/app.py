@@ -29,6 +29,7 @@ from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
+from services.sourcing.spend.dashboard_router import router as spend_dashboard_router
 from services.sourcing.state import SourcingState
 
 
@@ -98,6 +99,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             alerts_router,
             organisations_router,
             projects_router,
+            spend_dashboard_router,
         ],
         readiness=readiness,
     )
