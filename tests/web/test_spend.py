@@ -7,6 +7,7 @@ refused."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import sqlite3
@@ -28,6 +29,7 @@ from services.web import spend_view as view
 from services.web.api import ApiProblem, FieldProblem
 from services.web.ranking_view import percent
 from services.web.spend_view import euros
+from services.web.templating import number
 from tests.web.conftest import (
     Site,
     assert_fits,
@@ -359,7 +361,8 @@ def test_upload_map_dashboard_drill_export(
         assert amount_written(line, amount), line
     with page.expect_download() as workbook:
         page.get_by_role("link", name="Télécharger en XLSX").click()
-    book = openpyxl.load_workbook(Path(workbook.value.path()), read_only=True)
+    assert workbook.value.suggested_filename == f"achats-{YEAR}.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(workbook.value.path()).read_bytes()))
     cells = [
         c for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row
     ]
@@ -396,19 +399,36 @@ def test_a_confirmed_suggestion_changes_the_share(
     page.goto(f"/organisation/{oid}/achats/{YEAR}")
     expect(page.locator("#part-inclusive strong")).to_have_text(percent(after["inclusive_share"]))
 
-    # The categories' sectors, the sites.
-    page.goto(f"/organisation/{oid}/achats/{YEAR}/categories")
-    check_accessibility(page, "spend-categories")
-    labels = page.locator("#formulaire-categories select")
-    assert labels.count() >= 3
-    page.get_by_role("button", name="Enregistrer les secteurs").click()
-    page.wait_for_url(re.compile(r"fait=categories"))
+    # The sites, then a sector for « Informatique » (bought from no inclusive supplier): the
+    # dashboard names the gap with the search's count, and links to that search.
     page.goto(f"/organisation/{oid}/achats/sites")
     page.select_option("#champ-ajouter", "69")
     page.get_by_role("button", name="Enregistrer les sites").click()
     page.wait_for_url(re.compile(r"fait=sites"))
     expect(page.locator("#site-69")).to_be_checked()
     check_accessibility(page, "spend-sites")
+    facets = site.api("GET", "/api/v1/search", params={"department": "69", "per_page": 1})
+    sector = max(facets.json()["facets"]["sector"].items(), key=lambda item: item[1])[0]
+    available = site.api(
+        "GET", "/api/v1/search", params={"sector": sector, "department": "69", "per_page": 1}
+    ).json()["total"]
+    page.goto(f"/organisation/{oid}/achats/{YEAR}/categories")
+    listed = api_json(site, "GET", f"/organisations/{oid}/spend/categories", owner)["items"]
+    expect(page.locator("#formulaire-categories select")).to_have_count(len(listed))
+    check_accessibility(page, "spend-categories")
+    page.get_by_label(re.compile("^Informatique")).select_option(sector)
+    page.get_by_role("button", name="Enregistrer les secteurs").click()
+    page.wait_for_url(re.compile(r"fait=categories"))
+    saved = api_json(site, "GET", f"/organisations/{oid}/spend/categories", owner)["items"]
+    assert {i["label"]: i["sector"] for i in saved}["Informatique"] == sector
+    page.goto(f"/organisation/{oid}/achats/{YEAR}")
+    gap = page.locator("#manques li[data-category='Informatique'][data-department='69']")
+    expect(gap).to_contain_text(
+        f"Vous achetez Informatique dans le 69 auprès d'aucun fournisseur inclusif ; {number(available)}"
+    )
+    expect(gap.get_by_role("link")).to_have_attribute(
+        "href", re.compile(rf"^/recherche\?.*sector={re.escape(sector)}")
+    )
 
     # A forged form (no token) is refused; nothing is saved.
     forged = page.request.post(f"/organisation/{oid}/achats/sites", form={"ajouter": "93"})
