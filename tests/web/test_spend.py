@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import socket
 import sqlite3
 import subprocess
 import time
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
@@ -162,6 +164,25 @@ def csv_file(name: str, content: bytes) -> FilePayload:
     return {"name": name, "mimeType": "text/csv", "buffer": content}
 
 
+def oversized_post(site: Site, page: Page, path: str) -> str:
+    """A form announcing 300 MiB, of which only the headers are sent, with the page's
+    session: the website's raw answer."""
+    session = next(c for c in page.context.cookies() if c["name"] == "mi_session")
+    url = urlsplit(site.web.url)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Cookie: mi_session={session['value']}\r\n"
+        "Content-Type: multipart/form-data; boundary=limite\r\n"
+        f"Content-Length: {300 * 1024 * 1024}\r\nConnection: close\r\n\r\n"
+    )
+    received = b""
+    with socket.create_connection((url.hostname or "", url.port or 80), timeout=30) as sock:
+        sock.sendall(head.encode())
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received.decode("utf-8", "replace")
+
+
 def pdf_text(path: Path) -> str:
     done = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
@@ -280,6 +301,14 @@ def test_upload_map_dashboard_drill_export(
     page.get_by_role("link", name="Durand Industries").click()
     page.wait_for_url(f"**/organisation/{oid}/achats")
     check_accessibility(page, "spend-uploads")
+
+    # An empty file: its error beside the field, the year kept.
+    page.select_option("#champ-year", str(YEAR - 1))
+    page.set_input_files("#champ-fichier", files=csv_file("vide.csv", b""))
+    page.get_by_role("button", name="Envoyer le fichier").click()
+    expect(page.locator("#champ-fichier-messages")).to_contain_text("vide")
+    expect(page.locator("#champ-year")).to_have_value(str(YEAR - 1))
+    check_accessibility(page, "spend-upload-error")
 
     # The file, its year; then its columns mapped, the API's suggestions preselected.
     page.select_option("#champ-year", str(YEAR))
@@ -437,7 +466,7 @@ def test_a_confirmed_suggestion_changes_the_share(
     assert [d["code"] for d in sites["departments"]] == ["69"]
 
 
-def test_without_javascript_on_a_phone(
+def test_without_javascript_then_on_a_phone(
     browser: Browser, site: Site, owner: str, data: SpendFile
 ) -> None:
     oid = new_organisation(site, owner, "Durand Services")
@@ -448,23 +477,16 @@ def test_without_javascript_on_a_phone(
     try:
         log_in(page, owner)
         page.goto(f"/organisation/{oid}/achats")
-        assert_fits(page)
-        # An empty file: its error beside the field, the year kept.
-        page.select_option("#champ-year", str(YEAR - 1))
-        page.set_input_files("#champ-fichier", files=csv_file("vide.csv", b""))
-        page.get_by_role("button", name="Envoyer le fichier").click()
-        expect(page.locator("#champ-fichier-messages")).to_contain_text("vide")
-        expect(page.locator("#champ-year")).to_have_value(str(YEAR - 1))
-        check_accessibility(page, "spend-upload-error")
+        # Announced beyond the cap: refused before a byte of it is read.
+        answer = oversized_post(site, page, f"/organisation/{oid}/achats/fichiers")
+        assert answer.startswith("HTTP/1.1 413"), answer[:200]
+        assert "le fichier dépasse 200 Mo" in answer
 
         page.select_option("#champ-year", str(YEAR))
-        page.set_input_files(
-            "#champ-fichier",
-            files=csv_file("achats.csv", data.content),
-        )
+        page.set_input_files("#champ-fichier", files=csv_file("achats.csv", data.content))
         page.get_by_role("button", name="Envoyer le fichier").click()
         page.wait_for_url(re.compile(r"/achats/fichiers/\d+"))
-        assert_fits(page)
+        mapping_url = page.url
         for field, column in MAPPING.items():
             page.select_option(f"#champ-{field}", column)
         page.get_by_role("button", name="Importer les achats").click()
@@ -473,10 +495,22 @@ def test_without_javascript_on_a_phone(
         page.get_by_role("link", name=f"Voir le tableau de bord {YEAR}").click()
         page.wait_for_url(f"**/organisation/{oid}/achats/{YEAR}")
         expect(page.locator("#total-achats strong")).to_have_text(euros(data.total))
-        assert_fits(page)
-        screenshot(page, "spend-dashboard")
     finally:
         context.close()
+
+    # The same pages on a 375 px wide screen: nothing wider than it.
+    phone = new_context(browser, site, width=375)
+    page = phone.new_page()
+    try:
+        log_in(page, owner)
+        page.goto(mapping_url)
+        assert_fits(page)
+        page.goto(f"/organisation/{oid}/achats/{YEAR}")
+        assert_fits(page)
+        check_accessibility(page, "spend-dashboard-phone")
+        screenshot(page, "spend-dashboard")
+    finally:
+        phone.close()
 
 
 def test_a_stranger_sees_nothing(browser: Browser, site: Site, imported: int) -> None:

@@ -317,9 +317,31 @@ async def start_import(
             if problem.status not in (409, 422):
                 raise
             typed.errors = view.problem_fields(problem, (*view.MAPPING_NAMES, "year"))
+        except ApiUnavailable:
+            # A long import can outlast a proxy's wait while it goes on: show it if it runs.
+            running = await _running_import(visitor, organisation_id, file_id)
+            if running is None:
+                raise
+            return redirect(f"{_base(organisation_id)}/imports/{running}")
         else:
             return redirect(f"{_base(organisation_id)}/imports/{answer.json()['id']}")
     return await _mapping_page(visitor, organisation_id, file_id, typed, status_code=422)
+
+
+async def _running_import(visitor: Visitor, organisation_id: int, file_id: int) -> int | None:
+    """The newest import of this file still running, if any."""
+    try:
+        history = await _history(visitor, organisation_id)
+    except (ApiProblem, ApiUnavailable):
+        return None
+    return next(
+        (
+            int(u["id"])
+            for u in history
+            if u.get("status") == "running" and (u.get("file") or {}).get("id") == file_id
+        ),
+        None,
+    )
 
 
 # The import's progress and outcome.
