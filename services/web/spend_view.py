@@ -17,7 +17,9 @@ from starlette.datastructures import FormData
 
 from services.domain.kinds import FAMILY_LABELS, KIND_LABELS
 from services.web.api import ApiProblem
+from services.web.backoffice_view import french_time
 from services.web.charts import Bar, share_bars, year_columns
+from services.web.history_view import day_label, local
 from services.web.ranking_view import percent
 from services.web.search_view import Pagination, page_links
 from services.web.templating import number, query
@@ -365,3 +367,21 @@ def category_errors(
     if not found:
         found["_"] = problem.detail or problem.title
     return found
+
+
+def who(started_by: Any, mine: str | None) -> str:
+    """Who started an import: « Vous », an address when the API gives one, else a member."""
+    text = str(started_by or "")
+    if mine and text == mine:
+        return "Vous"
+    return text if "@" in text else "Un autre membre"
+
+
+def when(value: Any) -> str:
+    """« 30 novembre 2026 à 14 h 05 », Paris time, from the API's date-time."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return f"{day_label(local(value))} à {french_time(value)}"
+    except ValueError:
+        return value

@@ -253,32 +253,37 @@ def data(site: Site) -> SpendFile:
     return spend_file(catalog_structures(site))
 
 
-@pytest.fixture(scope="module")
-def imported(site: Site, owner: str, data: SpendFile) -> int:
-    """A second organisation of the owner with the same file, imported through the API."""
-    oid = new_organisation(site, owner, "Groupe Durand")
+def import_by_api(site: Site, email: str, oid: int, content: bytes) -> dict[str, Any]:
+    """The file sent and imported for the year through the API, as any client does."""
     sent = site.api(
         "POST",
         f"/api/v1/organisations/{oid}/spend/files",
         params={"name": "achats.csv"},
-        content=data.content,
-        headers={**site.bearer(owner), "Content-Type": "text/csv"},
+        content=content,
+        headers={**site.bearer(email), "Content-Type": "text/csv"},
     )
     assert sent.status_code == 201, sent.text
-    file = sent.json()
     upload = api_json(
         site,
         "POST",
         f"/organisations/{oid}/spend/uploads",
-        owner,
-        json={"file_id": file["id"], "year": YEAR, "mapping": MAPPING},
+        email,
+        json={"file_id": sent.json()["id"], "year": YEAR, "mapping": MAPPING},
     )
     deadline = time.monotonic() + 60
     while upload["status"] == "running":
         assert time.monotonic() < deadline
         time.sleep(0.5)
-        upload = api_json(site, "GET", f"/organisations/{oid}/spend/uploads/{upload['id']}", owner)
+        upload = api_json(site, "GET", f"/organisations/{oid}/spend/uploads/{upload['id']}", email)
     assert upload["status"] == "active", upload
+    return upload
+
+
+@pytest.fixture(scope="module")
+def imported(site: Site, owner: str, data: SpendFile) -> int:
+    """A second organisation of the owner with the same file, imported through the API."""
+    oid = new_organisation(site, owner, "Groupe Durand")
+    import_by_api(site, owner, oid, data.content)
     return oid
 
 
@@ -458,6 +463,19 @@ def test_a_confirmed_suggestion_changes_the_share(
     expect(gap.get_by_role("link")).to_have_attribute(
         "href", re.compile(rf"^/recherche\?.*sector={re.escape(sector)}")
     )
+
+    # The year imported again: the history keeps the replaced import beside the active one.
+    again = import_by_api(site, owner, oid, data.content)
+    page.goto(f"/organisation/{oid}/achats")
+    rows = page.locator("#historique tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-upload", str(again["id"]))
+    expect(rows.nth(0)).to_have_attribute("data-status", "active")
+    expect(rows.nth(1)).to_have_attribute("data-status", "replaced")
+    for n in (0, 1):
+        expect(rows.nth(n)).to_contain_text("Vous")
+        expect(rows.nth(n).locator("td").nth(5)).to_have_text("4")
+    check_accessibility(page, "spend-history")
 
     # A forged form (no token) is refused; nothing is saved.
     forged = page.request.post(f"/organisation/{oid}/achats/sites", form={"ajouter": "93"})

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from services.web import spend_view as view
 from services.web.api import ApiProblem, ApiUnavailable, LoginRequired, relayed
-from services.web.manage_view import calls
+from services.web.manage_view import calls, my_account
 from services.web.pages.organisations import my_organisations
 from services.web.places import territories
 from services.web.ranking_view import percent
@@ -146,6 +146,15 @@ async def _history(visitor: Visitor, organisation_id: int) -> list[dict[str, Any
     return sorted(items, key=lambda u: (u.get("started_at") or "", u["id"]), reverse=True)
 
 
+async def _my_id(visitor: Visitor) -> str | None:
+    """The account's identifier, to say « Vous » in the history (none when it cannot be read)."""
+    try:
+        me = await my_account(visitor)
+    except (ApiProblem, ApiUnavailable):
+        return None
+    return str((me.get("account") or {}).get("id") or "") or None
+
+
 async def _uploads_page(
     visitor: Visitor,
     organisation_id: int,
@@ -154,7 +163,7 @@ async def _uploads_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     organisation = await _organisation(visitor, organisation_id)
-    history = await _history(visitor, organisation_id)
+    history, mine = await asyncio.gather(_history(visitor, organisation_id), _my_id(visitor))
     years = sorted({int(u["year"]) for u in history if u.get("status") == "active"}, reverse=True)
     offered = view.years_offered()
     return visitor.render(
@@ -168,6 +177,8 @@ async def _uploads_page(
             "values": values or {"year": str(years[0] if years else offered[1])},
             "errors": errors or {},
             "statuses": view.STATUSES,
+            "who": lambda started_by: view.who(started_by, mine),
+            "when": view.when,
             "accepted": view.ACCEPTED,
             "cap": view.UPLOAD_CAP_TEXT,
             "euros": view.euros,
