@@ -370,8 +370,11 @@ def category_errors(
 
 
 def who(started_by: Any, mine: str | None) -> str:
-    """Who started an import: « Vous », an address when the API gives one, else a member."""
+    """Who started an import: « Vous », an address when the API gives one, else a member
+    (« — » while the API does not say)."""
     text = str(started_by or "")
+    if not text:
+        return "—"
     if mine and text == mine:
         return "Vous"
     return text if "@" in text else "Un autre membre"
