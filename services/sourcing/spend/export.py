@@ -65,7 +65,8 @@ def supplier_rows(
     assert upload.id is not None
     f = supplier_figures(upload.id, filters).c
     rows = session.connection().execute(select(*f).order_by(f.amount.desc(), f.supplier_key))
-    return [dict(row._mapping) for row in rows]
+    # PostgreSQL sums cents as numeric: integers here, as SQLite gives them.
+    return [{**row._mapping, "amount": int(row.amount)} for row in rows]
 
 
 def _supplier_values(row: Mapping[str, Any], total_cents: int) -> list[Any]:
