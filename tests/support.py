@@ -294,6 +294,7 @@ def sourcing_settings(
         "identity_secret": IDENTITY_SECRET,
         "background_enabled": False,
         "mail_dir": folder / "mail",
+        "spend_dir": folder / "spend",
         "environment": "test",
         **overrides,
     }

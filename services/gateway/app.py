@@ -34,6 +34,7 @@ from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
 from services.gateway.settings import GatewaySettings, get_settings
+from services.gateway.spend import router as spend_router
 from services.gateway.state import GatewayState, GatewayStateDep
 from services.gateway.upstream import Upstream
 
@@ -116,6 +117,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             listing_views_router,
             api_router,
             buyers_router,
+            # Before the generic forwarding of /organisations, which would read the body whole.
+            spend_router,
             projects_router,
             public_buyers_router,
             accounts_router,

@@ -1,5 +1,6 @@
 """What the public edge adds to every answer and refuses before reading: security headers,
-and bodies over the size limit (413)."""
+and bodies over the size limit (413). A buyer's spend file (up to 200 Mio) is never held here:
+its body is counted as it streams on to sourcing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.docs import DOCS_CSP
-from services.common.errors import problem_response
+from services.common.errors import AppError, problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
 # The routes that take a file, a claim's proof and a structure's images: 5 Mio (checked exactly
@@ -22,7 +23,16 @@ _UPLOAD_ROUTES = (
     ("POST", re.compile(r"^/api/v1/structures/[0-9]+/photos/?$")),
     ("POST", re.compile(r"^/api/v1/structures/[0-9]+/offers/[0-9]+/photos/?$")),
 )
+# Spend files: capped at 200 Mio (sourcing checks the same), streamed on, never buffered.
+SPEND_MAX_BODY_BYTES = 200 * 1024 * 1024
+_STREAMED_ROUTES = (("POST", re.compile(r"^/api/v1/organisations/[0-9]+/spend/files/?$")),)
 _DOCS = ("/api/docs",)
+
+
+class BodyTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Requête trop volumineuse"
+
+
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -49,7 +59,9 @@ class EdgeMiddleware:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._too_large(scope, receive, send, limit)
             return
-        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+        if declared is None and self._streamed(scope):
+            receive = _counted(receive, limit)
+        elif declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
             # No length announced (chunked): read up to the limit first, then replay.
             messages: list[Message] = []
             received = 0
@@ -89,8 +101,15 @@ class EdgeMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
+    @staticmethod
+    def _streamed(scope: Scope) -> bool:
+        method, path = scope.get("method"), scope.get("path", "")
+        return any(method == m and route.match(path) for m, route in _STREAMED_ROUTES)
+
     def _limit(self, scope: Scope) -> int:
         method, path = scope.get("method"), scope.get("path", "")
+        if self._streamed(scope):
+            return max(self.max_body_bytes, SPEND_MAX_BODY_BYTES)
         if any(method == m and route.match(path) for m, route in _UPLOAD_ROUTES):
             return max(self.max_body_bytes, UPLOAD_MAX_BODY_BYTES)
         return self.max_body_bytes
@@ -104,3 +123,19 @@ class EdgeMiddleware:
             Request(scope),
         )
         await response(scope, receive, send)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """A chunked body passed on as it comes, refused (413) once past `limit`: the route
+    reading it stops there, and nothing beyond is read."""
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise BodyTooLarge(f"Le corps de la requête dépasse {limit // 1024} Kio.")
+        return message
+
+    return counted

@@ -129,6 +129,26 @@ class Upstream:
             )
         return self._answer(upstream, request)
 
+    async def send_streamed(self, method: str, path: str, request: Request) -> Response:
+        """A large body (a spend file) passed on as it arrives, never held whole; sent once."""
+        headers = {
+            **self._headers(request),
+            "content-type": request.headers.get("content-type", "application/octet-stream"),
+        }
+        if length := request.headers.get("content-length"):
+            headers["content-length"] = length
+        with self._failures():
+            upstream = await self.client.request(
+                method,
+                path,
+                params=httpx.QueryParams(str(request.query_params)),
+                content=request.stream(),
+                headers=headers,
+                # Up to 200 Mio from a slow link: each chunk has its own write timeout.
+                timeout=httpx.Timeout(300.0, connect=5.0),
+            )
+        return self._answer(upstream, request)
+
     async def post_json(self, path: str, request: Request, body: Any) -> httpx.Response:
         """A body the gateway composed (e.g. translated from the historical API); sent once."""
         headers = {**self._headers(request), "content-type": "application/json"}

@@ -30,6 +30,8 @@ from services.sourcing.search.router import router as search_router
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
 from services.sourcing.spend.dashboard_router import router as spend_dashboard_router
+from services.sourcing.spend.importer import fail_interrupted
+from services.sourcing.spend.router import router as spend_router
 from services.sourcing.state import SourcingState
 
 
@@ -40,6 +42,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         vocabulary = SearchVocabulary.load(settings.data_dir)
         engine = make_engine(settings.database_url)
+        # Imports left running by a process that died will never finish: failed, to be rerun.
+        await to_thread.run_sync(fail_interrupted, engine)
         catalog = pooled_client(settings.catalog_url, 10.0)
         mail_relay = make_mail_relay(engine, settings)
         search_engine = SearchEngine(search_only_client(settings), settings.meili_index)
@@ -99,6 +103,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             alerts_router,
             organisations_router,
             projects_router,
+            spend_router,
             spend_dashboard_router,
         ],
         readiness=readiness,

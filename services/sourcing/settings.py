@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -14,6 +15,7 @@ from services.common.settings import (
     MeiliSettingsMixin,
     ServiceSettings,
     sqlite_url,
+    var_dir,
 )
 
 
@@ -40,6 +42,11 @@ class SourcingSettings(
     digest_interval_s: float = Field(default=300, gt=0)
     digest_daily_after_s: float = Field(default=86_400, gt=0)
     digest_weekly_after_s: float = Field(default=7 * 86_400, gt=0)
+    # Buyers' spend files, named by their SHA-256; no web root serves this folder.
+    spend_dir: Path = Field(default_factory=lambda: var_dir() / "spend")
+    spend_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    # How long a request starting an import waits for it before answering 202 (running).
+    spend_import_wait_s: float = Field(default=20, ge=0)
 
     @property
     def website(self) -> str:

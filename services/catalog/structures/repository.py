@@ -58,6 +58,30 @@ class StructureRepository:
     def with_activities(self) -> set[int]:
         return set(self.session.exec(select(Activity.structure_id).distinct()))
 
+    def identities(self) -> list[dict[str, Any]]:
+        """Every active structure's identifying fields, in id order: what buyers' spend is
+        matched against (columns only, no row objects, for the whole catalog at once)."""
+        names = (
+            "id",
+            "siret",
+            "siren",
+            "name",
+            "brand",
+            "postcode",
+            "commune_code",
+            "department_code",
+            "region_code",
+            "kind",
+            "family",
+            "is_qpv",
+            "is_zrr",
+        )
+        columns = [col(getattr(Structure, name)) for name in names]
+        rows = self.session.execute(
+            select(*columns).where(col(Structure.is_active)).order_by(col(Structure.id))
+        )
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def active_with_siret(self, siret: str) -> list[Structure]:
         return list(
             self.session.exec(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -13,12 +13,14 @@ from services.catalog.outbox import indexing
 from services.catalog.outbox.schemas import IndexingStatus
 from services.catalog.ownership.permissions import membership_of, require_manager
 from services.catalog.structures import lookup, service
+from services.catalog.structures.repository import StructureRepository
 from services.catalog.structures.schemas import (
     LookupHit,
     StructurePage,
     StructurePublic,
     StructureUpdate,
 )
+from services.common.errors import Forbidden
 from services.common.params import IdPath, IfMatch, etag, expected_version
 from services.domain.kinds import Kind
 
@@ -48,6 +50,20 @@ def lookup_structures(
     ] = False,
 ) -> list[LookupHit]:
     return lookup.lookup(session, principal, q.strip(), department, include_inactive)
+
+
+@router.get(
+    "/identities",
+    summary="Identités de toutes les structures actives (équipe et services)",
+    description=(
+        "SIRET, SIREN, nom, enseigne, lieu, type et famille de chaque structure active : ce "
+        "que le sourcing rapproche des dépenses des acheteurs. Réservé à l'équipe."
+    ),
+)
+def structure_identities(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    if not principal.is_staff:
+        raise Forbidden("Réservé à l'équipe et aux services de la plateforme.")
+    return StructureRepository(session).identities()
 
 
 @router.get(

@@ -1,7 +1,9 @@
-"""Who manages a structure, asked of the catalog with the service's own signed identity."""
+"""Who manages a structure, and the identities of every active structure (to match buyers'
+spend), asked of the catalog with the service's own signed identity."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ SERVICE_ACCOUNT = "service:sourcing"
 class CatalogDirectory:
     def __init__(self, client: httpx.AsyncClient, secret: str) -> None:
         self.client, self.secret = client, secret
+        self._identities: tuple[float, list[dict[str, Any]]] | None = None
 
     async def _get(self, path: str, principal: Principal) -> Any:
         """The catalog's answer, asked with `principal`'s identity; None when it has no such
@@ -55,3 +58,14 @@ class CatalogDirectory:
         service = Principal(SERVICE_ACCOUNT, Role.STAFF)
         record: dict[str, Any] | None = await self._get(f"/v1/structures/{structure_id}", service)
         return record
+
+    async def identities(self, max_age_s: float = 0.0) -> list[dict[str, Any]]:
+        """Every active structure's identity (id, SIRET, SIREN, name, place, kind...); the copy
+        fetched less than `max_age_s` ago serves when there is one."""
+        now = time.monotonic()
+        if self._identities is not None and now - self._identities[0] <= max_age_s:
+            return self._identities[1]
+        service = Principal(SERVICE_ACCOUNT, Role.STAFF)
+        found: list[dict[str, Any]] = await self._get("/v1/structures/identities", service) or []
+        self._identities = (now, found)
+        return found
