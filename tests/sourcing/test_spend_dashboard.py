@@ -4,18 +4,21 @@ a brute-force computation over the same rows; drills, years, gaps, categories an
 
 from __future__ import annotations
 
-import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
+from bench.spend_file import CATEGORIES, MAPPING, SpendRow, spend_rows, write_csv
 from services.common.identity import Role
 from services.common.state import state_of
 from services.common.text import fold
+from services.sourcing.needs.directory import CatalogDirectory
 from services.sourcing.spend.models import (
     SpendFile,
     SpendLine,
@@ -24,15 +27,13 @@ from services.sourcing.spend.models import (
     UploadStatus,
 )
 from services.sourcing.state import SourcingState
-from tests.catalog.api_support import SignedIdentity
+from tests.catalog.api_support import STAFF, SignedIdentity
 from tests.sourcing.projects_support import CLEANING, WEBSITE, Projects, buyer, projects, siret
+from tests.support import IDENTITY_SECRET
 
 __all__ = ["projects"]
 
 INCLUSIVE = {"siret", "siren", "confirmed"}
-CATEGORIES = ("Nettoyage", "Informatique", "Traiteur", "Fournitures de bureau", "")
-ENTITIES = ("Siège", "Usine de Lyon", "Agence 93", "")
-SITE_POSTCODES = ("69003", "93200", "75011", None)
 
 
 @dataclass
@@ -60,52 +61,6 @@ class Year:
 
     year: int
     rows: list[Row] = field(default_factory=list)
-
-
-def catalog_structures(projects: Projects, count: int) -> list[dict[str, Any]]:
-    """Real structures of the test catalog, with a SIRET, of every kind the search finds."""
-    found: dict[int, dict[str, Any]] = {}
-    for kind in ("EI", "ACI", "AI", "ETTI", "EA", "ESAT", "GEIQ"):
-        hits = projects.sourcing.get("/v1/search", params={"kind": kind, "per_page": 40}).json()
-        for hit in hits["hits"]:
-            if hit["siret"]:
-                found[hit["id"]] = hit
-    assert len(found) >= count // 2, len(found)
-    return list(found.values())[:count]
-
-
-def suppliers(structures: Sequence[dict[str, Any]], made_up: int) -> list[Supplier]:
-    """Real structures matched by SIRET (a few by SIREN), and made-up suppliers with valid
-    SIRETs matched to nothing or only suggested."""
-    found = []
-    for position, hit in enumerate(structures):
-        if position % 7 == 0:
-            siren = hit["siret"][:9]
-            found.append(Supplier(f"siren:{siren}", hit["name"], "siren", None, siren, hit))
-        else:
-            found.append(Supplier(hit["siret"], hit["name"], "siret", hit["siret"], None, hit))
-    for position in range(made_up):
-        number = siret()
-        match = "suggested" if position % 5 == 0 else "none"
-        found.append(Supplier(number, f"Fournisseur {position}", match, number, number[:9]))
-    return found
-
-
-def generate(year: int, pool: Sequence[Supplier], rows: int, seed: int) -> Year:
-    rng = random.Random(seed)
-    made = Year(year)
-    for _ in range(rows):
-        cents = rng.randint(100, 2_000_000) * (-1 if rng.random() < 0.03 else 1)
-        made.rows.append(
-            Row(
-                rng.choice(pool),
-                cents,
-                rng.choice(CATEGORIES),
-                rng.choice(ENTITIES),
-                rng.choice(SITE_POSTCODES),
-            )
-        )
-    return made
 
 
 def engine_of(projects: Projects) -> Any:
@@ -308,23 +263,84 @@ class Spend:
         return response
 
 
+def import_file(
+    projects: Projects, who: SignedIdentity, oid: int, content: bytes, year: int
+) -> dict[str, Any]:
+    """The file uploaded and imported through the API, waiting for the import to finish."""
+    client = projects.sourcing
+    sent = client.post(
+        f"/v1/organisations/{oid}/spend/files",
+        params={"name": f"depenses-{year}.csv"},
+        content=content,
+        headers={**who, "content-type": "application/octet-stream"},
+    )
+    assert sent.status_code == 201, sent.text
+    started = client.post(
+        f"/v1/organisations/{oid}/spend/uploads",
+        json={"file_id": sent.json()["id"], "year": year, "mapping": MAPPING},
+        headers=who,
+    )
+    assert started.status_code in (201, 202), started.text
+    upload = started.json()
+    for _ in range(600):
+        if upload["status"] != "running":
+            break
+        time.sleep(0.5)
+        upload = client.get(f"/v1/organisations/{oid}/spend/uploads/{upload['id']}", headers=who)
+        upload = upload.json()
+    assert upload["status"] == "active", upload
+    return dict(upload)
+
+
+def as_rows(year: int, generated: Sequence[SpendRow], identities: Sequence[dict[str, Any]]) -> Year:
+    """The accepted rows of a generated file, with the structure each must match."""
+    by_id = {int(i["id"]): i for i in identities}
+    made = Year(year)
+    for row in generated:
+        if row.refused:
+            continue
+        structure = by_id[row.structure_id] if row.match in INCLUSIVE and row.structure_id else None
+        supplier = Supplier(row.key, row.name, row.match, structure=structure)
+        made.rows.append(
+            Row(supplier, row.amount_cents, row.category, row.buying_entity, row.site_postcode)
+        )
+    return made
+
+
 @pytest.fixture(scope="module")
-def spend(projects: Projects) -> Iterator[Spend]:
-    """An organisation with 20,000 lines in 2025 and 3,000 in 2024."""
+def spend(projects: Projects, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spend]:
+    """An organisation importing, through the API, a generated file of 20,000 rows for 2025 and
+    one of 3,000 for 2024 (real SIRETs of the catalog mixed with made-up valid ones); sourcing
+    reaches the catalog in-process, as it does over HTTP in production."""
+    transport = httpx.ASGITransport(app=projects.catalog.app)
+    directory = CatalogDirectory(
+        httpx.AsyncClient(transport=transport, base_url="http://catalog", timeout=60),
+        IDENTITY_SECRET,
+    )
+    state = state_of(projects.sourcing.app, SourcingState)  # type: ignore[arg-type]
+    previous = state.runner.directory
+    state.runner.directory = directory
+    identities = projects.catalog.get("/v1/structures/identities", headers=STAFF).json()
     owner = buyer(f"rse-{id(projects)}", Role.PRIVATE_BUYER)
     organisation = projects.organisation(owner, "entreprise", name="Groupe Exemple")
-    pool = suppliers(catalog_structures(projects, 80), 400)
-    years = {2025: generate(2025, pool, 20_000, 17), 2024: generate(2024, pool[::2], 3_000, 24)}
-    for made in years.values():
-        store(projects, organisation["id"], made)
+    folder = tmp_path_factory.mktemp("spend_files")
+    years = {}
+    for year, count, seed in ((2025, 20_000, 17), (2024, 3_000, 24)):
+        generated = spend_rows(count, identities, year, seed)
+        content = write_csv(folder / f"{year}.csv", generated).read_bytes()
+        upload = import_file(projects, owner, organisation["id"], content, year)
+        years[year] = as_rows(year, generated, identities)
+        assert upload["rows_accepted"] == len(years[year].rows)
     yield Spend(projects, owner, organisation["id"], years)
+    state.runner.directory = previous
 
 
 def test_totals_and_every_breakdown_equal_a_brute_force_computation(spend: Spend) -> None:
     view = spend.get("dashboard", year=2025).json()
     assert view["year"] == 2025 and view["filters"] == {"category": None, "buying_entity": None}
     assert_matches(view, brute_force(spend.years[2025].rows))
-    assert view["totals"]["lines"] == 20_000
+    # 20,000 rows, less the malformed ones the import refused.
+    assert view["totals"]["lines"] == len(spend.years[2025].rows) > 19_500
     assert 0 < view["totals"]["inclusive_share"] < 1
     kinds = {r["key"]: r["label"] for r in view["by_kind"]}
     assert kinds.get("EI", "Entreprise d'insertion") == "Entreprise d'insertion"
@@ -340,10 +356,12 @@ def test_a_category_drill_narrows_every_figure(spend: Spend) -> None:
     assert drilled["totals"]["spend_eur"] < whole["totals"]["spend_eur"]
     assert [r["key"] for r in drilled["by_category"]] == ["Nettoyage"]
     both = spend.get(
-        "dashboard", year=2025, category="Informatique", buying_entity="Agence 93"
+        "dashboard", year=2025, category="Informatique", buying_entity="Agence de Bobigny"
     ).json()
     rows = [
-        r for r in spend.years[2025].rows if (r.category, r.entity) == ("Informatique", "Agence 93")
+        r
+        for r in spend.years[2025].rows
+        if (r.category, r.entity) == ("Informatique", "Agence de Bobigny")
     ]
     assert_matches(both, brute_force(rows))
     empty = spend.get("dashboard", year=2025, category="Rien de tel").json()
@@ -360,8 +378,8 @@ def test_year_over_year_lists_every_active_year(spend: Spend) -> None:
         assert entry["inclusive_eur"] == expected["inclusive_eur"]
         assert entry["suppliers"] == expected["suppliers"]
         assert entry["inclusive_suppliers"] == expected["inclusive_suppliers"]
-    drilled = spend.get("dashboard", year=2024, category="Traiteur").json()
-    rows = [r for r in spend.years[2024].rows if r.category == "Traiteur"]
+    drilled = spend.get("dashboard", year=2024, category="Restauration").json()
+    rows = [r for r in spend.years[2024].rows if r.category == "Restauration"]
     assert drilled["years"][0]["spend_eur"] == euros(sum(r.cents for r in rows))
     missing = spend.projects.sourcing.get(
         f"/v1/organisations/{spend.organisation_id}/spend/dashboard",
@@ -388,7 +406,9 @@ def test_only_members_and_staff_read_the_dashboard(spend: Spend) -> None:
         assert refused.status_code == 403, (suffix, refused.text)
         assert "Nettoyage" not in refused.text
     staff = buyer("staff", Role.STAFF)
-    assert spend.get("dashboard", staff, year=2025).json()["totals"]["lines"] == 20_000
+    assert spend.get("dashboard", staff, year=2025).json()["totals"]["lines"] == len(
+        spend.years[2025].rows
+    )
     written = spend.projects.sourcing.put(
         f"{path}/sites", json={"departments": ["93"]}, headers=staff
     )
@@ -406,7 +426,10 @@ def test_categories_suggest_a_sector_and_refuse_an_unknown_one(spend: Spend) -> 
     refused = spend.projects.sourcing.put(
         path,
         json={
-            "mappings": [{"label": "Traiteur", "sector": None}, {"label": "X", "sector": "nope"}]
+            "mappings": [
+                {"label": "Restauration", "sector": None},
+                {"label": "X", "sector": "nope"},
+            ]
         },
         headers=spend.owner,
     )
