@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 # on processes, mail or the browser, so two files at a time fit two cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp soak load-generator browser poppler
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp bench-spend soak load-generator browser poppler
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
@@ -56,6 +56,9 @@ bench-large: setup load-generator ## the same, plus 1,000,000 activities
 
 bench-decp: setup ## DECP import of 1,000,000 generated contracts: throughput, peak memory, re-import
 	$(BIN)/python -m bench.decp
+
+bench-spend: setup ## spend import of 1,000,000 generated rows for a year: rows/s, peak memory
+	$(BIN)/python -m bench.spend
 
 soak: setup ## 10 minutes of mixed traffic through the gateway: errors, p99, memory drift
 	$(BIN)/python -m bench.soak

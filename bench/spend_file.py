@@ -93,7 +93,7 @@ def made_up_siret(rng: random.Random, siren: str | None = None) -> str:
 def _french_amount(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}".replace(",", "\u202f" if euros % 2 else " ")
+    grouped = f"{euros:,}".replace(",", "\u00a0" if euros % 2 else " ")
     return f"{sign}{grouped},{rest:02d}" + (" €" if euros % 3 == 0 else "")
 
 

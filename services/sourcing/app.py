@@ -103,8 +103,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             alerts_router,
             organisations_router,
             projects_router,
-            spend_dashboard_router,
             spend_router,
+            spend_dashboard_router,
         ],
         readiness=readiness,
     )

@@ -1286,6 +1286,88 @@ SPEND_DASHBOARD_ATTACKS: dict[str, Callable[[World], None]] = {
 }
 
 
+# --- spend of an organisation (sourcing) ---------------------------------------------------------
+
+SPEND_YEAR = 2025
+
+
+def _spend(world: World) -> tuple[str, dict[str, Any]]:
+    """An organisation of buyer 1 with a spend file imported (one row refused): its path and
+    what buyer 1 reads of its imports."""
+    organisation, _ = _organisation(world)
+    supplier = siret()
+    content = f"SIRET;Montant HT;Fournisseur\r\n{supplier};1 234,56;Alpha\r\n;12;\r\n".encode()
+    sent = httpx.post(
+        f"{world.system.gateway.url}{organisation}/spend/files",
+        params={"name": "achats.csv"},
+        content=content,
+        headers={**world.buyer_1, "content-type": "text/csv"},
+        timeout=30,
+    )
+    assert sent.status_code == 201, sent.text
+    mapping = {"supplier_siret": "SIRET", "amount": "Montant HT", "supplier_name": "Fournisseur"}
+    body = {"file_id": sent.json()["id"], "year": SPEND_YEAR, "mapping": mapping}
+    started = _send(world, "POST", f"{organisation}/spend/uploads", world.buyer_1, body)
+    assert started.status_code == 201 and started.json()["status"] == "active", started.text
+    uploads = _send(world, "GET", f"{organisation}/spend/uploads", world.buyer_1).json()
+    return organisation, {"file": sent.json(), "upload": started.json(), "uploads": uploads}
+
+
+def _attack_spend(
+    method: str, suffix: Callable[[dict[str, Any]], str], body: object = None
+) -> Callable[[World], None]:
+    def attack(world: World) -> None:
+        path, before = _spend(world)
+        for headers in _intruders(world):
+            refused = _send(world, method, path + suffix(before), headers, body)
+            _refused(refused)
+            assert before["file"]["sha256"] not in refused.text
+            assert "Alpha" not in refused.text
+        after = _send(world, "GET", f"{path}/spend/uploads", world.buyer_1).json()
+        assert after == before["uploads"]
+        suppliers = _send(
+            world, "GET", f"{path}/spend/suppliers?year={SPEND_YEAR}", world.buyer_1
+        ).json()
+        assert [i["match"] for i in suppliers["items"]] == ["none"]
+
+    return attack
+
+
+SPEND_ATTACKS: dict[str, Callable[[World], None]] = {
+    "post /api/v1/organisations/{organisation_id}/spend/files": _attack_spend(
+        "POST", lambda s: "/spend/files?name=x.csv"
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/files/{file_id}": _attack_spend(
+        "GET", lambda s: f"/spend/files/{s['file']['id']}"
+    ),
+    "post /api/v1/organisations/{organisation_id}/spend/uploads": _attack_spend(
+        "POST",
+        lambda s: "/spend/uploads",
+        {"file_id": 1, "year": SPEND_YEAR, "mapping": {"amount": "Montant HT"}},
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/uploads": _attack_spend(
+        "GET", lambda s: "/spend/uploads"
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/uploads/{upload_id}": _attack_spend(
+        "GET", lambda s: f"/spend/uploads/{s['upload']['id']}"
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/uploads/{upload_id}/rejections.csv": (
+        _attack_spend("GET", lambda s: f"/spend/uploads/{s['upload']['id']}/rejections.csv")
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/suppliers": _attack_spend(
+        "GET", lambda s: f"/spend/suppliers?year={SPEND_YEAR}"
+    ),
+    "get /api/v1/organisations/{organisation_id}/spend/suppliers/export.csv": _attack_spend(
+        "GET", lambda s: f"/spend/suppliers/export.csv?year={SPEND_YEAR}"
+    ),
+    "post /api/v1/organisations/{organisation_id}/spend/suppliers/decision": _attack_spend(
+        "POST",
+        lambda s: "/spend/suppliers/decision",
+        {"year": SPEND_YEAR, "key": "nom:x|", "decision": "reject"},
+    ),
+}
+
+
 ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/structures/{structure_id}": attack_structure_read,
     "patch /api/v1/structures/{structure_id}": attack_structure_patch,
@@ -1363,6 +1445,7 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/siae/siren/{siren}/": attack_legacy_siren,
     "get /api/siae/siret/{siret}/": attack_legacy_siret,
     **PROJECT_ATTACKS,
+    **SPEND_ATTACKS,
     **SPEND_DASHBOARD_ATTACKS,
 }
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from services.common.text import fold
 from services.sourcing.search.vocabulary import SearchVocabulary
+from services.sourcing.spend.dashboard import euros
 from services.sourcing.spend.models import SpendCategory, SpendLine
 from services.sourcing.spend.sites import body_error
 
@@ -137,7 +138,7 @@ def view(
                 "label": label,
                 "sector": mapped.get(label),
                 "suggested_sector": suggest(label, sectors, synonyms),
-                "spend_eur": round((cents or 0) / 100, 2),
+                "spend_eur": euros(cents),
             }
             for label, cents in rows
         ]

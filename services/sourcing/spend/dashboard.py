@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlmodel
@@ -58,13 +59,14 @@ class Filters:
         return {"category": self.category, "buying_entity": self.buying_entity}
 
 
-def euros(cents: int | None) -> float:
-    return round((cents or 0) / 100, 2)
+def euros(cents: int | Decimal | None) -> float:
+    # PostgreSQL sums a BigInteger column as a numeric: read back as a Decimal.
+    return round(int(cents or 0) / 100, 2)
 
 
-def share(part: int | None, whole: int | None) -> float:
+def share(part: int | Decimal | None, whole: int | Decimal | None) -> float:
     """A fraction 0..1; 0 when there is nothing (or only credit notes) to divide by."""
-    return (part or 0) / whole if whole and whole > 0 else 0.0
+    return int(part or 0) / int(whole) if whole and whole > 0 else 0.0
 
 
 def active_upload(session: Session, organisation_id: int, year: int) -> SpendUpload:
@@ -195,10 +197,11 @@ def _breakdowns(
     )
     total = inclusive_cents = suppliers = inclusive_suppliers = lines = 0
     by: dict[str, dict[str, list[int]]] = {"family": {}, "kind": {}, "region": {}, "territory": {}}
-    for is_inclusive, family, kind, region, qpv, zrr, cents, count, line_count in rows:
+    for is_inclusive, family, kind, region, qpv, zrr, summed, count, line_count in rows:
+        cents = int(summed)
         total += cents
         suppliers += count
-        lines += line_count
+        lines += int(line_count)
         if not is_inclusive:
             continue
         inclusive_cents += cents
@@ -273,7 +276,7 @@ def _by_line_field(
         )
         .all()
     )
-    ordered = sorted(rows, key=lambda r: (-r[1], r[0]))
+    ordered = sorted(rows, key=lambda r: (-int(r[1]), r[0]))
     return [
         {
             "key": key,

@@ -65,7 +65,8 @@ def supplier_rows(
     assert upload.id is not None
     f = supplier_figures(upload.id, filters).c
     rows = session.connection().execute(select(*f).order_by(f.amount.desc(), f.supplier_key))
-    return [dict(row._mapping) for row in rows]
+    # PostgreSQL sums cents as numeric: integers here, as SQLite gives them.
+    return [{**row._mapping, "amount": int(row.amount)} for row in rows]
 
 
 def _supplier_values(row: Mapping[str, Any], total_cents: int) -> list[Any]:
@@ -106,9 +107,11 @@ def as_csv(rows: Sequence[Mapping[str, Any]]) -> Iterator[bytes]:
     writer.writerow(SUPPLIER_COLUMNS)
     for position, row in enumerate(rows, start=1):
         values = _supplier_values(row, total)
-        values[6] = _decimal(values[6])
-        values[7] = f"{values[7]:.6f}".replace(".", ",")
-        writer.writerow([safe_cell(v) for v in values])
+        cells = [safe_cell(v) for v in values]
+        # Figures we computed are written as numbers: a credit note's « -156,43 » is no formula.
+        cells[6] = _decimal(values[6])
+        cells[7] = f"{values[7]:.6f}".replace(".", ",")
+        writer.writerow(cells)
         if position % 1000 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -88,7 +88,7 @@ def candidates(
         department = department_of_postcode(vocabulary, postcode) if postcode else None
         for territory in [department] if department else sites:
             key = (category, territory)
-            spent[key] = spent.get(key, 0) + cents
+            spent[key] = spent.get(key, 0) + int(cents)
             if inclusive_lines:
                 served.add(key)
     found = [

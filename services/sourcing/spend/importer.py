@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -57,7 +57,8 @@ INTERRUPTED = "import interrompu : relancez-le"
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _AMOUNT = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _POSTCODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$")
 
 
 class RowRefused(ValueError):
@@ -114,7 +115,8 @@ def parse_siret(cell: Cell) -> str | None:
         return None
     problem = siret_problem(siret)
     if problem:
-        raise RowRefused("supplier_siret", f"SIRET invalide : {problem}", cell)
+        reason = problem if problem.startswith("SIRET") else f"SIRET invalide : {problem}"
+        raise RowRefused("supplier_siret", reason, cell)
     return siret
 
 
@@ -124,7 +126,8 @@ def parse_siren(cell: Cell) -> str | None:
         return None
     problem = siren_problem(siren)
     if problem:
-        raise RowRefused("supplier_siren", f"SIREN invalide : {problem}", cell)
+        reason = problem if problem.startswith("SIREN") else f"SIREN invalide : {problem}"
+        raise RowRefused("supplier_siren", reason, cell)
     return siren
 
 
@@ -137,6 +140,20 @@ def parse_postcode(cell: Cell, field_name: str) -> str | None:
     return text
 
 
+def _day_of(text: str, cell: Cell) -> date:
+    """A day written JJ/MM/AAAA (or with - or .), JJ/MM/AA, or AAAA-MM-JJ."""
+    try:
+        if found := _DAY_FIRST.match(text):
+            day, month, year = (int(part) for part in found.groups())
+            return date(year + 2000 if year < 100 else year, month, day)
+        if found := _YEAR_FIRST.match(text):
+            year, month, day = (int(part) for part in found.groups())
+            return date(year, month, day)
+    except ValueError:
+        pass
+    raise RowRefused("date", "date illisible (attendu JJ/MM/AAAA ou AAAA-MM-JJ)", cell)
+
+
 def parse_date(cell: Cell, year: int) -> date | None:
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         return None
@@ -145,16 +162,7 @@ def parse_date(cell: Cell, year: int) -> date | None:
     elif isinstance(cell, date):
         day = cell
     else:
-        text = str(cell).strip()
-        text = text.split("T")[0].split(" ")[0]
-        for fmt in _DATE_FORMATS:
-            try:
-                day = datetime.strptime(text, fmt).date()
-                break
-            except ValueError:
-                continue
-        else:
-            raise RowRefused("date", "date illisible (attendu JJ/MM/AAAA ou AAAA-MM-JJ)", cell)
+        day = _day_of(str(cell).strip().split("T")[0].split(" ")[0], cell)
     if day.year != year:
         raise RowRefused("date", f"date hors de l'année {year}", cell)
     return day
@@ -273,6 +281,12 @@ class ImportRun:
         self.lines.append(values)
 
 
+# Core tables: a list of rows goes in one executemany, without the ORM's per-row work.
+_LINES = SpendLine.__table__  # type: ignore[attr-defined]
+_REJECTIONS = SpendRejection.__table__  # type: ignore[attr-defined]
+_SUPPLIERS = SpendSupplier.__table__  # type: ignore[attr-defined]
+
+
 class ImportFailed(AppError):
     status, slug, title = 422, "spend-import-failed", "Import impossible"
 
@@ -280,9 +294,9 @@ class ImportFailed(AppError):
 def _flush(session: Session, run: ImportRun) -> None:
     """The batch's lines and rejections written, the counters with them, in one commit."""
     if run.lines:
-        session.execute(insert(SpendLine), run.lines)
+        session.execute(_LINES.insert(), run.lines)
     if run.rejections:
-        session.execute(insert(SpendRejection), run.rejections)
+        session.execute(_REJECTIONS.insert(), run.rejections)
     session.execute(
         update(SpendUpload)
         .where(col(SpendUpload.id) == run.upload_id)
@@ -438,6 +452,6 @@ def _import(
         catalog = CatalogIdentities(identities)
         supplier_rows = _supplier_rows(run, catalog, choices)
         for start in range(0, len(supplier_rows), batch_size):
-            session.execute(insert(SpendSupplier), supplier_rows[start : start + batch_size])
+            session.execute(_SUPPLIERS.insert(), supplier_rows[start : start + batch_size])
         activate(session, upload)
         session.commit()

@@ -174,18 +174,20 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise SpendFileRefused(f"classeur XLSX illisible ({type(exc).__name__})") from exc
-    try:
-        if not workbook.worksheets:
-            return
-        sheet = workbook.worksheets[0]
-        for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, list(row)
-    finally:
-        workbook.close()
+    # Opened as a stream: stored files have no extension, which openpyxl checks on paths.
+    with path.open("rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise SpendFileRefused(f"classeur XLSX illisible ({type(exc).__name__})") from exc
+        try:
+            if not workbook.worksheets:
+                return
+            sheet = workbook.worksheets[0]
+            for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield line, list(row)
+        finally:
+            workbook.close()
 
 
 def rows(path: Path, shape: FileShape) -> Iterator[tuple[int, list[Cell]]]:

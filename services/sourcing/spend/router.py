@@ -65,7 +65,14 @@ async def send_file(
     state: SourcingStateDep,
     name: Annotated[str | None, Query(max_length=200, description="Nom du fichier")] = None,
 ) -> FileView:
-    return await service.upload_file(state, principal, organisation_id, name, request.stream())
+    return await service.upload_file(
+        state,
+        principal,
+        organisation_id,
+        name,
+        request.stream(),
+        request.headers.get("content-length"),
+    )
 
 
 @router.get("/files/{file_id}", response_model=FileView, summary="Un fichier de dépenses envoyé")

@@ -20,7 +20,7 @@ from services.common.identity import Principal
 from services.common.spreadsheet import safe_cell
 from services.sourcing.projects.organisations import reach
 from services.sourcing.projects.service import in_transaction
-from services.sourcing.spend.files import SpendFileStore
+from services.sourcing.spend.files import MIB, SpendFileStore, SpendFileTooLarge
 from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, run_import
 from services.sourcing.spend.models import SpendFile, SpendUpload, UploadStatus
 from services.sourcing.spend.reader import FileShape, SpendFileRefused, inspect, suggested_mapping
@@ -71,9 +71,13 @@ async def upload_file(
     organisation_id: int,
     name: str | None,
     body: AsyncIterator[bytes],
+    declared_length: str | None = None,
 ) -> FileView:
     """The body stored under its digest once checked from its bytes; refused whole otherwise."""
     await in_transaction(state, lambda s: reach(s, principal, organisation_id, write=True))
+    limit = state.settings.spend_max_bytes
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit:
+        raise SpendFileTooLarge(f"Le fichier dépasse {limit // MIB} Mio : découpez-le.")
     store = store_of(state)
     received = await store.receive(body, state.settings.spend_max_bytes)
 
@@ -124,7 +128,10 @@ def read_file(
     file_id: int,
 ) -> FileView:
     spend_file = _reached_file(session, principal, organisation_id, file_id, write=False)
-    return _file_view(spend_file, inspect(store.path(spend_file.stored_path)))
+    path = store.path(spend_file.stored_path)
+    if not path.exists():
+        raise NotFound(f"Le fichier {file_id} n'est plus conservé : envoyez-le à nouveau.")
+    return _file_view(spend_file, inspect(path))
 
 
 def check_mapping(mapping: dict[str, str], columns: list[str]) -> None:
