@@ -355,6 +355,10 @@ def test_upload_map_dashboard_drill_export(
             str(count)
         )
     check_accessibility(page, "spend-import")
+    # What htmx asks while an import runs: the outcome alone, to swap in place.
+    fragment = page.request.get(page.url, headers={"HX-Request": "true"}).text()
+    assert fragment.lstrip().startswith('<div id="import" data-status="active"')
+    assert "<html" not in fragment and "montant illisible" in fragment
 
     # The dashboard: the API's figures equal the file's, and the page shows them.
     page.get_by_role("link", name=f"Voir le tableau de bord {YEAR}").click()
