@@ -213,13 +213,23 @@ async def upload_file(
             visitor, organisation_id, errors={"fichier": view.too_large()}, status_code=413
         )
     form = await checked_form(request, visitor)
-    sent_year = form.get("year")
+    upload = form.get("fichier")
+    try:
+        return await _send_upload(visitor, organisation_id, form.get("year"), upload)
+    finally:
+        # The spooled copy goes as soon as the API has the file (or refused it).
+        if isinstance(upload, UploadFile):
+            await upload.close()
+
+
+async def _send_upload(
+    visitor: Visitor, organisation_id: int, sent_year: object, upload: object
+) -> Response:
     values = {"year": sent_year.strip()[:4] if isinstance(sent_year, str) else ""}
     errors: dict[str, str] = {}
     year, error = view.read_year(values["year"])
     if error:
         errors["year"] = error
-    upload = form.get("fichier")
     if not isinstance(upload, UploadFile) or not upload.filename:
         errors["fichier"] = "choisissez le fichier de vos achats (CSV ou XLSX)"
     elif (upload.size or 0) > view.UPLOAD_CAP_BYTES:
@@ -227,13 +237,12 @@ async def upload_file(
     if errors or not isinstance(upload, UploadFile):
         return await _uploads_page(visitor, organisation_id, values, errors, 422)
     await _organisation(visitor, organisation_id)
-    name = (upload.filename or "achats")[-200:]
     try:
         answer = await _raw(
             visitor,
             "POST",
             f"/organisations/{organisation_id}/spend/files",
-            params={"name": name},
+            params={"name": (upload.filename or "achats")[-200:]},
             content=_chunks(upload),
             headers={
                 "Content-Type": "application/octet-stream",
@@ -246,8 +255,6 @@ async def upload_file(
             raise
         errors["fichier"] = view.file_problem(problem)
         return await _uploads_page(visitor, organisation_id, values, errors, problem.status)
-    finally:
-        await upload.close()
     file_id = answer.json()["id"]
     return redirect(f"{_base(organisation_id)}/fichiers/{file_id}?annee={year}")
 
