@@ -80,6 +80,7 @@ _RESOURCES = (
 # One operation per method, each with its own id; reading needs the buyers' read scope,
 # writing their write scope.
 for _path, _endpoint, _name, _tag, _summary in _RESOURCES:
+    # PUT: an organisation's spend categories and sites, its OETH declaration.
     for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         router.add_api_route(
             _path,

@@ -30,6 +30,7 @@ from services.sourcing.search.engine import SearchEngine
 from services.sourcing.search.router import router as search_router
 from services.sourcing.search.vocabulary import SearchVocabulary
 from services.sourcing.settings import SourcingSettings, get_settings
+from services.sourcing.spend.dashboard_router import router as spend_dashboard_router
 from services.sourcing.spend.importer import fail_interrupted
 from services.sourcing.spend.router import router as spend_router
 from services.sourcing.state import SourcingState
@@ -105,6 +106,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             projects_router,
             spend_router,
             oeth_router,
+            spend_dashboard_router,
         ],
         readiness=readiness,
     )

@@ -40,6 +40,7 @@ from services.web.pages import (
     organisations,
     projects,
     search,
+    spend,
     staff,
     structures,
     tender,
@@ -210,6 +211,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         answer_link,
         staff,
         buyers,
+        spend,
     ):
         app.include_router(module.router)
     return app

@@ -1262,6 +1262,29 @@ PROJECT_ATTACKS: dict[str, Callable[[World], None]] = {
     "get /api/v1/public-buyers/{siret}": attack_public_buyer,
 }
 
+_SPEND = "/api/v1/organisations/{organisation_id}/spend"
+# An organisation's spend dashboard, categories, sites and exports: only its members.
+SPEND_DASHBOARD_ATTACKS: dict[str, Callable[[World], None]] = {
+    f"get {_SPEND}/dashboard": _attack_organisation("GET", lambda o: "/spend/dashboard?year=2025"),
+    f"get {_SPEND}/categories": _attack_organisation("GET", lambda o: "/spend/categories"),
+    f"put {_SPEND}/categories": _attack_organisation(
+        "PUT", lambda o: "/spend/categories", {"mappings": [{"label": "Ménage", "sector": None}]}
+    ),
+    f"get {_SPEND}/sites": _attack_organisation("GET", lambda o: "/spend/sites"),
+    f"put {_SPEND}/sites": _attack_organisation(
+        "PUT", lambda o: "/spend/sites", {"departments": ["93"]}
+    ),
+    f"get {_SPEND}/export.csv": _attack_organisation(
+        "GET", lambda o: "/spend/export.csv?year=2025"
+    ),
+    f"get {_SPEND}/export.xlsx": _attack_organisation(
+        "GET", lambda o: "/spend/export.xlsx?year=2025"
+    ),
+    f"get {_SPEND}/summary.pdf": _attack_organisation(
+        "GET", lambda o: "/spend/summary.pdf?year=2025"
+    ),
+}
+
 
 # --- OETH declarations and suppliers' attestations (sourcing) -----------------------------------
 
@@ -1593,6 +1616,7 @@ ATTACKS: dict[str, Callable[[World], None]] = {
     **PROJECT_ATTACKS,
     **OETH_ATTACKS,
     **SPEND_ATTACKS,
+    **SPEND_DASHBOARD_ATTACKS,
 }
 
 

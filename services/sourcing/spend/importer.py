@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -223,7 +223,7 @@ class RowRules:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Supplier:
     siret: str | None
     siren: str | None
@@ -312,24 +312,30 @@ def _flush(session: Session, run: ImportRun) -> None:
 
 
 def _supplier_rows(
-    run: ImportRun, catalog: CatalogIdentities, choices: Mapping[str, Choice]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "upload_id": run.upload_id,
-            "supplier_key": key,
-            "siret": s.siret,
-            "siren": s.siren,
-            "name": s.name,
-            "postcode": s.postcode,
-            "lines": s.lines,
-            "amount_cents": s.amount_cents,
-            **matched_columns(
-                catalog.match(s.siret, s.siren, s.name, s.postcode, choices.get(key))
-            ),
-        }
-        for key, s in run.suppliers.items()
-    ]
+    run: ImportRun, catalog: CatalogIdentities, choices: Mapping[str, Choice], batch_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The suppliers' rows with their matches, by batches: never all built at once."""
+    batch: list[dict[str, Any]] = []
+    for key, s in run.suppliers.items():
+        match = catalog.match(s.siret, s.siren, s.name, s.postcode, choices.get(key))
+        batch.append(
+            {
+                "upload_id": run.upload_id,
+                "supplier_key": key,
+                "siret": s.siret,
+                "siren": s.siren,
+                "name": s.name,
+                "postcode": s.postcode,
+                "lines": s.lines,
+                "amount_cents": s.amount_cents,
+                **matched_columns(match),
+            }
+        )
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def activate(session: Session, upload: SpendUpload) -> None:
@@ -450,8 +456,7 @@ def _import(
                 "l'import précédent de l'année reste en vigueur"
             )
         catalog = CatalogIdentities(identities)
-        supplier_rows = _supplier_rows(run, catalog, choices)
-        for start in range(0, len(supplier_rows), batch_size):
-            session.execute(_SUPPLIERS.insert(), supplier_rows[start : start + batch_size])
+        for batch in _supplier_rows(run, catalog, choices, batch_size):
+            session.execute(_SUPPLIERS.insert(), batch)
         activate(session, upload)
         session.commit()
