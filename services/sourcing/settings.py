@@ -46,7 +46,8 @@ class SourcingSettings(
     spend_dir: Path = Field(default_factory=lambda: var_dir() / "spend")
     spend_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     # How long a request starting an import waits for it before answering 202 (running).
-    spend_import_wait_s: float = Field(default=20, ge=0)
+    # Below the gateway's upstream timeout (10 s): a longer import answers 202, never a 504.
+    spend_import_wait_s: float = Field(default=8, ge=0)
 
     @property
     def website(self) -> str:

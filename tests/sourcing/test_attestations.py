@@ -368,3 +368,29 @@ def test_an_imported_spend_file_feeds_the_deduction_and_the_suppliers_clients(
     ).json()
     mine = next(c for c in clients if c["organisation_id"] == oid)
     assert (mine["siren"], mine["lines"], mine["amount_eur"]) == (organisation["siren"], 2, 13500.5)
+
+
+def test_claiming_a_clients_siren_alone_reveals_none_of_its_attestations(
+    world: World, buyers: dict[str, Any]
+) -> None:
+    client = world.sourcing
+    first, _ = buyers["first"]
+    issued = client.post(
+        _path(world.ea),
+        json=attestation_body(first["siren"], ("F-9", 5000, 2500)),
+        headers=world.manager(world.ea),
+    )
+    assert issued.status_code == 201, issued.text
+    # Anyone may create an organisation under a SIREN they type: without spend of their own
+    # matched to the EA that year, the attestation stays out of their reach.
+    impostor = identity(f"imposteur-{first['id']}", Role.PRIVATE_BUYER)
+    body = {"name": "Pas le client", "siret": first["siret"], "buyer_kind": "entreprise"}
+    made = client.post("/v1/organisations", json=body, headers=impostor)
+    assert made.status_code == 201, made.text
+    other = made.json()
+    assert other["siren"] == first["siren"]
+    base = f"/v1/organisations/{other['id']}"
+    assert client.get(f"{base}/attestations?year={YEAR}", headers=impostor).json() == []
+    pdf = client.get(f"{base}/attestations/{issued.json()['id']}/attestation.pdf", headers=impostor)
+    assert pdf.status_code == 404
+    assert client.get(f"{base}/oeth/{YEAR}", headers=impostor).json()["contracts"] == []

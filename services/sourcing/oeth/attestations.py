@@ -290,7 +290,7 @@ def received(
 ) -> list[AttestationView]:
     """The attestations issued to the organisation's SIREN, every version, newest first."""
     access = reach(session, principal, organisation_id, write=False)
-    found = OethRepository(session).received_all(access.organisation.siren, year)
+    found = OethRepository(session).received_all(access.organisation, year)
     return [to_view(a) for a in found]
 
 
@@ -298,7 +298,8 @@ def received_one(
     session: Session, principal: Principal, organisation_id: int, attestation_id: int
 ) -> AttestationView:
     access = reach(session, principal, organisation_id, write=False)
-    attestation = OethRepository(session).attestation(attestation_id)
-    if attestation is None or attestation.client_siren != access.organisation.siren:
+    oeth = OethRepository(session)
+    attestation = oeth.attestation(attestation_id)
+    if attestation is None or not oeth.addressed_to(attestation, access.organisation):
         raise NotFound(f"Attestation {attestation_id} introuvable pour cette organisation.")
     return to_view(attestation)

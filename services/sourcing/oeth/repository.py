@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as columns
@@ -89,24 +90,53 @@ class OethRepository(SessionRepository):
             .order_by(col(SpendSupplier.amount_cents).desc(), col(SpendSupplier.id))
         ).all()
 
-    def received(self, siren: str, year: int) -> Sequence[Attestation]:
-        """The attestations in force issued to a SIREN for a year."""
+    def received(self, organisation: Organisation, year: int) -> Sequence[Attestation]:
+        """The attestations in force issued to an organisation for a year."""
         return self.session.exec(
             select(Attestation)
             .where(
-                Attestation.client_siren == siren,
+                self._addressed_to(organisation),
                 Attestation.year == year,
                 Attestation.status == AttestationStatus.ISSUED,
             )
             .order_by(col(Attestation.id))
         ).all()
 
-    def received_all(self, siren: str, year: int | None) -> Sequence[Attestation]:
-        """Every version issued to a SIREN (a year's, or all), newest first."""
-        query = select(Attestation).where(Attestation.client_siren == siren)
+    def received_all(self, organisation: Organisation, year: int | None) -> Sequence[Attestation]:
+        """Every version issued to an organisation (a year's, or all), newest first."""
+        query = select(Attestation).where(self._addressed_to(organisation))
         if year is not None:
             query = query.where(Attestation.year == year)
         return self.session.exec(query.order_by(col(Attestation.id).desc()).limit(LIST_LIMIT)).all()
+
+    def addressed_to(self, attestation: Attestation, organisation: Organisation) -> bool:
+        return (
+            self.session.exec(
+                select(Attestation.id).where(
+                    Attestation.id == attestation.id, self._addressed_to(organisation)
+                )
+            ).first()
+            is not None
+        )
+
+    @staticmethod
+    def _addressed_to(organisation: Organisation) -> Any:
+        """An attestation names its client by SIREN, which no one verifies when an organisation
+        is created: an organisation reads one only when its own active spend of that year
+        matched the issuing structure, so that claiming a SIREN alone reveals nothing."""
+        supplied = (
+            select(SpendSupplier.id)
+            .join(SpendUpload, col(SpendUpload.id) == col(SpendSupplier.upload_id))
+            .where(
+                SpendUpload.organisation_id == organisation.id,
+                SpendUpload.status == UploadStatus.ACTIVE,
+                col(SpendUpload.year) == col(Attestation.year),
+                col(SpendSupplier.structure_id) == col(Attestation.structure_id),
+                col(SpendSupplier.match).in_(INCLUSIVE_MATCHES),
+            )
+            .exists()
+        )
+        return (col(Attestation.client_siren) == organisation.siren) & supplied
 
     def attestation(self, attestation_id: int) -> Attestation | None:
         return self.session.get(Attestation, attestation_id)

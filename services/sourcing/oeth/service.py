@@ -148,7 +148,7 @@ def _contracts(
     attestation replaces the estimates of its structure's spend."""
     assert organisation.id is not None
     oeth = OethRepository(session)
-    received = oeth.received(organisation.siren, year)
+    received = oeth.received(organisation, year)
     attested = {a.structure_id for a in received}
     keys: dict[int, str] = {}
     rows: list[tuple[ContractLine, deduction.Contract]] = []
