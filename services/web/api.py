@@ -210,3 +210,31 @@ def relayed(
             await stream.__aexit__(None, None, None)
 
     return StreamingResponse(chunks(), media_type=media_type, headers=dict(headers))
+
+
+async def download(
+    api: Api,
+    path: str,
+    filename: str,
+    *,
+    params: Params = None,
+    user: SignedIn | None = None,
+    client_ip: str | None = None,
+    media_type: str | None = None,
+) -> StreamingResponse:
+    """A file of the API passed on as it comes, or its refusal raised as the API's problem; the
+    caller has read something first, so that the token is fresh (a stream cannot be retried)."""
+    context = api.stream(path, params=params, user=user, client_ip=client_ip)
+    try:
+        response = await context.__aenter__()
+    except httpx.HTTPError as exc:
+        raise ApiUnavailable(type(exc).__name__) from exc
+    if response.status_code != 200:
+        await response.aread()
+        await context.__aexit__(None, None, None)
+        if response.status_code >= 500:
+            raise ApiUnavailable(f"HTTP {response.status_code}")
+        raise ApiProblem.of(response)
+    kind = media_type or response.headers.get("content-type", "application/octet-stream")
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return relayed(context, response, kind, disposition)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.web import oeth_view as view
-from services.web.api import ApiProblem, ApiUnavailable, relayed
+from services.web.api import ApiProblem, download
 from services.web.manage_view import calls, if_match
 from services.web.visitor import CheckedForm, SignedInDep, Visitor, redirect
 
@@ -210,17 +210,11 @@ async def pdf(visitor: Visitor, path: str, filename: str, check: str) -> Respons
     (a stream cannot be retried)."""
     api = visitor.state.api
     await api.get(check, **calls(visitor))
-    context = api.stream(path, user=visitor.user, client_ip=visitor.client_ip)
-    response = await context.__aenter__()
-    if response.status_code != 200:
-        await response.aread()
-        await context.__aexit__(None, None, None)
-        if response.status_code >= 500:
-            raise ApiUnavailable(f"HTTP {response.status_code}")
-        raise ApiProblem.of(response)
-    return relayed(
-        context,
-        response,
-        "application/pdf",
-        {"Content-Disposition": f'attachment; filename="{filename}"'},
+    return await download(
+        api,
+        path,
+        filename,
+        user=visitor.user,
+        client_ip=visitor.client_ip,
+        media_type="application/pdf",
     )

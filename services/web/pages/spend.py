@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.web import spend_view as view
-from services.web.api import ApiProblem, ApiUnavailable, LoginRequired, relayed
+from services.web.api import ApiProblem, ApiUnavailable, LoginRequired, download
 from services.web.manage_view import calls, my_account
 from services.web.pages.organisations import my_organisations
 from services.web.places import territories
@@ -103,25 +103,14 @@ async def _raw(
 
 
 async def _relay(visitor: Visitor, path: str, params: dict[str, Any], filename: str) -> Response:
-    """A download of the API passed on as it comes (the organisation read first: a stream
-    cannot be retried with a renewed token)."""
-    api = visitor.state.api
-    context = api.stream(path, params=params, user=visitor.user, client_ip=visitor.client_ip)
-    try:
-        response = await context.__aenter__()
-    except httpx.HTTPError as exc:
-        raise ApiUnavailable(type(exc).__name__) from exc
-    if response.status_code != 200:
-        await response.aread()
-        await context.__aexit__(None, None, None)
-        if response.status_code >= 500:
-            raise ApiUnavailable(f"HTTP {response.status_code}")
-        raise ApiProblem.of(response)
-    return relayed(
-        context,
-        response,
-        response.headers.get("content-type", "application/octet-stream"),
-        {"Content-Disposition": f'attachment; filename="{filename}"'},
+    """A download of the API (the organisation read first, for a fresh token)."""
+    return await download(
+        visitor.state.api,
+        path,
+        filename,
+        params=params,
+        user=visitor.user,
+        client_ip=visitor.client_ip,
     )
 
 
@@ -579,40 +568,32 @@ Categorie = Query(default="", max_length=200)
 Entite = Query(default="", max_length=200)
 
 
-@router.get("/organisation/{organisation_id}/achats/{year:int}/export.csv", response_model=None)
-async def export_csv(
-    visitor: SignedInDep,
-    organisation_id: int = OrganisationId,
-    year: int = Year,
-    categorie: str = Categorie,
-    entite: str = Entite,
-) -> Response:
-    drill = view.read_drill(categorie, entite)
-    return await _export(visitor, organisation_id, year, "export.csv", drill)
+def _export_route(export: str) -> Callable[..., Any]:
+    async def export_document(
+        visitor: SignedInDep,
+        organisation_id: int = OrganisationId,
+        year: int = Year,
+        categorie: str = Categorie,
+        entite: str = Entite,
+    ) -> Response:
+        drill = view.read_drill(categorie, entite)
+        return await _export(visitor, organisation_id, year, export, drill)
+
+    return export_document
 
 
-@router.get("/organisation/{organisation_id}/achats/{year:int}/export.xlsx", response_model=None)
-async def export_xlsx(
-    visitor: SignedInDep,
-    organisation_id: int = OrganisationId,
-    year: int = Year,
-    categorie: str = Categorie,
-    entite: str = Entite,
-) -> Response:
-    drill = view.read_drill(categorie, entite)
-    return await _export(visitor, organisation_id, year, "export.xlsx", drill)
-
-
-@router.get("/organisation/{organisation_id}/achats/{year:int}/synthese.pdf", response_model=None)
-async def summary_pdf(
-    visitor: SignedInDep,
-    organisation_id: int = OrganisationId,
-    year: int = Year,
-    categorie: str = Categorie,
-    entite: str = Entite,
-) -> Response:
-    drill = view.read_drill(categorie, entite)
-    return await _export(visitor, organisation_id, year, "summary.pdf", drill)
+# The page's names of the documents, and the API's.
+for _document, _export_name in (
+    ("export.csv", "export.csv"),
+    ("export.xlsx", "export.xlsx"),
+    ("synthese.pdf", "summary.pdf"),
+):
+    router.add_api_route(
+        f"/organisation/{{organisation_id}}/achats/{{year:int}}/{_document}",
+        _export_route(_export_name),
+        methods=["GET"],
+        response_model=None,
+    )
 
 
 # The suppliers and their matching.
