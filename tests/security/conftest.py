@@ -40,7 +40,8 @@ def secure_system(
             os.environ.pop("MI_VAR_DIR", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def staff(secure_system: System) -> dict[str, str]:
-    """A staff session on the security system (the account is made once: its e-mail is unique)."""
+    """A staff session on the security system (the account is made once: its e-mail is unique),
+    opened per module: an access token lives 15 minutes, less than the whole suite."""
     return _staff(secure_system)

@@ -1288,6 +1288,8 @@ SPEND_DASHBOARD_ATTACKS: dict[str, Callable[[World], None]] = {
 
 # --- OETH declarations and suppliers' attestations (sourcing) -----------------------------------
 
+SPEND_YEAR = 2025
+
 
 @dataclass
 class Attested:
@@ -1314,8 +1316,10 @@ def _attested(world: World) -> Attested:
     )
     manager = _manager_of(world.system, world.staff, ea)
     organisation, before = _organisation(world)
+    # An organisation reads an attestation only when its spend of the year bought from the EA.
+    _import_spend(world, organisation, ea["siret"])
     body = {
-        "year": 2025,
+        "year": SPEND_YEAR,
         "client": {"siren": before["siren"], "name": before["name"]},
         "contracts": [
             {"description": "Blanchisserie", "amount_excl_vat_eur": 1000, "labour_cost_eur": 600}
@@ -1457,14 +1461,17 @@ OETH_ATTACKS: dict[str, Callable[[World], None]] = {
 
 # --- spend of an organisation (sourcing) ---------------------------------------------------------
 
-SPEND_YEAR = 2025
-
 
 def _spend(world: World) -> tuple[str, dict[str, Any]]:
     """An organisation of buyer 1 with a spend file imported (one row refused): its path and
     what buyer 1 reads of its imports."""
     organisation, _ = _organisation(world)
-    supplier = siret()
+    return organisation, _import_spend(world, organisation, siret())
+
+
+def _import_spend(world: World, organisation: str, supplier: str) -> dict[str, Any]:
+    """Buyer 1 imports a year's spend of one supplier (and one refused row) for an
+    organisation: the file, the import and the list of imports as buyer 1 reads them."""
     content = f"SIRET;Montant HT;Fournisseur\r\n{supplier};1 234,56;Alpha\r\n;12;\r\n".encode()
     sent = httpx.post(
         f"{world.system.gateway.url}{organisation}/spend/files",
@@ -1479,7 +1486,7 @@ def _spend(world: World) -> tuple[str, dict[str, Any]]:
     started = _send(world, "POST", f"{organisation}/spend/uploads", world.buyer_1, body)
     assert started.status_code == 201 and started.json()["status"] == "active", started.text
     uploads = _send(world, "GET", f"{organisation}/spend/uploads", world.buyer_1).json()
-    return organisation, {"file": sent.json(), "upload": started.json(), "uploads": uploads}
+    return {"file": sent.json(), "upload": started.json(), "uploads": uploads}
 
 
 def _attack_spend(

@@ -18,9 +18,16 @@ from services.web.search_places import resolve
 from tests.support import free_port, run_async
 from tests.web.conftest import Site, check_accessibility, log_in, screenshot
 
-WEB = Path(__file__).resolve().parents[2] / "services" / "web"
-# What reading the shipped data files looks like (an export's « {what}.csv » is a file name).
-DATA_READING = re.compile(r"data_dir|[\w-]\.csv\b|csv\.(?:Dict)?[Rr]eader")
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "services" / "web"
+# What reading the shipped data files looks like: their folder, one of their names, a CSV reader
+# (an export's « export.csv » or a download's route is not a data file).
+DATA_FILES = sorted({path.name for path in (ROOT / "data").rglob("*.csv")})
+DATA_READING = re.compile(
+    r"data_dir|csv\.(?:Dict)?[Rr]eader|\b(?:"
+    + "|".join(re.escape(name) for name in DATA_FILES)
+    + ")"
+)
 
 
 def _data_reading(text: str) -> list[str]:
@@ -38,7 +45,9 @@ def test_the_website_reads_no_data_file() -> None:
 
 def test_the_check_sees_a_data_file_read() -> None:
     assert _data_reading('rows = csv.DictReader((data_dir / "geo/regions.csv").open())')
+    assert _data_reading('communes = (ROOT / "data" / "geo" / "communes.csv").read_text()')
     assert not _data_reading('filename = f"{what}-besoin-{need_id}.csv"')
+    assert not _data_reading('@router.get("/organisation/{oid}/achats/export.csv")')
 
 
 class _Reference(BaseHTTPRequestHandler):
