@@ -151,7 +151,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-Api-Key", "Content-Type", "If-Match"],
             expose_headers=[
                 "ETag",

@@ -192,6 +192,10 @@ def test_csv_and_xlsx_of_the_same_rows_give_the_same_import(spend: Spend, tmp_pa
     assert [u["id"] for u in history] == [by_xlsx["id"], by_csv["id"]]
     assert [u["status"] for u in history] == ["active", "replaced"]
     assert history[1]["replaced_at"] is not None
+    # Who started each: the buyer, a member of the organisation, named by their address.
+    assert {(u["started_by"], u["started_by_email"]) for u in history} == {
+        ("rse-formats", "rse-formats@exemple.fr")
+    }
 
 
 def test_rows_are_refused_with_their_line_and_reason(spend: Spend, tmp_path: Path) -> None:

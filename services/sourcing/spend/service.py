@@ -19,6 +19,7 @@ from services.common.errors import InvalidParameter, NotFound
 from services.common.identity import Principal
 from services.common.spreadsheet import safe_cell
 from services.sourcing.projects.organisations import reach
+from services.sourcing.projects.repository import OrganisationRepository
 from services.sourcing.projects.service import in_transaction
 from services.sourcing.spend.files import MIB, SpendFileStore, SpendFileTooLarge
 from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, run_import
@@ -162,6 +163,9 @@ def upload_view(session: Session, upload: SpendUpload) -> UploadView:
     spend = SpendRepository(session)
     spend_file = spend.session.get(SpendFile, upload.file_id)
     assert spend_file is not None and spend_file.id is not None
+    member = OrganisationRepository(session).member_by_account(
+        upload.organisation_id, upload.started_by
+    )
     return UploadView(
         id=upload.id,
         organisation_id=upload.organisation_id,
@@ -174,6 +178,8 @@ def upload_view(session: Session, upload: SpendUpload) -> UploadView:
         rows_rejected=upload.rows_rejected,
         total_eur=euros(upload.total_cents),
         started_at=upload.started_at,
+        started_by=upload.started_by,
+        started_by_email=member.email if member is not None else None,
         finished_at=upload.finished_at,
         replaced_at=upload.replaced_at,
         error=upload.error,
