@@ -29,6 +29,7 @@ from services.catalog.uploads import FileStore
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
 from services.common.state import install_state, state_of
@@ -66,16 +67,21 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         )
         install_state(app, state)
         stop = asyncio.Event()
-        tasks = []
-        if settings.relay_enabled:
-            tasks.append(asyncio.create_task(state.relay.run(stop)))
-        if settings.mail_relay_enabled:
-            tasks.append(asyncio.create_task(state.mail_relay.run(stop)))
+        # However many replicas run, one relays the outbox and one sends the mail (leases).
+        workers = app.state.workers = Workers(engine)
+        mail_relay.may_send = lambda: workers.lease("mail").held
+        workers.start(
+            stop,
+            {
+                **({"outbox": state.relay.run} if settings.relay_enabled else {}),
+                **({"mail": state.mail_relay.run} if settings.mail_relay_enabled else {}),
+            },
+        )
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(*tasks)
+            await workers.wait()
             await state.search_index.aclose()
             engine.dispose()
 
@@ -106,4 +112,5 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             public_buyers_router,
         ],
         readiness=readiness,
+        details=lambda app: app.state.workers.detail(),
     )

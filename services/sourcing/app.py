@@ -13,6 +13,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
+from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
 from services.common.state import install_state, state_of
@@ -61,22 +62,20 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         )
         digests = DigestRunner(engine, search_engine, vocabulary, settings, mail_relay)
         stop = asyncio.Event()
+        # However many replicas run, one of each worker runs at a time (leases); only the
+        # holder of the mail lease sends, whoever queued the mail.
+        workers = app.state.workers = Workers(engine)
+        mail_relay.may_send = lambda: workers.lease("mail").held
         # Mail goes out within a second of being queued, not at the runner's next pass.
-        tasks = (
-            [
-                asyncio.create_task(runner.run(stop)),
-                asyncio.create_task(digests.run(stop)),
-                asyncio.create_task(mail_relay.run(stop)),
-            ]
-            if settings.background_enabled
-            else []
-        )
+        if settings.background_enabled:
+            workers.start(
+                stop, {"needs": runner.run, "digests": digests.run, "mail": mail_relay.run}
+            )
         try:
             yield
         finally:
             stop.set()
-            for task in tasks:
-                await task
+            await workers.wait()
             await search_engine.aclose()
             await catalog.aclose()
             engine.dispose()
@@ -109,4 +108,5 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             spend_dashboard_router,
         ],
         readiness=readiness,
+        details=lambda app: app.state.workers.detail(),
     )
