@@ -32,7 +32,7 @@ from services.common.health import ReadinessCheck
 from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
-from services.common.state import install_state, state_of
+from services.common.state import install_state, replay_guard, state_of
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -64,12 +64,14 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             mail_relay=mail_relay,
             proofs=ProofStore(settings.proof_dir),
             media=FileStore(settings.media_dir),
+            replay_guard=replay_guard(settings.redis_url, "catalog"),
         )
         install_state(app, state)
         stop = asyncio.Event()
         # However many replicas run, one relays the outbox and one sends the mail (leases).
         workers = app.state.workers = Workers(engine)
-        mail_relay.may_send = lambda: workers.lease("mail").held
+        if settings.mail_relay_enabled:
+            mail_relay.may_send = lambda: workers.lease("mail").held
         workers.start(
             stop,
             {
@@ -82,6 +84,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         finally:
             stop.set()
             await workers.wait()
+            state.replay_guard.close()
             await state.search_index.aclose()
             engine.dispose()
 

@@ -16,7 +16,7 @@ from services.common.http import pooled_client
 from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
-from services.common.state import install_state, state_of
+from services.common.state import install_state, replay_guard, state_of
 from services.sourcing.alerts.digest import DigestRunner
 from services.sourcing.alerts.router import router as alerts_router
 from services.sourcing.favourites.router import router as favourites_router
@@ -57,17 +57,24 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             CatalogDirectory(catalog, settings.identity_secret),
             mail_relay,
         )
-        install_state(
-            app, SourcingState(engine, settings, vocabulary, search_engine, mail_relay, runner)
+        state = SourcingState(
+            engine,
+            settings,
+            vocabulary,
+            search_engine,
+            mail_relay,
+            runner,
+            replay_guard=replay_guard(settings.redis_url, "sourcing"),
         )
+        install_state(app, state)
         digests = DigestRunner(engine, search_engine, vocabulary, settings, mail_relay)
         stop = asyncio.Event()
         # However many replicas run, one of each worker runs at a time (leases); only the
         # holder of the mail lease sends, whoever queued the mail.
         workers = app.state.workers = Workers(engine)
-        mail_relay.may_send = lambda: workers.lease("mail").held
         # Mail goes out within a second of being queued, not at the runner's next pass.
         if settings.background_enabled:
+            mail_relay.may_send = lambda: workers.lease("mail").held
             workers.start(
                 stop, {"needs": runner.run, "digests": digests.run, "mail": mail_relay.run}
             )
@@ -76,6 +83,7 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         finally:
             stop.set()
             await workers.wait()
+            state.replay_guard.close()
             await search_engine.aclose()
             await catalog.aclose()
             engine.dispose()
