@@ -29,6 +29,12 @@ web_sessions = Table(
 )
 
 
+def create_tables(engine: Engine) -> None:
+    """The session table, if missing: run once per deployment before the replicas start (see
+    `python -m services.web.sessions`), then a no-op at each replica's start."""
+    metadata.create_all(engine)
+
+
 @dataclass
 class SignedIn:
     """Who is logged in on a browser, and the tokens the website calls the API with."""
@@ -53,7 +59,7 @@ class SessionStore:
         self.engine: Engine = make_engine(database_url)
         self.secret = secret.encode()
         self.lifetime = lifetime
-        metadata.create_all(self.engine)
+        create_tables(self.engine)
 
     def _cipher(self, session_id: str) -> Fernet:
         key = hmac.new(self.secret, b"session-key:" + session_id.encode(), "sha256").digest()
@@ -116,3 +122,12 @@ class SessionStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+if __name__ == "__main__":
+    from services.web.settings import get_settings
+
+    _engine = make_engine(get_settings().session_database_url)
+    create_tables(_engine)
+    _engine.dispose()
+    print("table des sessions du site : prête")
