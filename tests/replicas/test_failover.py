@@ -359,11 +359,8 @@ def test_replicas_fail_over_without_losing_or_repeating_anything(cluster: Cluste
     with catalog.connect() as connection:
         titles = set(connection.scalars(text("SELECT title FROM offer")))
     with sourcing.connect() as connection:
-        published = dict(
-            connection.execute(
-                text("SELECT id, title FROM need WHERE status = 'published'")
-            ).tuples()
-        )
+        rows = connection.execute(text("SELECT id, title FROM need WHERE status = 'published'"))
+        published = {row[0]: row[1] for row in rows}
     catalog.dispose()
     sourcing.dispose()
     assert {f"Offre {w}" for w in offers} <= titles
