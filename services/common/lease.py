@@ -27,8 +27,9 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,3 +231,41 @@ class Workers:
             "replica": self.holder,
             "leases": {name: lease.held for name, lease in sorted(self.leases.items())},
         }
+
+
+def live(engine: Engine, names: list[str]) -> set[str]:
+    """Which of the named leases some replica holds now (taken and not expired)."""
+    if not names:
+        return set()
+    now_ms = int(time.time() * 1000)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(LEASES.c.name).where(LEASES.c.name.in_(names), LEASES.c.expires_at_ms >= now_ms)
+        ).all()
+    return {row.name for row in rows}
+
+
+@contextlib.contextmanager
+def held_during(lease: Lease) -> Iterator[None]:
+    """Holds `lease` while a block runs in a worker thread (a long import), renewed by a thread
+    of its own: other replicas can tell the work is alive, and that it died with its process
+    once the lease has expired. Released at the end."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(lease.renew_s):
+            try:
+                lease.try_acquire()
+            except Exception as exc:
+                logger.warning("lease not renewed", extra={"lease": lease.name, "error": repr(exc)})
+
+    lease.try_acquire()
+    renewing = threading.Thread(target=renew, name=f"lease {lease.name}", daemon=True)
+    renewing.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewing.join()
+        with contextlib.suppress(Exception):
+            lease.release()

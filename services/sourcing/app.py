@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from anyio import to_thread
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
@@ -36,6 +38,19 @@ from services.sourcing.spend.importer import fail_interrupted
 from services.sourcing.spend.router import router as spend_router
 from services.sourcing.state import SourcingState
 
+logger = logging.getLogger(__name__)
+
+
+async def sweep_interrupted(engine: Engine, stop: asyncio.Event, interval_s: float = 5.0) -> None:
+    """Fails the imports of a replica that died, once their lease has expired."""
+    while not stop.is_set():
+        try:
+            await to_thread.run_sync(fail_interrupted, engine)
+        except Exception as exc:
+            logger.warning("interrupted imports not swept", extra={"error": type(exc).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
 
 def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -44,7 +59,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         vocabulary = SearchVocabulary.load(settings.data_dir)
         engine = make_engine(settings.database_url)
-        # Imports left running by a process that died will never finish: failed, to be rerun.
+        # Imports left running by a process that died will never finish: failed, to be rerun
+        # (those another replica runs hold a lease and are left alone); then every few seconds.
         await to_thread.run_sync(fail_interrupted, engine)
         catalog = pooled_client(settings.catalog_url, 10.0)
         mail_relay = make_mail_relay(engine, settings)
@@ -76,7 +92,13 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
         if settings.background_enabled:
             mail_relay.may_send = lambda: workers.lease("mail").held
             workers.start(
-                stop, {"needs": runner.run, "digests": digests.run, "mail": mail_relay.run}
+                stop,
+                {
+                    "needs": runner.run,
+                    "digests": digests.run,
+                    "mail": mail_relay.run,
+                    "interrupted-imports": lambda stop: sweep_interrupted(engine, stop),
+                },
             )
         try:
             yield

@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from services.common.db import make_engine
 
@@ -58,8 +59,12 @@ USED_FORMS_KEPT = timedelta(days=1)
 
 def create_tables(engine: Engine) -> None:
     """The session table, if missing: run once per deployment before the replicas start (see
-    `python -m services.web.sessions`), then a no-op at each replica's start."""
-    metadata.create_all(engine)
+    `python -m services.web.sessions`), then a no-op at each replica's start. Replicas starting
+    together on a new database race to create them: the loser finds them made and goes on."""
+    try:
+        metadata.create_all(engine)
+    except (IntegrityError, ProgrammingError):
+        metadata.create_all(engine)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from services.common.db import make_engine
-from services.common.lease import Lease, Workers, holders
+from services.common.lease import Lease, Workers, held_during, holders, live
 from services.common.mail import FileMailer, MailRelay, queue_mail
 from tests.support import migrate
 
@@ -181,3 +181,12 @@ def test_only_the_holder_of_the_mail_lease_sends(engine: Engine, tmp_path: Path)
     assert relays[1][1].deliver_pending() == 0
     assert relays[0][1].deliver_pending() == 5
     assert len(list(outbox.glob("*.eml"))) == 5
+
+
+def test_work_in_a_thread_holds_its_lease_until_it_ends(engine: Engine) -> None:
+    lease = _lease(engine, "importer", name="spend-import:1")
+    with held_during(lease):
+        time.sleep(TTL_S + RENEW_S)  # past the first expiry: renewed by the lease's own thread
+        assert live(engine, ["spend-import:1", "spend-import:2"]) == {"spend-import:1"}
+        assert not _lease(engine, "other", name="spend-import:1").try_acquire()
+    assert live(engine, ["spend-import:1"]) == set()

@@ -1,5 +1,5 @@
-"""HAProxy on loopback in front of replicas, configured as docker/haproxy.cfg is: /readyz checks
-every 500 ms, reads retried on another replica after a refused connection or an empty answer,
+"""HAProxy on loopback in front of replicas, configured as docker/haproxy.cfg is: /readyz checked
+every second (out after two failures, back after one success), reads retried on another replica after a refused connection or an empty answer,
 writes retried only when the connection was refused. The replicas failover test uses it; a
 benchmark can too: `with running_balancer({"gateway": [url1, url2]}, folder) as urls: ...`."""
 
@@ -27,12 +27,14 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout http-request 10s
+    # Two shared cores run eight replicas: a readiness check may take a second under load.
+    timeout check 2s
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response response-timeout
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check inter 500ms fall 1 rise 1
+    default-server check inter 1s fall 2 rise 1
 """
 
 

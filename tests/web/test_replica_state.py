@@ -102,3 +102,24 @@ def test_two_replicas_saving_one_session_at_once_both_succeed(
     assert errors == []
     loaded = replicas[0]._load("session-1")
     assert loaded is not None and loaded.access_token in {"a0", "a1"}
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_on_a_new_database_all_start(new_postgres_database: str) -> None:
+    """Each replica creates the tables it misses at its start; the race's losers go on."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            SessionStore(new_postgres_database, SECRET, timedelta(days=1)).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
