@@ -91,6 +91,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     logs = tmp_path_factory.mktemp("replicas")
     token = f"rplk{run_id}"
+    phases: list[tuple[str, float]] = [("start", time.monotonic())]
     with contextlib.ExitStack() as stack:
         db = {kind: stack.enter_context(_database(postgres_server)) for kind in KINDS}
         # The SIAE alone: enough cleaning structures in the 93, and a smaller index to build.
@@ -102,8 +103,10 @@ def cluster(
             async with client:
                 await relay.rebuild()
 
+        phases.append(("catalog loaded", time.monotonic()))
         run_async(build_index())
         engine.dispose()
+        phases.append(("index built", time.monotonic()))
         migrate(db["sourcing"], "sourcing")
         migrate(db["gateway"], "gateway")
         web_sessions = make_engine(db["web"])
@@ -178,6 +181,10 @@ def cluster(
                 stack.callback(replica.stop)
         every = [r for kind in KINDS for r in replicas[kind]]
         wait_until(lambda: all(_ready(r.url) for r in every), timeout_s=60)
+        phases.append(("8 replicas ready", time.monotonic()))
+        print(
+            "\nset-up: " + ", ".join(f"{name} {at - phases[0][1]:.0f} s" for name, at in phases[1:])
+        )
         # Three cleaning structures of the 93 get a manager each: they are told of every need.
         hits = httpx.get(
             balanced["sourcing"] + "/v1/search",
