@@ -210,6 +210,7 @@ def cluster(
             )
             assert accepted.status_code == 200, accepted.text
             managed[hit["id"]] = f"gerant-{hit['id']}@exemple.fr"
+        assert len(managed) >= 2
         yield Cluster(
             replicas, balanced, logs / "mail", db["catalog"], db["sourcing"], managed, token
         )
