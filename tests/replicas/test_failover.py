@@ -148,7 +148,9 @@ def cluster(
                 "GATEWAY_CATALOG_URL": balanced["catalog"],
                 "GATEWAY_SOURCING_URL": balanced["sourcing"],
                 "GATEWAY_UPSTREAM_TIMEOUT_S": "5",
-                "GATEWAY_ANONYMOUS_PER_MINUTE": "100000",
+                # Quotas live in the shared Redis, per address (loopback), across runs: none here.
+                "GATEWAY_ANONYMOUS_PER_MINUTE": "1000000",
+                "GATEWAY_ANONYMOUS_PER_DAY": "100000000",
                 "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
             },
             "web": {
