@@ -12,12 +12,12 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 # on processes, mail or the browser, so two files at a time fit two cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp bench-spend soak load-generator browser poppler
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp bench-spend soak load-generator browser poppler haproxy
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
 
-test: setup browser poppler lint typecheck pytest ## the same set-up, then every static check and test
+test: setup browser poppler haproxy lint typecheck pytest ## the same set-up, then every static check and test
 
 setup: $(STAMP) meilisearch assets
 
@@ -70,6 +70,10 @@ browser: ## the website's tests drive Debian's Chromium
 poppler: ## the PDF documents' tests read them back with Debian's Poppler (pdftoppm, pdftotext)
 	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq poppler-utils >/dev/null; } \
 	  || { echo "Poppler est requis pour les tests des PDF : installez le paquet Debian « poppler-utils »." >&2; exit 1; }
+
+haproxy: ## the replicas' failover test puts Debian's HAProxy in front of them, as docker-compose.yml does
+	@command -v haproxy >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq haproxy >/dev/null; } \
+	  || { echo "HAProxy est requis pour le test des réplicas : installez le paquet Debian « haproxy »." >&2; exit 1; }
 
 load-generator:
 	@command -v wrk >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq wrk >/dev/null; } \

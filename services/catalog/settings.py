@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
@@ -38,6 +38,10 @@ class CatalogSettings(
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
     # Structures' logos and photos, re-encoded: outside any web root, served through the API.
     media_dir: Path = Field(default_factory=lambda: var_dir() / "media")
+    # Shared by the replicas (the identities' replay guard); none: one process, in memory.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CATALOG_REDIS_URL", "REDIS_URL", "redis_url")
+    )
 
 
 @lru_cache

@@ -17,12 +17,13 @@ from sqlmodel import Session
 
 from services.common.errors import InvalidParameter, NotFound
 from services.common.identity import Principal
+from services.common.lease import held_during
 from services.common.spreadsheet import safe_cell
 from services.sourcing.projects.organisations import reach
 from services.sourcing.projects.repository import OrganisationRepository
 from services.sourcing.projects.service import in_transaction
 from services.sourcing.spend.files import MIB, SpendFileStore, SpendFileTooLarge
-from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, run_import
+from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, import_lease, run_import
 from services.sourcing.spend.models import SpendFile, SpendUpload, UploadStatus
 from services.sourcing.spend.reader import FileShape, SpendFileRefused, inspect, suggested_mapping
 from services.sourcing.spend.repository import SpendRepository
@@ -287,7 +288,9 @@ async def start_import(
 
     def work() -> None:
         try:
-            run_import(state.engine, upload_id, identities, store)
+            # Its lease tells the other replicas this import is alive (see fail_interrupted).
+            with held_during(import_lease(state.engine, upload_id)):
+                run_import(state.engine, upload_id, identities, store)
         finally:
             # The loop may have closed meanwhile (shutdown): then nobody waits.
             with contextlib.suppress(RuntimeError):
