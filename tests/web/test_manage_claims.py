@@ -30,8 +30,16 @@ def unclaimed(site: Site, department: str, kind: str = "ACI") -> dict[str, Any]:
         params={"kind": kind, "department": department, "per_page": 100},
     ).json()["hits"]
     candidates = [h for h in hits if h.get("siret") and not h.get("website")]
-    assert candidates, (kind, department)
-    return candidates[secrets.randbelow(len(candidates))]
+    # Other files of the same site claim structures of these départements: skip those managed.
+    staff = site.staff()
+    while candidates:
+        picked = candidates.pop(secrets.randbelow(len(candidates)))
+        found = site.api(
+            "GET", "/api/v1/structures/lookup", params={"q": picked["siret"]}, headers=staff
+        ).json()
+        if not any(f["id"] == picked["id"] and f["managed"] for f in found):
+            return picked
+    raise AssertionError(f"no unmanaged {kind} in {department}")
 
 
 def error_of(page: Page, field: str) -> str:
