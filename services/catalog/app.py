@@ -29,6 +29,7 @@ from services.catalog.uploads import FileStore
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.index_generation import generation_publisher
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
 from services.common.state import install_state, state_of
@@ -42,6 +43,7 @@ def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -
         rebuild_batch_size=settings.rebuild_batch_size,
         interval_s=settings.relay_interval_s,
         max_backoff_s=settings.relay_max_backoff_s,
+        generations=generation_publisher(settings.redis_url, settings.meili_index),
     )
 
 
@@ -77,6 +79,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             stop.set()
             await asyncio.gather(*tasks)
             await state.search_index.aclose()
+            await relay.generations.aclose()
             engine.dispose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:

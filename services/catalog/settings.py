@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
@@ -24,6 +24,11 @@ class CatalogSettings(
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("catalog"))
+    # When set, each change the search engine applied moves the index generation forward there,
+    # which the gateways' shared search cache reads (see services/common/index_generation.py).
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url")
+    )
     relay_enabled: bool = True
     relay_interval_s: float = 0.2
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)

@@ -12,6 +12,7 @@ from services.common.mail import MailRelay
 from services.common.state import ServiceState, request_state
 from services.gateway.perimeters import Perimeter
 from services.gateway.quotas import Limit, Quotas
+from services.gateway.search_cache import SearchCache
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstream
 
@@ -33,6 +34,8 @@ class GatewayState(ServiceState):
     openapi_document: dict[str, Any] | None = None
     # Images count apart from the other calls, with these limits.
     media_limits: list[Limit] = field(default_factory=list)
+    # Public searches' answers shared by the replicas; None without Redis.
+    search_cache: SearchCache | None = None
 
 
 def gateway_state(request: Request) -> GatewayState:
