@@ -157,7 +157,7 @@ return {counts, generation, redis.call('GET', ARGV[1] .. generation .. ':' .. AR
 
 class SearchCache:
     def __init__(
-        self, redis: Redis, index: str, ttl_s: int = 300, local_entries: int = 256
+        self, redis: Redis, index: str, ttl_s: int = 300, local_entries: int = 512
     ) -> None:
         self.redis = redis
         self.generation_key = generation_key(index)
