@@ -12,12 +12,12 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 # on processes, mail or the browser, so two files at a time fit two cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp bench-spend soak load-generator load-balancer browser poppler
+.PHONY: run test setup meilisearch assets migrate lint typecheck pytest clean bench bench-large bench-decp bench-spend soak load-generator browser poppler haproxy
 
 run: setup migrate ## install, fetch Meilisearch, migrate, load data, start everything
 	$(BIN)/python scripts/run.py
 
-test: setup browser poppler lint typecheck pytest ## the same set-up, then every static check and test
+test: setup browser poppler haproxy lint typecheck pytest ## the same set-up, then every static check and test
 
 setup: $(STAMP) meilisearch assets
 
@@ -48,10 +48,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup load-generator load-balancer ## the search path, rebuild, freshness and memory: real data and 100,000 activities
+bench: setup load-generator haproxy ## the search path, rebuild, freshness and memory: real data and 100,000 activities
 	$(BIN)/python -m bench.run
 
-bench-large: setup load-generator load-balancer ## the same, plus 1,000,000 activities
+bench-large: setup load-generator haproxy ## the same, plus 1,000,000 activities
 	$(BIN)/python -m bench.run --large
 
 bench-decp: setup ## DECP import of 1,000,000 generated contracts: throughput, peak memory, re-import
@@ -71,15 +71,13 @@ poppler: ## the PDF documents' tests read them back with Debian's Poppler (pdfto
 	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq poppler-utils >/dev/null; } \
 	  || { echo "Poppler est requis pour les tests des PDF : installez le paquet Debian « poppler-utils »." >&2; exit 1; }
 
+haproxy: ## the replicas' failover test and the benchmark put Debian's HAProxy in front of them, as docker-compose.yml does
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { test "$$(id -u)" = 0 && apt-get install -y -qq haproxy >/dev/null; } \
+	  || { echo "HAProxy est requis pour le test des réplicas : installez le paquet Debian « haproxy »." >&2; exit 1; }
+
 load-generator:
 	@command -v wrk >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "wrk est requis : installez le paquet Debian « wrk »." >&2; exit 1; }
-
-# Two gateway replicas behind HAProxy in `make bench` (the search cache they share).
-load-balancer:
-	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy \
-	  || { test "$$(id -u)" = 0 && apt-get install -y -qq haproxy >/dev/null; } \
-	  || { echo "haproxy est requis : installez le paquet Debian « haproxy »." >&2; exit 1; }
 
 clean: ## remove the local databases and index (the data is reloaded by the next `make run`)
 	rm -rf var

@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import balancer, freshness
+from bench import freshness
 from bench.loadgen import LoadResult, run_popular
 from bench.queries import engine_body, radius_values
 from bench.system import INDEX, System
 from services.common.settings import PROJECT_ROOT
+from tests.replicas.balancer import running_balancer
 
 SEARCHES = 1000
 SEED = 18
@@ -152,12 +153,10 @@ def measure(system: System, seconds: int, writes: int, folder: Path) -> dict[str
         result["gateway_cache"]["throughput"] / max(result["meilisearch"]["throughput"], 1e-9), 3
     )
     replicas = [g.url for g in system.cached]
-    balanced = balancer.start(folder, {"one": replicas[:1], "two": replicas})
-    try:
-        for name, url in balanced.urls.items():
+    # The deployment's HAProxy settings (docker/haproxy.cfg), one frontend per replica set.
+    with running_balancer({"one": replicas[:1], "two": replicas}, folder) as balanced:
+        for name, url in balanced.items():
             result[f"haproxy_{name}"] = _measured(system, url, files["gateway"], seconds)
-    finally:
-        balanced.stop()
     result["freshness"] = freshness.measure(
         system.catalog.url, system.meili, writes, gateway_url=system.cached[0].url
     )

@@ -30,9 +30,10 @@ from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.index_generation import generation_publisher
+from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
-from services.common.state import install_state, state_of
+from services.common.state import install_state, replay_guard, state_of
 
 
 def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -> OutboxRelay:
@@ -65,19 +66,27 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             mail_relay=mail_relay,
             proofs=ProofStore(settings.proof_dir),
             media=FileStore(settings.media_dir),
+            replay_guard=replay_guard(settings.redis_url, "catalog"),
         )
         install_state(app, state)
         stop = asyncio.Event()
-        tasks = []
-        if settings.relay_enabled:
-            tasks.append(asyncio.create_task(state.relay.run(stop)))
+        # However many replicas run, one relays the outbox and one sends the mail (leases).
+        workers = app.state.workers = Workers(engine)
         if settings.mail_relay_enabled:
-            tasks.append(asyncio.create_task(state.mail_relay.run(stop)))
+            mail_relay.may_send = lambda: workers.lease("mail").held
+        workers.start(
+            stop,
+            {
+                **({"outbox": state.relay.run} if settings.relay_enabled else {}),
+                **({"mail": state.mail_relay.run} if settings.mail_relay_enabled else {}),
+            },
+        )
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(*tasks)
+            await workers.wait()
+            state.replay_guard.close()
             await state.search_index.aclose()
             await relay.generations.aclose()
             engine.dispose()
@@ -109,4 +118,5 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             public_buyers_router,
         ],
         readiness=readiness,
+        details=lambda app: app.state.workers.detail(),
     )

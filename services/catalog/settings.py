@@ -24,11 +24,6 @@ class CatalogSettings(
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: sqlite_url("catalog"))
-    # When set, each change the search engine applied moves the index generation forward there,
-    # which the gateways' shared search cache reads (see services/common/index_generation.py).
-    redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url")
-    )
     relay_enabled: bool = True
     relay_interval_s: float = 0.2
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
@@ -43,6 +38,12 @@ class CatalogSettings(
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
     # Structures' logos and photos, re-encoded: outside any web root, served through the API.
     media_dir: Path = Field(default_factory=lambda: var_dir() / "media")
+    # Shared by the replicas (the identities' replay guard), and where each change the search
+    # engine applied moves the index generation forward, which the gateways' shared search cache
+    # reads (services/common/index_generation.py); none: one process, in memory, no generation.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CATALOG_REDIS_URL", "REDIS_URL", "redis_url")
+    )
 
 
 @lru_cache

@@ -28,6 +28,7 @@ def create_service_app(
     lifespan: Lifespan,
     routers: list[APIRouter],
     readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+    details: Callable[[FastAPI], Mapping[str, Any]] | None = None,
     trust_incoming_request_id: bool = True,
     inner_middleware: tuple[Callable[[ASGIApp], ASGIApp], ...] = (),
     docs_path: str = "/docs",
@@ -51,7 +52,11 @@ def create_service_app(
     for middleware in inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(RequestIdMiddleware, trust_incoming=trust_incoming_request_id)
-    app.include_router(health_router(lambda: readiness(app)))
+    app.include_router(
+        health_router(
+            lambda: readiness(app), (lambda: details(app)) if details is not None else None
+        )
+    )
     app.include_router(docs_router(settings.assets_dir, docs_path, docs_openapi_url, title))
     for router in routers:
         app.include_router(router)

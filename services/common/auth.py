@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from redis.exceptions import RedisError
 from sqlmodel import Session
 
 from services.common.db import session_scope
-from services.common.errors import Unauthorized
+from services.common.errors import Unauthorized, UpstreamUnavailable
 from services.common.identity import InvalidIdentity, Principal, verify_identity_claims
 from services.common.settings import IdentitySettingsMixin
 from services.common.state import ServiceState, request_state
@@ -37,6 +38,10 @@ def _principal(
         request_state(request, ServiceState).replay_guard.accept(identity)
     except InvalidIdentity as exc:
         raise Unauthorized(f"Identité refusée : {exc}.") from exc
+    except RedisError as exc:  # the shared replay guard cannot tell: refused, not accepted twice
+        raise UpstreamUnavailable(
+            "Vérification de l'identité impossible pour le moment : réessayez."
+        ) from exc
     return identity.principal
 
 

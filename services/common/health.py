@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -22,8 +23,12 @@ async def _run(check: ReadinessCheck) -> str | None:
     return None
 
 
-def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRouter:
-    """`checks` is read per call, so checks can use clients made in the lifespan."""
+def health_router(
+    checks: Callable[[], Mapping[str, ReadinessCheck]],
+    details: Callable[[], Mapping[str, Any]] | None = None,
+) -> APIRouter:
+    """`checks` is read per call, so checks can use clients made in the lifespan; `details`
+    (cheap, no input/output) adds what an operator reads beside them, such as the leases held."""
     router = APIRouter(tags=["santé"])
 
     @router.get("/healthz", summary="Le service répond")
@@ -39,8 +44,11 @@ def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRout
             for name, failure in zip(named, failures, strict=True)
         }
         ready = all(f is None for f in failures)
+        body: dict[str, Any] = {"status": "ok" if ready else "indisponible", "checks": results}
+        if details is not None:
+            body.update(details())
         return JSONResponse(
-            {"status": "ok" if ready else "indisponible", "checks": results},
+            body,
             status_code=200 if ready else 503,
         )
 

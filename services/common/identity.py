@@ -13,6 +13,10 @@ import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 IDENTITY_HEADER = "x-mi-identity"
 IDENTITY_TTL_S = 60
@@ -83,7 +87,9 @@ class VerifiedIdentity:
 
 
 class ReplayGuard:
-    """Remembers the identities a service accepted until they expire: each is used once."""
+    """Remembers the identities a service accepted until they expire: each is used once.
+
+    In this process's memory: the single-process default. With replicas, `SharedReplayGuard`."""
 
     def __init__(self) -> None:
         self._seen: dict[str, int] = {}
@@ -95,6 +101,28 @@ class ReplayGuard:
         if identity.token_id in self._seen:
             raise InvalidIdentity("identité déjà utilisée (rejeu)")
         self._seen[identity.token_id] = identity.expires
+
+    def close(self) -> None:
+        """Lets go of what the guard holds open (nothing, in memory)."""
+
+
+class SharedReplayGuard(ReplayGuard):
+    """The same, for every replica of a service: one Redis key per identity accepted, set only if
+    absent (SET NX) and expiring with the identity, under the service's own prefix."""
+
+    def __init__(self, redis: Redis, service: str) -> None:
+        super().__init__()
+        self.redis, self.prefix = redis, f"mi:replay:{service}:"
+
+    def accept(self, identity: VerifiedIdentity, now: float | None = None) -> None:
+        # One second past `exp`, since an identity is still accepted during its last second.
+        if not self.redis.set(
+            self.prefix + identity.token_id, 1, nx=True, exat=identity.expires + 1
+        ):
+            raise InvalidIdentity("identité déjà utilisée (rejeu)")
+
+    def close(self) -> None:
+        self.redis.close()
 
 
 def verify_identity(token: str, secret: str, now: float | None = None) -> Principal:

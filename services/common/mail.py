@@ -11,6 +11,7 @@ import contextlib
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -95,10 +96,12 @@ class MailRelay:
         self.engine, self.mailer, self.sender = engine, mailer, sender
         # The relay's loop and a caller delivering at once must not both send the same mail.
         self._delivering = threading.Lock()
+        # With replicas, whether this one holds the mail lease: the others send nothing.
+        self.may_send: Callable[[], bool] = lambda: True
 
     def deliver_pending(self, limit: int = 100) -> int:
         with self._delivering:
-            return self._deliver(limit)
+            return self._deliver(limit) if self.may_send() else 0
 
     def _deliver(self, limit: int) -> int:
         sent = 0
@@ -112,6 +115,8 @@ class MailRelay:
             ).all()
             now = utcnow()
             for mail in [m for m in pending if is_due(m, now)][:limit]:
+                if not self.may_send():  # the lease was lost during the pass
+                    break
                 message = EmailMessage()
                 message["From"], message["To"], message["Subject"] = (
                     self.sender,

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fastapi import FastAPI, Request
+from redis import Redis
 from sqlalchemy.engine import Engine
 
-from services.common.identity import ReplayGuard
+from services.common.identity import ReplayGuard, SharedReplayGuard
 
 _ATTRIBUTE = "service_state"
 S = TypeVar("S", bound="ServiceState")
@@ -22,6 +23,13 @@ S = TypeVar("S", bound="ServiceState")
 class ServiceState:
     engine: Engine
     replay_guard: ReplayGuard = field(default_factory=ReplayGuard, kw_only=True)
+
+
+def replay_guard(redis_url: str | None, service: str) -> ReplayGuard:
+    """Shared by the replicas when the service has Redis, else in this process's memory."""
+    if not redis_url:
+        return ReplayGuard()
+    return SharedReplayGuard(Redis.from_url(redis_url, socket_timeout=1.0), service)
 
 
 def install_state(app: FastAPI, state: ServiceState) -> None:

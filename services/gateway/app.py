@@ -15,6 +15,7 @@ from services.common.app import create_service_app
 from services.common.db import make_engine
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
+from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.state import install_state, state_of
 from services.gateway.accounts.router import router as accounts_router
@@ -95,12 +96,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         install_state(app, state)
         stop = asyncio.Event()
-        mail_task = asyncio.create_task(state.mail_relay.run(stop))
+        # However many replicas run, one sends the mail (a lease).
+        workers = app.state.workers = Workers(engine)
+        state.mail_relay.may_send = lambda: workers.lease("mail").held
+        workers.start(stop, {"mail": state.mail_relay.run})
         try:
             yield
         finally:
             stop.set()
-            await mail_task
+            await workers.wait()
             engine.dispose()
             if redis is not None:
                 await redis.aclose()
@@ -137,6 +141,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             legacy_open_router,
         ],
         readiness=readiness,
+        details=lambda app: app.state.workers.detail(),
         trust_incoming_request_id=False,
         openapi_url="/api/openapi-gateway.json",
         docs_path="/api/docs",
@@ -158,7 +163,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-Api-Key", "Content-Type", "If-Match"],
             expose_headers=[
                 "ETag",

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from anyio import to_thread
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
 from services.common.http import pooled_client
+from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import search_only_client
-from services.common.state import install_state, state_of
+from services.common.state import install_state, replay_guard, state_of
 from services.sourcing.alerts.digest import DigestRunner
 from services.sourcing.alerts.router import router as alerts_router
 from services.sourcing.favourites.router import router as favourites_router
@@ -35,6 +38,19 @@ from services.sourcing.spend.importer import fail_interrupted
 from services.sourcing.spend.router import router as spend_router
 from services.sourcing.state import SourcingState
 
+logger = logging.getLogger(__name__)
+
+
+async def sweep_interrupted(engine: Engine, stop: asyncio.Event, interval_s: float = 5.0) -> None:
+    """Fails the imports of a replica that died, once their lease has expired."""
+    while not stop.is_set():
+        try:
+            await to_thread.run_sync(fail_interrupted, engine)
+        except Exception as exc:
+            logger.warning("interrupted imports not swept", extra={"error": type(exc).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
 
 def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -43,7 +59,8 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         vocabulary = SearchVocabulary.load(settings.data_dir)
         engine = make_engine(settings.database_url)
-        # Imports left running by a process that died will never finish: failed, to be rerun.
+        # Imports left running by a process that died will never finish: failed, to be rerun
+        # (those another replica runs hold a lease and are left alone); then every few seconds.
         await to_thread.run_sync(fail_interrupted, engine)
         catalog = pooled_client(settings.catalog_url, 10.0)
         mail_relay = make_mail_relay(engine, settings)
@@ -56,27 +73,39 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             CatalogDirectory(catalog, settings.identity_secret),
             mail_relay,
         )
-        install_state(
-            app, SourcingState(engine, settings, vocabulary, search_engine, mail_relay, runner)
+        state = SourcingState(
+            engine,
+            settings,
+            vocabulary,
+            search_engine,
+            mail_relay,
+            runner,
+            replay_guard=replay_guard(settings.redis_url, "sourcing"),
         )
+        install_state(app, state)
         digests = DigestRunner(engine, search_engine, vocabulary, settings, mail_relay)
         stop = asyncio.Event()
+        # However many replicas run, one of each worker runs at a time (leases); only the
+        # holder of the mail lease sends, whoever queued the mail.
+        workers = app.state.workers = Workers(engine)
         # Mail goes out within a second of being queued, not at the runner's next pass.
-        tasks = (
-            [
-                asyncio.create_task(runner.run(stop)),
-                asyncio.create_task(digests.run(stop)),
-                asyncio.create_task(mail_relay.run(stop)),
-            ]
-            if settings.background_enabled
-            else []
-        )
+        if settings.background_enabled:
+            mail_relay.may_send = lambda: workers.lease("mail").held
+            workers.start(
+                stop,
+                {
+                    "needs": runner.run,
+                    "digests": digests.run,
+                    "mail": mail_relay.run,
+                    "interrupted-imports": lambda stop: sweep_interrupted(engine, stop),
+                },
+            )
         try:
             yield
         finally:
             stop.set()
-            for task in tasks:
-                await task
+            await workers.wait()
+            state.replay_guard.close()
             await search_engine.aclose()
             await catalog.aclose()
             engine.dispose()
@@ -109,4 +138,5 @@ def create_app(settings: SourcingSettings | None = None) -> FastAPI:
             spend_dashboard_router,
         ],
         readiness=readiness,
+        details=lambda app: app.state.workers.detail(),
     )

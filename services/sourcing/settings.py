@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
@@ -48,6 +48,10 @@ class SourcingSettings(
     # How long a request starting an import waits for it before answering 202 (running).
     # Below the gateway's upstream timeout (10 s): a longer import answers 202, never a 504.
     spend_import_wait_s: float = Field(default=8, ge=0)
+    # Shared by the replicas (the identities' replay guard); none: one process, in memory.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SOURCING_REDIS_URL", "REDIS_URL", "redis_url")
+    )
 
     @property
     def website(self) -> str:

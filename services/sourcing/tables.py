@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from services.common.db import database_registry
+from services.common.lease import add_leases
 from services.common.mail import add_outgoing_mail
 
 
@@ -13,3 +14,4 @@ class SourcingTable(SQLModel, registry=database_registry()):
 
 
 add_outgoing_mail(SourcingTable.metadata)
+add_leases(SourcingTable.metadata)

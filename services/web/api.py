@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from starlette.responses import StreamingResponse
 
-from services.web.sessions import SignedIn
+from services.web.sessions import SessionStore, SignedIn
 
 Params = Mapping[str, Any] | list[tuple[str, Any]] | str | None
 
@@ -71,7 +71,9 @@ class LoginRequired(Exception):
 
 
 class Api:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float, sessions: SessionStore | None = None
+    ) -> None:
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/api/v1",
             timeout=httpx.Timeout(timeout_s, connect=2.0),
@@ -79,6 +81,8 @@ class Api:
         )
         self._renewing: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._renewed: dict[str, tuple[float, dict[str, Any]]] = {}
+        # With replicas, the renewals are shared through the session database.
+        self.sessions = sessions
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -152,7 +156,7 @@ class Api:
         else:
             task = self._renewing.get(token)
             if task is None:
-                task = asyncio.ensure_future(self._renew(token))
+                task = asyncio.ensure_future(self._renew_once(token))
                 self._renewing[token] = task
                 task.add_done_callback(lambda _t: self._renewing.pop(token, None))
             tokens = await task
@@ -160,6 +164,16 @@ class Api:
         user.access_token = tokens["access_token"]
         user.refresh_token = tokens.get("refresh_token", token)
         user.access_expires_at = time.time() + float(tokens.get("expires_in", 900))
+
+    async def _renew_once(self, refresh_token: str) -> dict[str, Any]:
+        """Through the session database when there is one, so that no other replica renews
+        the same refresh token (the second would be refused and its visitor logged out)."""
+        if self.sessions is None:
+            return await self._renew(refresh_token)
+        tokens = await self.sessions.renewal(refresh_token, lambda: self._renew(refresh_token))
+        if tokens is None:
+            raise LoginRequired
+        return dict(tokens)
 
     async def _renew(self, refresh_token: str) -> dict[str, Any]:
         try:

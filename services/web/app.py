@@ -148,14 +148,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sessions = SessionStore(
+            settings.session_database_url,
+            settings.session_secret,
+            timedelta(days=settings.session_days),
+        )
         state = WebState(
             settings=settings,
-            api=Api(settings.gateway_url, settings.gateway_timeout_s),
-            sessions=SessionStore(
-                settings.session_database_url,
-                settings.session_secret,
-                timedelta(days=settings.session_days),
-            ),
+            api=Api(settings.gateway_url, settings.gateway_timeout_s, sessions),
+            sessions=sessions,
             templates=make_templates(settings, version),
         )
         install(app, state)

@@ -369,15 +369,15 @@ def category_errors(
     return found
 
 
-def who(started_by: Any, mine: str | None) -> str:
-    """Who started an import: « Vous », an address when the API gives one, else a member
-    (« — » while the API does not say)."""
-    text = str(started_by or "")
-    if not text:
+def who(upload: dict[str, Any], mine: str | None) -> str:
+    """Who started an import: « Vous », the member's address, or « Un ancien membre » when
+    they have left the organisation."""
+    started_by = str(upload.get("started_by") or "")
+    if not started_by:
         return "—"
-    if mine and text == mine:
+    if mine and started_by == mine:
         return "Vous"
-    return text if "@" in text else "Un autre membre"
+    return str(upload.get("started_by_email") or "Un ancien membre")
 
 
 def when(value: Any) -> str:

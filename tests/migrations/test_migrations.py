@@ -38,9 +38,14 @@ def _metadata(database: str) -> MetaData:
     return tables_of(BASES[database])
 
 
-def test_only_the_mail_table_is_in_two_databases() -> None:
+def test_only_the_mail_and_lease_tables_are_in_two_databases() -> None:
     catalog, sourcing, gateway = (set(_metadata(database).tables) for database in DATABASES)
-    assert catalog & sourcing == catalog & gateway == sourcing & gateway == {"outgoing_mail"}
+    assert (
+        catalog & sourcing
+        == catalog & gateway
+        == sourcing & gateway
+        == {"outgoing_mail", "service_lease"}
+    )
 
 
 @pytest.mark.parametrize("database", DATABASES)

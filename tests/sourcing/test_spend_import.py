@@ -13,6 +13,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from bench.spend_file import MAPPING, SpendRow, spend_rows, write_csv, write_xlsx
+from services.common.db import utcnow
 from services.common.identity import Role
 from services.common.state import state_of
 from services.sourcing.needs.directory import CatalogDirectory
-from services.sourcing.spend.importer import INTERRUPTED, fail_interrupted
+from services.sourcing.spend.importer import INTERRUPTED, fail_interrupted, import_lease
 from services.sourcing.spend.models import SpendUpload, UploadStatus
 from services.sourcing.state import SourcingState
 from tests.catalog.api_support import STAFF, SignedIdentity, identity
@@ -192,6 +194,10 @@ def test_csv_and_xlsx_of_the_same_rows_give_the_same_import(spend: Spend, tmp_pa
     assert [u["id"] for u in history] == [by_xlsx["id"], by_csv["id"]]
     assert [u["status"] for u in history] == ["active", "replaced"]
     assert history[1]["replaced_at"] is not None
+    # Who started each: the buyer, a member of the organisation, named by their address.
+    assert {(u["started_by"], u["started_by_email"]) for u in history} == {
+        ("rse-formats", "rse-formats@exemple.fr")
+    }
 
 
 def test_rows_are_refused_with_their_line_and_reason(spend: Spend, tmp_path: Path) -> None:
@@ -332,23 +338,41 @@ def test_a_slow_import_answers_202_and_an_interrupted_one_fails_at_start_up(
         f"/v1/organisations/{oid}/spend/uploads/{started.json()['id']}", headers=who
     ).json()
     assert done["status"] == "active" and done["rows_read"] == 3000
-    # A process died during an import: at the next start-up, it is failed.
-    with Session(spend.state.engine) as session:
-        left = SpendUpload(
-            organisation_id=oid,
-            file_id=sent["id"],
-            year=YEAR,
-            status=UploadStatus.RUNNING,
-            mapping=MAPPING,
-            started_by="mort",
-        )
-        session.add(left)
-        session.commit()
-        left_id = left.id
+
+    # A process died during an import a minute ago: at the next start-up (or the next sweep),
+    # it is failed. An import another replica runs (it holds its lease), or one just created,
+    # is left alone.
+    def running(started_by: str, ago: timedelta) -> int:
+        with Session(spend.state.engine) as session:
+            upload = SpendUpload(
+                organisation_id=oid,
+                file_id=sent["id"],
+                year=YEAR,
+                status=UploadStatus.RUNNING,
+                mapping=MAPPING,
+                started_by=started_by,
+                started_at=utcnow() - ago,
+            )
+            session.add(upload)
+            session.commit()
+            assert upload.id is not None
+            return upload.id
+
+    left_id = running("mort", timedelta(minutes=1))
+    elsewhere_id = running("ailleurs", timedelta(minutes=1))
+    fresh_id = running("a-l-instant", timedelta(0))
+    elsewhere = import_lease(spend.state.engine, elsewhere_id)
+    elsewhere.holder = "autre-replica"
+    assert elsewhere.try_acquire()
     assert fail_interrupted(spend.state.engine) == 1
     with Session(spend.state.engine) as session:
         row = session.exec(select(SpendUpload).where(SpendUpload.id == left_id)).one()
         assert (row.status, row.error) == (UploadStatus.FAILED, INTERRUPTED)
+        for kept in (elsewhere_id, fresh_id):
+            row = session.exec(select(SpendUpload).where(SpendUpload.id == kept)).one()
+            assert row.status == UploadStatus.RUNNING
+            session.delete(row)
+        session.commit()
     active = spend.client.get(
         f"/v1/organisations/{oid}/spend/suppliers", params={"year": YEAR}, headers=who
     )

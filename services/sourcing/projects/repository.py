@@ -46,6 +46,14 @@ class OrganisationRepository(SessionRepository):
             )
         ).first()
 
+    def member_by_account(self, organisation_id: int, account_id: str) -> OrganisationMember | None:
+        return self.session.exec(
+            select(OrganisationMember).where(
+                OrganisationMember.organisation_id == organisation_id,
+                OrganisationMember.account_id == account_id,
+            )
+        ).first()
+
     def admin_count(self, organisation_id: int) -> int:
         """Its admins, counted with their rows locked (PostgreSQL): two admins removing each
         other at once never leave the organisation without one."""

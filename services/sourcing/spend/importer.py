@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from services.common.db import utcnow
 from services.common.errors import AppError
+from services.common.lease import TTL_S, Lease, live
 from services.common.text import fold
 from services.domain.identifiers import siren_problem, siret_problem
 from services.sourcing.projects.models import Organisation
@@ -379,19 +380,34 @@ def fail(engine: Engine, upload_id: int, error: str) -> None:
         session.commit()
 
 
+def import_lease(engine: Engine, upload_id: int) -> Lease:
+    """Held by the replica running the import, for as long as it runs (see `held_during`)."""
+    return Lease(engine, f"spend-import:{upload_id}")
+
+
 def fail_interrupted(engine: Engine) -> int:
-    """Uploads left `running` by a process that died: failed, to be started again."""
+    """Uploads left `running` by a process that died: failed, to be started again. An import
+    another replica is running holds its lease and is left alone; one just created (its lease
+    not taken yet) too."""
     with Session(engine) as session:
-        ids = list(
-            session.scalars(
-                select(SpendUpload.id).where(  # type: ignore[call-overload]
+        running = list(
+            session.execute(
+                select(SpendUpload.id, SpendUpload.started_at).where(  # type: ignore[call-overload]
                     col(SpendUpload.status) == UploadStatus.RUNNING
                 )
             )
         )
-    for upload_id in ids:
+    recent = utcnow() - timedelta(seconds=TTL_S * 2)
+    candidates = [
+        upload_id
+        for upload_id, started_at in running
+        if (started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)) < recent
+    ]
+    alive = live(engine, [f"spend-import:{upload_id}" for upload_id in candidates])
+    dead = [i for i in candidates if f"spend-import:{i}" not in alive]
+    for upload_id in dead:
         fail(engine, upload_id, INTERRUPTED)
-    return len(ids)
+    return len(dead)
 
 
 def run_import(

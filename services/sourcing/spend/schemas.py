@@ -60,6 +60,10 @@ class UploadView(BaseModel):
     rows_rejected: int
     total_eur: float
     started_at: datetime
+    # Who started it: their account, and their address while they are a member of the
+    # organisation (the members already read each other's addresses on its page).
+    started_by: str
+    started_by_email: str | None
     finished_at: datetime | None
     replaced_at: datetime | None
     error: str | None

@@ -17,11 +17,13 @@ from sqlmodel import Session
 
 from services.common.errors import InvalidParameter, NotFound
 from services.common.identity import Principal
+from services.common.lease import held_during
 from services.common.spreadsheet import safe_cell
 from services.sourcing.projects.organisations import reach
+from services.sourcing.projects.repository import OrganisationRepository
 from services.sourcing.projects.service import in_transaction
 from services.sourcing.spend.files import MIB, SpendFileStore, SpendFileTooLarge
-from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, run_import
+from services.sourcing.spend.importer import FIELDS, IDENTITY_FIELDS, import_lease, run_import
 from services.sourcing.spend.models import SpendFile, SpendUpload, UploadStatus
 from services.sourcing.spend.reader import FileShape, SpendFileRefused, inspect, suggested_mapping
 from services.sourcing.spend.repository import SpendRepository
@@ -162,6 +164,9 @@ def upload_view(session: Session, upload: SpendUpload) -> UploadView:
     spend = SpendRepository(session)
     spend_file = spend.session.get(SpendFile, upload.file_id)
     assert spend_file is not None and spend_file.id is not None
+    member = OrganisationRepository(session).member_by_account(
+        upload.organisation_id, upload.started_by
+    )
     return UploadView(
         id=upload.id,
         organisation_id=upload.organisation_id,
@@ -174,6 +179,8 @@ def upload_view(session: Session, upload: SpendUpload) -> UploadView:
         rows_rejected=upload.rows_rejected,
         total_eur=euros(upload.total_cents),
         started_at=upload.started_at,
+        started_by=upload.started_by,
+        started_by_email=member.email if member is not None else None,
         finished_at=upload.finished_at,
         replaced_at=upload.replaced_at,
         error=upload.error,
@@ -281,7 +288,9 @@ async def start_import(
 
     def work() -> None:
         try:
-            run_import(state.engine, upload_id, identities, store)
+            # Its lease tells the other replicas this import is alive (see fail_interrupted).
+            with held_during(import_lease(state.engine, upload_id)):
+                run_import(state.engine, upload_id, identities, store)
         finally:
             # The loop may have closed meanwhile (shutdown): then nobody waits.
             with contextlib.suppress(RuntimeError):

@@ -6,7 +6,6 @@ stores it nor puts it in an address, and that answer is never cached."""
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,18 +45,8 @@ EXPIRY_CHOICES = [
 DEFAULT_EXPIRY = "365"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Each creation form carries a one-use mark: sent again (a double click, a reload of the page
-# that showed the secret), it makes no second key. Marks are kept in this process, the last few.
-_used_forms: OrderedDict[str, None] = OrderedDict()
-USED_FORMS_KEPT = 10_000
-
-
-def _first_use(mark: str) -> bool:
-    if mark in _used_forms:
-        return False
-    _used_forms[mark] = None
-    while len(_used_forms) > USED_FORMS_KEPT:
-        _used_forms.popitem(last=False)
-    return True
+# that showed the secret), it makes no second key. Marks are kept a day in the session database,
+# where every replica of the website sees them.
 
 
 BREADCRUMB = [("Mon compte", "/compte"), ("Mes clés d'API", "/compte/cles")]
@@ -179,7 +168,7 @@ async def create_key(visitor: SignedInDep, form: CheckedForm) -> Response:
         )
         return _keys_page(visitor, values, errors, summary, await _keys(visitor), None, 400)
     mark = form.get("formulaire")
-    if isinstance(mark, str) and mark and not _first_use(mark):
+    if isinstance(mark, str) and mark and not await visitor.state.sessions.first_use(mark):
         return redirect("/compte/cles?fait=deja-creee")
     body = {"name": name, "scopes": scopes, "expires_in_days": int(expiry) if expiry else None}
     try:

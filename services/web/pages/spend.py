@@ -166,7 +166,7 @@ async def _uploads_page(
             "values": values or {"year": str(years[0] if years else offered[1])},
             "errors": errors or {},
             "statuses": view.STATUSES,
-            "who": lambda started_by: view.who(started_by, mine),
+            "who": lambda upload: view.who(upload, mine),
             "when": view.when,
             "accepted": view.ACCEPTED,
             "cap": view.UPLOAD_CAP_TEXT,
