@@ -48,10 +48,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup load-generator ## the search path, rebuild, freshness and memory: real data and 100,000 activities
+bench: setup load-generator haproxy ## the search path, rebuild, freshness and memory: real data and 100,000 activities
 	$(BIN)/python -m bench.run
 
-bench-large: setup load-generator ## the same, plus 1,000,000 activities
+bench-large: setup load-generator haproxy ## the same, plus 1,000,000 activities
 	$(BIN)/python -m bench.run --large
 
 bench-decp: setup ## DECP import of 1,000,000 generated contracts: throughput, peak memory, re-import
@@ -71,8 +71,8 @@ poppler: ## the PDF documents' tests read them back with Debian's Poppler (pdfto
 	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq poppler-utils >/dev/null; } \
 	  || { echo "Poppler est requis pour les tests des PDF : installez le paquet Debian « poppler-utils »." >&2; exit 1; }
 
-haproxy: ## the replicas' failover test puts Debian's HAProxy in front of them, as docker-compose.yml does
-	@command -v haproxy >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq haproxy >/dev/null; } \
+haproxy: ## the replicas' failover test and the benchmark put Debian's HAProxy in front of them, as docker-compose.yml does
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { test "$$(id -u)" = 0 && apt-get install -y -qq haproxy >/dev/null; } \
 	  || { echo "HAProxy est requis pour le test des réplicas : installez le paquet Debian « haproxy »." >&2; exit 1; }
 
 load-generator:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.system import INDEX, engine_env
+from bench.system import INDEX, REDIS_URL, engine_env
 from services.catalog.indexing.settings import index_settings
 from tests.support import DATA, ROOT, MeiliProcess
 
@@ -44,7 +44,13 @@ def wait_task(client: httpx.Client, task_uid: int) -> dict[str, object]:
 
 def rebuild(meili: MeiliProcess, catalog_url: str, folder: Path) -> dict[str, float | int]:
     """`catalog index rebuild`, as an operator runs it: wall time, documents, peak memory."""
-    env = {**os.environ, **engine_env(meili), "CATALOG_DATABASE_URL": catalog_url}
+    # With the search cache's Redis: a swapped-in index retires the cached answers.
+    env = {
+        **os.environ,
+        **engine_env(meili),
+        "CATALOG_DATABASE_URL": catalog_url,
+        "REDIS_URL": REDIS_URL,
+    }
     started = time.perf_counter()
     with (folder / "rebuild.log").open("ab") as log:
         process = subprocess.Popen(

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("wrk_report.lua")
+POPULAR_SCRIPT = Path(__file__).with_name("wrk_popular.lua")
 REQUEST_TIMEOUT_S = 5
 
 
@@ -52,12 +53,19 @@ def wrk_binary() -> str:
 
 
 def run_load(target: Target, concurrency: int, seconds: int) -> LoadResult:
-    env = {
-        **os.environ,
-        "BENCH_METHOD": target.method,
-        "BENCH_BODY": target.body,
-        "BENCH_BEARER": target.bearer,
-    }
+    env = {"BENCH_METHOD": target.method, "BENCH_BODY": target.body, "BENCH_BEARER": target.bearer}
+    return _wrk(SCRIPT, target.url, env, concurrency, seconds)
+
+
+def run_popular(
+    base_url: str, requests: Path, concurrency: int, seconds: int, bearer: str = ""
+) -> LoadResult:
+    """The requests of `requests` (see wrk_popular.lua), drawn by Zipf from a fixed seed."""
+    env = {"BENCH_REQUESTS": str(requests), "BENCH_BEARER": bearer}
+    return _wrk(POPULAR_SCRIPT, base_url, env, concurrency, seconds)
+
+
+def _wrk(script: Path, url: str, env: dict[str, str], concurrency: int, seconds: int) -> LoadResult:
     completed = subprocess.run(
         [
             wrk_binary(),
@@ -66,10 +74,10 @@ def run_load(target: Target, concurrency: int, seconds: int) -> LoadResult:
             f"-d{seconds}s",
             f"--timeout={REQUEST_TIMEOUT_S}s",
             "-s",
-            str(SCRIPT),
-            target.url,
+            str(script),
+            url,
         ],
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=seconds + 60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,8 +39,13 @@ class _QueryParams:
     query_params: dict[str, Any]
 
 
+@cache
+def _vocabulary() -> SearchVocabulary:
+    return SearchVocabulary.load(PROJECT_ROOT / "data")
+
+
 def engine_body(params: dict[str, Any], radii: list[int]) -> dict[str, Any]:
-    vocabulary = SearchVocabulary.load(PROJECT_ROOT / "data")
+    vocabulary = _vocabulary()
     request = SearchParameters(**params).to_request(
         _QueryParams(params),  # type: ignore[arg-type]
         vocabulary,

@@ -24,7 +24,7 @@ def table(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for scale, result in results["scales"].items():
-        for name, run in result["search"].items():
+        for name, run in result.get("search", {}).items():
             for concurrency, by_target in run["concurrency"].items():
                 cells = []
                 for target in ("meilisearch", "sourcing", "gateway"):
@@ -44,6 +44,8 @@ def table(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for scale, result in results["scales"].items():
+        if "search" not in result:
+            continue
         data, rebuild, fresh, rss = (
             result["dataset"],
             result["rebuild"],
@@ -59,7 +61,34 @@ def table(results: dict[str, Any]) -> str:
             f"| {fresh['p50_ms']} · {fresh['p99_ms']} ms "
             f"| {rss['catalog']} · {rss['sourcing']} · {rss['gateway']} MB |"
         )
+    cached = {scale: r["cache"] for scale, r in results["scales"].items() if "cache" in r}
+    if cached:
+        lines += ["", *cache_table(cached)]
     return "\n".join(lines)
+
+
+def cache_table(cached: dict[str, Any]) -> list[str]:
+    lines = [
+        "| scale | Meilisearch req/s · p50 | gateway + cache req/s · p50 | ratio "
+        "| CPU ms/req gateway · Meili | HAProxy → 1 replica | HAProxy → 2 replicas "
+        "| freshness through the cache p50 · p99 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scale, cache in cached.items():
+        meili, gateway = cache["meilisearch"], cache["gateway_cache"]
+        one, two, fresh = cache["haproxy_one"], cache["haproxy_two"], cache["freshness"]
+        cpu = gateway["cpu_ms_per_request"]
+        lines.append(
+            f"| {scale} | {meili['throughput']:.0f} · {meili['p50_ms']:.2f} ms "
+            f"| {gateway['throughput']:.0f} · {gateway['p50_ms']:.2f} ms "
+            f"| {_ratio(cache['gateway_cache_vs_meilisearch'])} "
+            f"| {cpu.get('gateway_cache1', 0):.3f} · "
+            f"{meili['cpu_ms_per_request'].get('meilisearch', 0):.3f} "
+            f"| {one['throughput']:.0f} · {one['p50_ms']:.2f} ms "
+            f"| {two['throughput']:.0f} · {two['p50_ms']:.2f} ms "
+            f"| {fresh['p50_ms']} · {fresh['p99_ms']} ms |"
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench import freshness, indexing, profile, web
+from bench import freshness, indexing, popular, profile, web
 from bench.datasets import Dataset, real_catalog, synthetic_catalog
 from bench.loadgen import run_load
 from bench.queries import QUERIES, same_answers, targets
@@ -43,6 +43,9 @@ TARGET_RSS_MB = 250.0
 TARGET_WEB_THROUGHPUT_RATIO = 0.7
 TARGET_WEB_P50_OVERHEAD_MS = 5.0
 TARGET_PAGE_WEIGHT_KB = 100.0
+# The search cache (issue 18): popular searches through the gateway at least as fast as the
+# engine alone, and freshness through the cache as without it.
+TARGET_CACHE_RATIO = 1.0
 
 
 def machine() -> dict[str, object]:
@@ -138,7 +141,9 @@ def profiled_run(system: System, seconds: int, folder: Path) -> dict[str, Any]:
     return summaries
 
 
-def one_scale(scale: str, root: Path, seconds: int, writes: int) -> dict[str, Any]:
+def one_scale(
+    scale: str, root: Path, seconds: int, writes: int, only_cache: bool = False
+) -> dict[str, Any]:
     folder = root / scale
     folder.mkdir(parents=True)
     say(f"\n== échelle {scale}")
@@ -149,49 +154,21 @@ def one_scale(scale: str, root: Path, seconds: int, writes: int) -> dict[str, An
     )
     meili = MeiliProcess(folder).start()
     system: System | None = None
+    measured: dict[str, Any] = {}
     try:
         first = indexing.rebuild(meili, dataset.url, folder)
         say(f"  reconstruction de l'index : {first}")
-        dump = folder / "documents.ndjson"
-        dumped = indexing.dump_documents(meili, dump)
-        ingest = indexing.engine_ingest(meili, dump)
-        dump.unlink()
-        ratio = round(ingest["seconds"] / max(first["seconds"], 1e-9), 3)
-        say(f"  Meilisearch seul, mêmes {dumped} documents : {ingest} → ratio {ratio}")
-
+        if not only_cache:
+            measured |= uncached(meili, dataset.url, first, folder)
         system = start_services(meili, dataset.url, folder)
-        query = urlencode(QUERIES[PROFILED_QUERY], doseq=True)
-        second: dict[str, Any] = {}
-
-        def rebuild_again() -> None:
-            second.update(indexing.rebuild(meili, dataset.url, folder))
-
-        during = indexing.searches_during(
-            f"{system.gateway.url}/api/v1/search?{query}", threading.Thread(target=rebuild_again)
-        )
-        say(f"  recherches pendant une reconstruction : {during} ; reconstruction {second}")
-
-        runs = load_runs(system, seconds)
-        profiles = profiled_run(system, max(seconds, 5), folder)
-        for name, summary in profiles.items():
-            top = summary.get("self", [])[:5] if isinstance(summary, dict) else []
-            say(f"  profil {name} : {top}")
-        pages = web.results_pages(system, seconds)
-        for name, run in pages.items():
-            say(
-                f"  page de résultats {name} : web {run['web']['throughput']:.1f} req/s, "
-                f"passerelle {run['gateway']['throughput']:.1f} req/s → ratio "
-                f"{run['throughput_ratio']}, surcoût p50 {run['p50_overhead_ms']} ms, "
-                f"HTML {run['html_bytes']} octets"
-            )
-        weights = web.page_weight(
-            system, {"accueil": "/", "structure": f"/structures/{web.any_structure(system)}"}
-        )
-        say(f"  poids des pages : {weights}")
-        fresh = freshness.measure(system.catalog.url, meili, writes)
-        say(f"  fraîcheur : {fresh}")
-        rss = system.peak_rss()
-        say(f"  mémoire (pic RSS, Mo) : {rss}")
+        if not only_cache:
+            measured |= search_path(system, seconds, writes, folder, dataset.url)
+            measured["rebuild"] |= measured.pop("rebuild_under_load")
+        cache = popular.measure(system, seconds, writes, folder)
+        say_cache(cache)
+        measured["cache"] = cache
+        measured["peak_rss_mb"] = system.peak_rss()
+        say(f"  mémoire (pic RSS, Mo) : {measured['peak_rss_mb']}")
     finally:
         if system is not None:
             system.stop()
@@ -202,24 +179,104 @@ def one_scale(scale: str, root: Path, seconds: int, writes: int) -> dict[str, An
             "activities": dataset.activities,
             "import_seconds": round(dataset.import_s, 1),
         },
-        "rebuild": {
-            "catalog": first,
-            "meilisearch_alone": ingest,
-            "rate_ratio": ratio,
-            "under_search_load": second,
-            "searches_during_rebuild": during,
-        },
+        **measured,
+    }
+
+
+def uncached(meili: MeiliProcess, url: str, first: dict[str, Any], folder: Path) -> dict[str, Any]:
+    dump = folder / "documents.ndjson"
+    dumped = indexing.dump_documents(meili, dump)
+    ingest = indexing.engine_ingest(meili, dump)
+    dump.unlink()
+    ratio = round(ingest["seconds"] / max(first["seconds"], 1e-9), 3)
+    say(f"  Meilisearch seul, mêmes {dumped} documents : {ingest} → ratio {ratio}")
+    return {"rebuild": {"catalog": first, "meilisearch_alone": ingest, "rate_ratio": ratio}}
+
+
+def search_path(
+    system: System, seconds: int, writes: int, folder: Path, url: str
+) -> dict[str, Any]:
+    """The search path without the cache (the plain gateway), the website, freshness."""
+    query = urlencode(QUERIES[PROFILED_QUERY], doseq=True)
+    second: dict[str, Any] = {}
+
+    def rebuild_again() -> None:
+        second.update(indexing.rebuild(system.meili, url, folder))
+
+    during = indexing.searches_during(
+        f"{system.gateway.url}/api/v1/search?{query}", threading.Thread(target=rebuild_again)
+    )
+    say(f"  recherches pendant une reconstruction : {during} ; reconstruction {second}")
+    runs = load_runs(system, seconds)
+    profiles = profiled_run(system, max(seconds, 5), folder)
+    for name, summary in profiles.items():
+        top = summary.get("self", [])[:5] if isinstance(summary, dict) else []
+        say(f"  profil {name} : {top}")
+    pages = web.results_pages(system, seconds)
+    for name, run in pages.items():
+        say(
+            f"  page de résultats {name} : web {run['web']['throughput']:.1f} req/s, "
+            f"passerelle {run['gateway']['throughput']:.1f} req/s → ratio "
+            f"{run['throughput_ratio']}, surcoût p50 {run['p50_overhead_ms']} ms, "
+            f"HTML {run['html_bytes']} octets"
+        )
+    weights = web.page_weight(
+        system, {"accueil": "/", "structure": f"/structures/{web.any_structure(system)}"}
+    )
+    say(f"  poids des pages : {weights}")
+    fresh = freshness.measure(system.catalog.url, system.meili, writes)
+    say(f"  fraîcheur : {fresh}")
+    return {
+        "rebuild_under_load": {"under_search_load": second, "searches_during_rebuild": during},
         "search": runs,
         "profile": profiles,
         "freshness": fresh,
         "web": {"results_pages": pages, "page_weight": weights},
-        "peak_rss_mb": rss,
     }
+
+
+def say_cache(cache: dict[str, Any]) -> None:
+    for name in ("meilisearch", "gateway_cache", "haproxy_one", "haproxy_two"):
+        run = cache[name]
+        say(
+            f"  populaires c={cache['concurrency']} {name:<14} {run['throughput']:8.1f} req/s  "
+            f"p50 {run['p50_ms']:6.2f} ms  p99 {run['p99_ms']:6.2f} ms  erreurs {run['errors']}  "
+            f"CPU/req (ms) {run['cpu_ms_per_request']}"
+        )
+    say(f"  passerelle avec cache / Meilisearch : {cache['gateway_cache_vs_meilisearch']}")
+    say(f"  fraîcheur à travers le cache : {cache['freshness']}")
+
+
+def cache_verdicts(scale: str, cache: dict[str, Any]) -> list[dict[str, object]]:
+    p99 = cache["freshness"]["p99_ms"]
+    return [
+        {
+            "scale": scale,
+            "target": (
+                f"recherches populaires : passerelle avec cache ≥ {TARGET_CACHE_RATIO} × "
+                f"Meilisearch (c={cache['concurrency']})"
+            ),
+            "measured": cache["gateway_cache_vs_meilisearch"],
+            "met": cache["gateway_cache_vs_meilisearch"] >= TARGET_CACHE_RATIO,
+        },
+        {
+            "scale": scale,
+            "target": f"fraîcheur p99 à travers le cache ≤ {TARGET_FRESHNESS_P99_MS:.0f} ms",
+            "measured": p99,
+            "met": p99 is not None
+            and p99 <= TARGET_FRESHNESS_P99_MS
+            and not cache["freshness"]["not_searchable_within_10_s"],
+        },
+    ]
 
 
 def verdicts(scales: dict[str, Any]) -> list[dict[str, object]]:
     checks: list[dict[str, object]] = []
     for scale, result in scales.items():
+        if "cache" in result:
+            checks += cache_verdicts(scale, result["cache"])
+        if "search" not in result:  # a run of the cache alone
+            continue
         for name, run in result["search"].items():
             gap = run["concurrency"]["8"]["gateway_vs_meilisearch"]
             checks.append(
@@ -318,6 +375,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=4, help="durée de chaque charge")
     parser.add_argument("--writes", type=int, default=200, help="écritures pour la fraîcheur")
     parser.add_argument("--keep", action="store_true", help="garde le dossier de travail")
+    parser.add_argument(
+        "--only-cache", action="store_true", help="seulement les recherches populaires et le cache"
+    )
     args = parser.parse_args()
     stop_on_term()
     scales = [s for s in args.scales.split(",") if s]
@@ -333,7 +393,9 @@ def main() -> int:
     }
     try:
         for scale in scales:
-            results["scales"][scale] = one_scale(scale, root, args.seconds, args.writes)
+            results["scales"][scale] = one_scale(
+                scale, root, args.seconds, args.writes, args.only_cache
+            )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -343,6 +405,8 @@ def main() -> int:
     day = datetime.now(UTC).date().isoformat()
     if args.large:
         name = f"{day}-large.json"
+    elif args.only_cache:
+        name = f"{day}-cache-{'-'.join(scales)}.json"
     elif scales == ["reel", "100000"]:
         name = f"{day}.json"
     else:  # a partial run never overwrites the full one of the day

@@ -9,11 +9,17 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from services.common.search_engine import search_key_value
 from tests.support import MeiliProcess, ServiceProcess, migrate
 
 IDENTITY_SECRET = "bench-identity-secret-0123456789"
 INDEX = "structures"
+# The search cache's Redis (the catalog publishes the index generation there); a database of
+# its own, emptied at each start.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+CACHED_REPLICAS = 2
 
 
 def memory_mb(pid: int, field: str = "VmHWM") -> float | None:
@@ -45,6 +51,8 @@ class System:
     sourcing: ServiceProcess
     gateway: ServiceProcess
     web: ServiceProcess
+    # Gateways with the search cache on, sharing Redis (the plain `gateway` has none).
+    cached: list[ServiceProcess]
 
     @property
     def services(self) -> dict[str, ServiceProcess]:
@@ -53,6 +61,7 @@ class System:
             "sourcing": self.sourcing,
             "gateway": self.gateway,
             "web": self.web,
+            **{f"gateway_cache{n}": g for n, g in enumerate(self.cached, 1)},
         }
 
     def peak_rss(self) -> dict[str, float | None]:
@@ -67,7 +76,7 @@ class System:
         }
 
     def stop(self) -> None:
-        for service in (self.web, self.gateway, self.sourcing, self.catalog):
+        for service in (*self.cached, self.web, self.gateway, self.sourcing, self.catalog):
             service.stop()
 
 
@@ -83,7 +92,12 @@ def engine_env(meili: MeiliProcess) -> dict[str, str]:
 
 def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> System:
     shared = engine_env(meili)
-    catalog = ServiceProcess("catalog", {**shared, "CATALOG_DATABASE_URL": catalog_url}, folder)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    catalog = ServiceProcess(
+        "catalog",
+        {**shared, "CATALOG_DATABASE_URL": catalog_url, "REDIS_URL": REDIS_URL},
+        folder,
+    )
     catalog.start()
     sourcing_db = f"sqlite:///{folder / 'sourcing.db'}"
     migrate(sourcing_db, "sourcing")
@@ -102,23 +116,26 @@ def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> Syste
     ).start()
     gateway_db = f"sqlite:///{folder / 'gateway.db'}"
     migrate(gateway_db, "gateway")
-    gateway = ServiceProcess(
-        "gateway",
-        {
-            "MI_ENVIRONMENT": "test",
-            "MI_IDENTITY_SECRET": IDENTITY_SECRET,
-            "GATEWAY_DATABASE_URL": gateway_db,
-            "GATEWAY_SESSION_SECRET": "bench-session-secret-0123456789",
-            "GATEWAY_MAIL_DIR": str(folder / "mail"),
-            "GATEWAY_CATALOG_URL": catalog.url,
-            "GATEWAY_SOURCING_URL": sourcing.url,
-            # Quotas are counted as in production, set high enough never to refuse the load.
-            "GATEWAY_ANONYMOUS_PER_MINUTE": "100000000",
-            "GATEWAY_ANONYMOUS_PER_DAY": "1000000000",
-            "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
-        },
-        folder,
-    ).start()
+    gateway_env = {
+        "MI_ENVIRONMENT": "test",
+        "MI_IDENTITY_SECRET": IDENTITY_SECRET,
+        "GATEWAY_DATABASE_URL": gateway_db,
+        "GATEWAY_SESSION_SECRET": "bench-session-secret-0123456789",
+        "GATEWAY_MAIL_DIR": str(folder / "mail"),
+        "GATEWAY_CATALOG_URL": catalog.url,
+        "GATEWAY_SOURCING_URL": sourcing.url,
+        # Quotas are counted as in production, set high enough never to refuse the load.
+        "GATEWAY_ANONYMOUS_PER_MINUTE": "100000000",
+        "GATEWAY_ANONYMOUS_PER_DAY": "1000000000",
+        "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
+    }
+    gateway = ServiceProcess("gateway", gateway_env, folder).start()
+    cached = []
+    for n in range(1, CACHED_REPLICAS + 1):
+        logs = folder / f"gateway-cache{n}"
+        logs.mkdir(exist_ok=True)
+        env = {**gateway_env, "REDIS_URL": REDIS_URL, "MEILI_INDEX": INDEX}
+        cached.append(ServiceProcess("gateway", env, logs).start())
     web = ServiceProcess(
         "web",
         {
@@ -129,4 +146,4 @@ def start_services(meili: MeiliProcess, catalog_url: str, folder: Path) -> Syste
         },
         folder,
     ).start()
-    return System(meili, catalog, sourcing, gateway, web)
+    return System(meili, catalog, sourcing, gateway, web, cached)

@@ -29,6 +29,7 @@ from services.catalog.uploads import FileStore
 from services.common.app import create_service_app
 from services.common.db import make_engine, ping
 from services.common.health import ReadinessCheck
+from services.common.index_generation import generation_publisher
 from services.common.lease import Workers
 from services.common.mail import make_mail_relay
 from services.common.search_engine import provide_search_key, search_engine_client
@@ -43,6 +44,7 @@ def make_relay(settings: CatalogSettings, client: AsyncClient, engine: Engine) -
         rebuild_batch_size=settings.rebuild_batch_size,
         interval_s=settings.relay_interval_s,
         max_backoff_s=settings.relay_max_backoff_s,
+        generations=generation_publisher(settings.redis_url, settings.meili_index),
     )
 
 
@@ -86,6 +88,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             await workers.wait()
             state.replay_guard.close()
             await state.search_index.aclose()
+            await relay.generations.aclose()
             engine.dispose()
 
     def readiness(app: FastAPI) -> Mapping[str, ReadinessCheck]:

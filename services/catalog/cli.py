@@ -142,6 +142,7 @@ async def _with_relay(settings: CatalogSettings, action: str) -> None:
             state, drained = await relay.sync()
             count = await relay.writer.document_count()
             print(f"index {state} : {count} structures ({drained} changements relayés)")
+        await relay.generations.aclose()
     engine.dispose()
 
 

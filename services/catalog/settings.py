@@ -38,7 +38,9 @@ class CatalogSettings(
     proof_dir: Path = Field(default_factory=lambda: var_dir() / "proofs")
     # Structures' logos and photos, re-encoded: outside any web root, served through the API.
     media_dir: Path = Field(default_factory=lambda: var_dir() / "media")
-    # Shared by the replicas (the identities' replay guard); none: one process, in memory.
+    # Shared by the replicas (the identities' replay guard), and where each change the search
+    # engine applied moves the index generation forward, which the gateways' shared search cache
+    # reads (services/common/index_generation.py); none: one process, in memory, no generation.
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("CATALOG_REDIS_URL", "REDIS_URL", "redis_url")
     )

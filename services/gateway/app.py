@@ -35,6 +35,8 @@ from services.gateway.public_buyers import router as public_buyers_router
 from services.gateway.quota_middleware import QuotaMiddleware
 from services.gateway.quotas import CounterStore, Limit, MemoryStore, Quotas, RedisStore
 from services.gateway.router import router as api_router
+from services.gateway.search_cache import SearchCache
+from services.gateway.search_cache_middleware import SearchCacheMiddleware
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.spend import router as spend_router
 from services.gateway.state import GatewayState, GatewayStateDep
@@ -82,6 +84,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ],
             login_throttle=Quotas(store, [], prefix="mi:auth"),
             redis=redis,
+            search_cache=(
+                SearchCache(redis, settings.search_index, settings.search_cache_ttl_s)
+                if redis is not None and settings.search_cache
+                else None
+            ),
             media_limits=[
                 Limit("minute", settings.media_per_minute, 60),
                 Limit("day", settings.media_per_day, 86_400),
@@ -139,7 +146,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         openapi_url="/api/openapi-gateway.json",
         docs_path="/api/docs",
         docs_openapi_url="/api/openapi.json",
-        inner_middleware=(QuotaMiddleware, EdgeMiddleware),
+        inner_middleware=(QuotaMiddleware, SearchCacheMiddleware, EdgeMiddleware),
     )
 
     @app.get("/api/openapi.json", include_in_schema=False)

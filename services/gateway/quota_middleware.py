@@ -7,13 +7,14 @@ import ipaddress
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import Unauthorized, problem_response
 from services.common.state import state_of
 from services.gateway.accounts.service import session_principal
 from services.gateway.auth import credential_of
-from services.gateway.quotas import Limit
+from services.gateway.quotas import Decision, Limit
 from services.gateway.state import GatewayState
 
 _EXEMPT_PREFIXES = ("/api/docs", "/api/openapi")
@@ -69,6 +70,37 @@ def client_address(scope: Scope, trusted_proxies: list[str]) -> str:
     return peer
 
 
+# Set by the search cache's early path when it counted the request already.
+COUNTED = "mi.quota_decision"
+
+
+def quota_subject(scope: Scope, state: GatewayState) -> tuple[str, list[Limit] | None]:
+    """Whom a call counts against, and the limits that apply (None: the anonymous ones)."""
+    credential = _credential(scope)
+    if credential is not None:
+        subject = _subject(credential, state.settings.session_secret)
+        limits: list[Limit] | None = state.identified_limits
+    else:
+        subject = f"ip:{client_address(scope, state.settings.trusted_proxies)}"
+        limits = None
+    if scope.get("path", "").startswith(_MEDIA_PREFIX) and state.media_limits:
+        subject, limits = f"media:{subject}", state.media_limits
+    return subject, limits
+
+
+def refusal(decision: Decision, scope: Scope) -> Response:
+    return problem_response(
+        429,
+        "too-many-requests",
+        "Trop de requêtes",
+        f"Limite de {decision.limit.requests} requêtes par "
+        f"{'minute' if decision.limit.name == 'minute' else 'jour'} atteinte ; "
+        f"réessayez dans {decision.reset_s} s.",
+        Request(scope),
+        headers={**decision.headers(), "Retry-After": str(decision.reset_s)},
+    )
+
+
 class QuotaMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,30 +114,13 @@ class QuotaMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        state = state_of(scope["app"], GatewayState)
-        credential = _credential(scope)
-        if credential is not None:
-            subject = _subject(credential, state.settings.session_secret)
-            limits: list[Limit] | None = state.identified_limits
-        else:
-            subject = f"ip:{client_address(scope, state.settings.trusted_proxies)}"
-            limits = None
-        if path.startswith(_MEDIA_PREFIX) and state.media_limits:
-            subject, limits = f"media:{subject}", state.media_limits
-        decision = await state.quotas.check(subject, limits)
+        decision: Decision | None = scope.get(COUNTED)
+        if decision is None:
+            state = state_of(scope["app"], GatewayState)
+            decision = await state.quotas.check(*quota_subject(scope, state))
         headers = decision.headers()
         if not decision.allowed:
-            response = problem_response(
-                429,
-                "too-many-requests",
-                "Trop de requêtes",
-                f"Limite de {decision.limit.requests} requêtes par "
-                f"{'minute' if decision.limit.name == 'minute' else 'jour'} atteinte ; "
-                f"réessayez dans {decision.reset_s} s.",
-                Request(scope),
-                headers={**headers, "Retry-After": str(decision.reset_s)},
-            )
-            await response(scope, receive, send)
+            await refusal(decision, scope)(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:

@@ -92,14 +92,15 @@ class Quotas:
     async def add(self, subject: str, limit: Limit) -> int:
         return await self.store.hit(self.key(subject, limit), limit.window_s)
 
-    async def check(self, subject: str, limits: list[Limit] | None = None) -> Decision:
+    def windows(self, subject: str, limits: list[Limit] | None = None) -> list[tuple[str, int]]:
+        """The counter to add one to for each limit, with its window in seconds."""
+        return [(self.key(subject, limit), limit.window_s) for limit in limits or self.limits]
+
+    def decide(self, counts: list[int], limits: list[Limit] | None = None) -> Decision:
+        """The answer to a request once each limit's counter (in `windows` order) counted it."""
         now = int(time.time())
         decisions = []
-        for limit in limits or self.limits:
-            window = now // limit.window_s
-            count = await self.store.hit(
-                f"{self.prefix}:{subject}:{limit.name}:{window}", limit.window_s
-            )
+        for count, limit in zip(counts, limits or self.limits, strict=True):
             reset = limit.window_s - now % limit.window_s
             decisions.append(
                 Decision(count <= limit.requests, limit, max(0, limit.requests - count), reset)
@@ -108,3 +109,9 @@ class Quotas:
         if refused:
             return max(refused, key=lambda d: d.reset_s)
         return min(decisions, key=lambda d: d.remaining)
+
+    async def check(self, subject: str, limits: list[Limit] | None = None) -> Decision:
+        counts = [
+            await self.store.hit(key, window) for key, window in self.windows(subject, limits)
+        ]
+        return self.decide(counts, limits)

@@ -28,6 +28,14 @@ class GatewaySettings(IdentitySettingsMixin, MailSettingsMixin, ServiceSettings)
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url")
     )
+    # Public searches answered from Redis while the index is unchanged (needs REDIS_URL).
+    search_cache: bool = True
+    # The index whose generation the catalog publishes (the catalog's MEILI_INDEX).
+    search_index: str = Field(
+        default="structures", validation_alias=AliasChoices("MEILI_INDEX", "search_index")
+    )
+    # An entry's lifetime: what it could cost if the catalog ever stopped publishing.
+    search_cache_ttl_s: int = Field(default=300, ge=1)
     # Anonymous callers, per IP address.
     anonymous_per_minute: int = Field(default=60, ge=1)
     anonymous_per_day: int = Field(default=5_000, ge=1)

@@ -28,6 +28,7 @@ from services.catalog.outbox.service import record_structure_changes
 from services.catalog.reference.loader import REFERENCE_SOURCE
 from services.catalog.structures.repository import StructureRepository
 from services.common.db import utcnow
+from services.common.index_generation import GenerationPublisher, NoGenerations
 
 logger = logging.getLogger(__name__)
 INDEX_SCHEMA_SOURCE = "index-schema"
@@ -63,9 +64,12 @@ class OutboxRelay:
         interval_s: float = 0.2,
         max_backoff_s: float = 10.0,
         rebuild_batch_size: int = 2000,
+        generations: GenerationPublisher | None = None,
     ) -> None:
         self.engine = engine
         self.writer = writer
+        # Told once the engine has applied a change, so that cached answers older than it die.
+        self.generations = generations or NoGenerations()
         self.batch_size = batch_size
         # Fewer, larger payloads for a rebuild: the engine pays a cost per batch it indexes.
         self.rebuild_batch_size = rebuild_batch_size
@@ -114,11 +118,21 @@ class OutboxRelay:
             return 0
         try:
             await self.writer.write(batch.documents, batch.removed_ids)
+            # Published before the events are settled: when Redis cannot be told, the batch
+            # fails and is relayed (and published) again, so no cached answer outlives it.
+            await self.generations.publish()
         except Exception as exc:
+            await self._publish_quietly()  # part of the batch may have been applied
             await to_thread.run_sync(self._mark, batch.event_ids, f"{type(exc).__name__}: {exc}")
             raise
         await to_thread.run_sync(self._mark, batch.event_ids, None)
         return len(batch.event_ids)
+
+    async def _publish_quietly(self) -> None:
+        try:
+            await self.generations.publish()
+        except Exception as exc:
+            logger.warning("index generation not published", extra={"error": type(exc).__name__})
 
     async def drain(self) -> int:
         total = 0
@@ -141,6 +155,9 @@ class OutboxRelay:
             loop.call_soon_threadsafe(self.wakeup.set)
 
         event.listen(self.engine, "commit", committed)
+        # The index may have changed while nobody published (a start, a restore): a new
+        # generation retires whatever the gateways cached before.
+        await self._publish_quietly()
         try:
             await self._run(stop)
         finally:
@@ -208,6 +225,7 @@ class OutboxRelay:
             queued.append(await self.writer.enqueue(documents, new_uid))
         await self.writer.settle(queued)
         await self.writer.swap_in(new_uid)
+        await self.generations.publish()
         await to_thread.run_sync(self._settle_up_to, last_event)
         logger.info(
             "index rebuilt",
