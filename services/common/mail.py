@@ -12,7 +12,7 @@ import logging
 import smtplib
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +22,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from services.common.db import utcnow
+from services.common.db import as_utc, utcnow
 from services.common.settings import MailSettingsMixin
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ def queue_mail(session: Session, recipient: str, subject: str, body: str) -> Non
 def is_due(mail: OutgoingMail, now: datetime) -> bool:
     """A failed mail waits twice as long after each try (1 s, 3 s, 7 s… about six days before
     the last): an SMTP outage delays mail, it does not use up its tries in a few seconds."""
-    created = mail.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return now - created >= timedelta(seconds=RETRY_BASE_S * (2**mail.attempts - 1))
+    return now - as_utc(mail.created_at) >= timedelta(seconds=RETRY_BASE_S * (2**mail.attempts - 1))
 
 
 def mask_email(address: str) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from services.common.db import make_engine
+from services.common.db import as_utc, make_engine
 
 metadata = MetaData()
 web_sessions = Table(
@@ -117,8 +117,7 @@ class SessionStore:
             ).first()
         if row is None:
             return None
-        expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-        if expires_at < datetime.now(UTC):
+        if as_utc(row.expires_at) < datetime.now(UTC):
             return None
         try:
             payload = self._cipher(session_id).decrypt(row.payload.encode())

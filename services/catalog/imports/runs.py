@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -11,6 +10,7 @@ from services.catalog.imports.models import ImportRun
 from services.catalog.imports.repository import ImportRepository
 from services.catalog.imports.schemas import ImportRunDetail, ImportRunPublic, Rejection
 from services.catalog.ownership.permissions import require_staff
+from services.common.db import as_utc
 from services.common.errors import InvalidParameter, NotFound
 from services.common.identity import Principal
 
@@ -18,17 +18,11 @@ REJECTIONS_PER_PAGE = 50
 _COUNTS = ("id", "source", "created", "updated", "unchanged", "delisted", "rejected")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _summary(run: ImportRun) -> dict[str, Any]:
     return {
         **{name: getattr(run, name) for name in _COUNTS},
-        "started_at": _aware(run.started_at),
-        "finished_at": _aware(run.finished_at),
+        "started_at": as_utc(run.started_at),
+        "finished_at": as_utc(run.finished_at),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -25,7 +25,7 @@ from services.catalog.ownership.repository import OwnershipRepository
 from services.catalog.settings import CatalogSettings
 from services.catalog.structures.models import Structure
 from services.catalog.structures.repository import StructureRepository
-from services.common.db import utcnow
+from services.common.db import as_utc, utcnow
 from services.common.errors import AppError, Conflict, Forbidden, NotFound
 from services.common.identity import Principal
 from services.common.mail import mask_email, queue_mail
@@ -43,17 +43,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive date-times; every one the catalog stores is in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def status_of(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
     if invitation.accepted_at is not None:
         return InvitationStatus.ACCEPTED
     if invitation.revoked_at is not None:
         return InvitationStatus.REVOKED
-    if (now or utcnow()) >= _aware(invitation.expires_at):
+    if (now or utcnow()) >= as_utc(invitation.expires_at):
         return InvitationStatus.EXPIRED
     return InvitationStatus.PENDING
 
@@ -65,8 +60,8 @@ def to_public(invitation: Invitation) -> InvitationPublic:
         email=invitation.email,
         role=invitation.role,
         invited_by=invitation.invited_by_email or invitation.invited_by,
-        created_at=_aware(invitation.created_at),
-        expires_at=_aware(invitation.expires_at),
+        created_at=as_utc(invitation.created_at),
+        expires_at=as_utc(invitation.expires_at),
     )
 
 
@@ -190,7 +185,7 @@ def view(session: Session, token: str) -> InvitationView:
         structure_name=structure.name,
         role=invitation.role,
         email=mask_email(invitation.email),
-        expires_at=_aware(invitation.expires_at),
+        expires_at=as_utc(invitation.expires_at),
         status=status_of(invitation),
     )
 

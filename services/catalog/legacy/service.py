@@ -12,6 +12,7 @@ from services.catalog.legacy.repository import LegacyFilters, LegacyRepository
 from services.catalog.reference.repository import ReferenceRepository
 from services.catalog.structures.models import Activity, Offer, Structure
 from services.catalog.structures.repository import StructureRepository
+from services.common.db import as_utc
 from services.common.text import slugify
 from services.domain.kinds import Family, Kind
 
@@ -19,11 +20,6 @@ from services.domain.kinds import Family, Kind
 def structure_slug(structure: Structure) -> str:
     """Readable and unique: name, département, id."""
     return f"{slugify(structure.name)}-{structure.department_code or 'fr'}-{structure.id}"
-
-
-def aware(moment: datetime) -> datetime:
-    """A date-time without zone is read as UTC, as the reference API does."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # The FINESS list dates none of its rows; the list itself was last published on this day.
@@ -68,9 +64,9 @@ def source_dates(
         for stamp in structure.field_sources.values()
         if stamp.get("source") in _EDITORS and stamp.get("at")
     ]
-    edits += [aware(a.updated_at) for a in activities if not a.inferred]
-    edits += [aware(o.updated_at) for o in offers]
-    return SourceDates(source, max([source, *(aware(e) for e in edits)]))
+    edits += [as_utc(a.updated_at) for a in activities if not a.inferred]
+    edits += [as_utc(o.updated_at) for o in offers]
+    return SourceDates(source, max([source, *(as_utc(e) for e in edits)]))
 
 
 def _legacy(
@@ -191,10 +187,10 @@ def list_siae(session: Session, query: LegacyQuery) -> dict[str, Any]:
         for s in structures
     }
     if query.updated_after is not None:
-        after = aware(query.updated_after)
+        after = as_utc(query.updated_after)
         structures = [s for s in structures if dates[s.id or 0].updated_at >= after]
     if query.updated_before is not None:
-        before = aware(query.updated_before)
+        before = as_utc(query.updated_before)
         structures = [s for s in structures if dates[s.id or 0].updated_at <= before]
     page = structures[query.offset : query.offset + query.limit]
     return _answer(session, len(structures), page, activities, offers, dates)

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from services.common.db import utcnow
+from services.common.db import as_utc, utcnow
 from services.common.errors import AppError
 from services.common.lease import TTL_S, Lease, live
 from services.common.text import fold
@@ -398,11 +398,7 @@ def fail_interrupted(engine: Engine) -> int:
             )
         )
     recent = utcnow() - timedelta(seconds=TTL_S * 2)
-    candidates = [
-        upload_id
-        for upload_id, started_at in running
-        if (started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)) < recent
-    ]
+    candidates = [upload_id for upload_id, started_at in running if as_utc(started_at) < recent]
     alive = live(engine, [f"spend-import:{upload_id}" for upload_id in candidates])
     dead = [i for i in candidates if f"spend-import:{i}" not in alive]
     for upload_id in dead:
