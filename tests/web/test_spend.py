@@ -478,9 +478,9 @@ def test_a_confirmed_suggestion_changes_the_share(
     expect(rows.nth(1)).to_have_attribute("data-status", "replaced")
     for n in (0, 1):
         expect(rows.nth(n).locator("td").nth(5)).to_have_text("4")
-        if again.get("started_by"):  # once the API says who started an import
-            expect(rows.nth(n).locator("td").nth(2)).to_have_text("Vous")
+        expect(rows.nth(n).locator("td").nth(2)).to_have_text("Vous")
     check_accessibility(page, "spend-history")
+    screenshot(page, "spend-history")
 
     # A forged form (no token) is refused; nothing is saved.
     forged = page.request.post(f"/organisation/{oid}/achats/sites", form={"ajouter": "93"})
